@@ -1,0 +1,106 @@
+//! The engine: one loaded model with its tokenizer and chat template.
+
+use crate::error::{Error, Result};
+use crate::generate::{CancelFlag, GenerateParams, Generation};
+use crate::gguf::Gguf;
+use crate::model::Model;
+use crate::protocol::ChatMessage;
+use crate::template::ChatTemplate;
+use crate::tokenizer::Tokenizer;
+
+/// A GGUF model ready to chat.
+pub struct Engine {
+    model: Model,
+    tokenizer: Tokenizer,
+    template: ChatTemplate,
+    name: String,
+}
+
+impl Engine {
+    /// Load a model from the bytes of a GGUF file.
+    pub fn load(bytes: &[u8]) -> Result<Self> {
+        let gguf = Gguf::parse(bytes)?;
+        let tokenizer = Tokenizer::from_gguf(&gguf)?;
+        let template = ChatTemplate::from_gguf(&gguf)?;
+        let name = gguf.str("general.name").unwrap_or("unnamed").to_string();
+        let rows = gguf
+            .content
+            .tensor_infos
+            .get("token_embd.weight")
+            .and_then(|t| t.shape.dims().first().copied())
+            .ok_or_else(|| Error::ModelLoad("the token embedding tensor is missing".into()))?;
+        if rows != tokenizer.vocab_size() {
+            return Err(Error::ModelLoad(format!(
+                "the embedding has {rows} rows but the vocabulary {} tokens",
+                tokenizer.vocab_size()
+            )));
+        }
+        let model = Model::from_gguf(gguf)?;
+        Ok(Engine {
+            model,
+            tokenizer,
+            template,
+            name,
+        })
+    }
+
+    /// The model's name from its metadata.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The model, for direct use of its logits.
+    pub fn model_mut(&mut self) -> &mut Model {
+        &mut self.model
+    }
+
+    /// Most tokens one conversation (prompt and reply) can hold.
+    pub fn context_window(&self) -> usize {
+        self.model.context_window()
+    }
+
+    /// Token ids of `messages` rendered by the model's chat template, ready for the
+    /// assistant's reply.
+    pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
+        let text = self.template.render(messages, true)?;
+        Ok(self.tokenizer.encode_prompt(&text))
+    }
+
+    /// Prepare a generation from `prompt` (token ids); advance it with
+    /// [`Generation::next_event`] or iterate it with [`Engine::stream`].
+    pub fn generate(
+        &self,
+        prompt: Vec<u32>,
+        params: GenerateParams,
+        cancel: CancelFlag,
+    ) -> Result<Generation> {
+        Generation::new(self, prompt, params, cancel)
+    }
+
+    /// Iterate the events of `generation` on this engine.
+    pub fn stream<'a>(&'a mut self, generation: &'a mut Generation) -> Stream<'a> {
+        Stream {
+            engine: self,
+            generation,
+        }
+    }
+}
+
+/// Iterator over the events of a [`Generation`].
+pub struct Stream<'a> {
+    engine: &'a mut Engine,
+    generation: &'a mut Generation,
+}
+
+impl Iterator for Stream<'_> {
+    type Item = Result<crate::generate::Event>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.generation.next_event(self.engine)
+    }
+}

@@ -1,0 +1,208 @@
+//! The generation loop: prefill, then one token at a time as a stream of events,
+//! with stop strings, max_tokens, end-of-turn tokens and a cancel flag.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::protocol::{FinishReason, Usage};
+use crate::sampling::{log_prob, Sampler, SamplingParams};
+use crate::stops::StopBuffer;
+use crate::tokenizer::Utf8Stream;
+
+/// What to generate.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateParams {
+    /// Most tokens to generate; `None` fills the rest of the context window.
+    pub max_tokens: Option<usize>,
+    /// Up to four strings that end generation; they are never part of the text.
+    pub stop: Vec<String>,
+    /// How tokens are chosen.
+    pub sampling: SamplingParams,
+    /// Keep going past end-of-turn tokens (for benchmarks).
+    pub ignore_eos: bool,
+}
+
+/// A flag another party sets to stop a generation between two tokens.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// Ask the generation to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`CancelFlag::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// One step of a generation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A token was generated. `text` is what may be shown now: possibly empty while
+    /// a character or a possible stop string is incomplete.
+    Token {
+        /// Token id.
+        id: u32,
+        /// Log-probability of the token (after penalties and bias, before temperature).
+        logprob: f32,
+        /// Newly released text.
+        text: String,
+    },
+    /// Generation ended. `text` is the last released text.
+    Done {
+        /// Text released at the end (held-back characters that did not form a stop).
+        text: String,
+        /// Why it ended.
+        finish_reason: FinishReason,
+        /// Token counts.
+        usage: Usage,
+    },
+}
+
+/// The state of one generation; advance it with [`Generation::next_event`].
+pub struct Generation {
+    prompt: Vec<u32>,
+    /// Token generated last, not yet fed to the model; `None` before prefill.
+    last: Option<u32>,
+    /// Position of `last` in the sequence.
+    pos: usize,
+    generated: usize,
+    max_tokens: usize,
+    ignore_eos: bool,
+    sampler: Sampler,
+    utf8: Utf8Stream,
+    stops: StopBuffer,
+    cancel: CancelFlag,
+    finish: Option<FinishReason>,
+    done: bool,
+}
+
+impl Generation {
+    /// Check the request against the engine and prepare it; nothing runs yet.
+    pub(crate) fn new(
+        engine: &Engine,
+        prompt: Vec<u32>,
+        params: GenerateParams,
+        cancel: CancelFlag,
+    ) -> Result<Self> {
+        let vocab = engine.tokenizer().vocab_size();
+        if prompt.is_empty() {
+            return Err(Error::InvalidRequest("the prompt is empty".into()));
+        }
+        if let Some(bad) = prompt.iter().find(|&&id| id as usize >= vocab) {
+            return Err(Error::InvalidRequest(format!(
+                "prompt token {bad} is outside the vocabulary of {vocab}"
+            )));
+        }
+        params.sampling.validate(vocab)?;
+        let window = engine.context_window();
+        let room = window.saturating_sub(prompt.len());
+        let max_tokens = params.max_tokens.unwrap_or(room);
+        if params.max_tokens == Some(0) {
+            return Err(Error::InvalidRequest(
+                "max_tokens must be at least 1".into(),
+            ));
+        }
+        if max_tokens == 0 || max_tokens > room {
+            return Err(Error::ContextLengthExceeded {
+                prompt_tokens: prompt.len(),
+                max_tokens: max_tokens.max(1),
+                context_window: window,
+            });
+        }
+        Ok(Generation {
+            prompt,
+            last: None,
+            pos: 0,
+            generated: 0,
+            max_tokens,
+            ignore_eos: params.ignore_eos,
+            sampler: Sampler::new(params.sampling),
+            utf8: Utf8Stream::default(),
+            stops: StopBuffer::new(params.stop)?,
+            cancel,
+            finish: None,
+            done: false,
+        })
+    }
+
+    /// Token counts so far.
+    pub fn usage(&self) -> Usage {
+        Usage {
+            prompt_tokens: self.prompt.len(),
+            completion_tokens: self.generated,
+            total_tokens: self.prompt.len() + self.generated,
+        }
+    }
+
+    /// Run one step on `engine`: the first call prefills the prompt. Returns `None`
+    /// after [`Event::Done`] or an error.
+    pub fn next_event(&mut self, engine: &mut Engine) -> Option<Result<Event>> {
+        if self.done {
+            return None;
+        }
+        if let Some(finish_reason) = self.finish {
+            self.done = true;
+            return Some(Ok(self.done_event(finish_reason)));
+        }
+        if self.cancel.is_cancelled() {
+            self.done = true;
+            return Some(Err(Error::Aborted));
+        }
+        let logits = match self.last {
+            None => engine.model_mut().forward(&self.prompt, 0),
+            Some(token) => engine.model_mut().forward(&[token], self.pos),
+        };
+        let mut logits = match logits {
+            Ok(logits) => logits,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
+        self.pos = match self.last {
+            None => self.prompt.len(),
+            Some(_) => self.pos + 1,
+        };
+        let id = self.sampler.sample(&mut logits);
+        let tokenizer = engine.tokenizer();
+        if !self.ignore_eos && tokenizer.is_end_of_generation(id) {
+            self.finish = Some(FinishReason::Stop);
+            return self.next_event(engine);
+        }
+        self.last = Some(id);
+        self.generated += 1;
+        let text = self.utf8.push(tokenizer.piece(id));
+        let released = self.stops.push(&text);
+        if released.stopped {
+            self.finish = Some(FinishReason::Stop);
+        } else if self.generated >= self.max_tokens {
+            self.finish = Some(FinishReason::Length);
+        }
+        Some(Ok(Event::Token {
+            id,
+            logprob: log_prob(&logits, id),
+            text: released.text,
+        }))
+    }
+
+    fn done_event(&mut self, finish_reason: FinishReason) -> Event {
+        let tail = self.utf8.finish();
+        let released = self.stops.push(&tail);
+        let text = if released.stopped {
+            released.text
+        } else {
+            released.text + &self.stops.finish()
+        };
+        Event::Done {
+            text,
+            finish_reason,
+            usage: self.usage(),
+        }
+    }
+}

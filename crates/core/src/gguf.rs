@@ -1,0 +1,151 @@
+//! Reading a GGUF file from bytes: the header through candle, checked so that a
+//! truncated, corrupt or unsupported file is a clear [`Error`], never a panic.
+
+use std::io::Cursor;
+
+use candle_core::quantized::gguf_file::{Content, Value};
+
+use crate::error::{Error, Result};
+
+/// A parsed GGUF header together with the bytes its tensors live in.
+pub struct Gguf<'a> {
+    /// Metadata and tensor directory, as candle reads them.
+    pub content: Content,
+    /// The whole file.
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Gguf<'a> {
+    /// Parse and validate the header of `bytes`. Tensor data is checked for bounds,
+    /// not read.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        if bytes.len() < 4 || &bytes[..4] != b"GGUF" {
+            return Err(Error::ModelLoad(
+                "not a GGUF file (the first bytes are not \"GGUF\")".into(),
+            ));
+        }
+        let content = Content::read(&mut Cursor::new(bytes))
+            .map_err(|e| Error::ModelLoad(format!("corrupt GGUF header: {e}")))?;
+        let gguf = Gguf { content, bytes };
+        gguf.check_tensor_bounds()?;
+        Ok(gguf)
+    }
+
+    /// Every tensor must have a sane shape and lie entirely inside the file.
+    fn check_tensor_bounds(&self) -> Result<()> {
+        let file_len = self.bytes.len() as u64;
+        for (name, info) in &self.content.tensor_infos {
+            let dtype = info.ggml_dtype;
+            let elems = info
+                .shape
+                .dims()
+                .iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+                .ok_or_else(|| Error::ModelLoad(format!("tensor {name}: shape overflows")))?;
+            if elems % dtype.block_size() != 0 {
+                return Err(Error::ModelLoad(format!(
+                    "tensor {name}: {elems} elements is not a multiple of the {dtype:?} block size"
+                )));
+            }
+            let size = (elems / dtype.block_size()) as u64 * dtype.type_size() as u64;
+            let end = self
+                .content
+                .tensor_data_offset
+                .checked_add(info.offset)
+                .and_then(|start| start.checked_add(size));
+            if end.is_none_or(|end| end > file_len) {
+                return Err(Error::ModelLoad(format!(
+                    "tensor {name} lies beyond the end of the file ({file_len} bytes): \
+                     the file is truncated or corrupt"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&self, key: &str) -> Result<&Value> {
+        self.content
+            .metadata
+            .get(key)
+            .ok_or_else(|| Error::UnsupportedModel(format!("metadata key {key} is missing")))
+    }
+
+    fn wrong_type(key: &str, want: &str) -> Error {
+        Error::ModelLoad(format!("metadata key {key} is not {want}"))
+    }
+
+    /// Whether the metadata has `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.content.metadata.contains_key(key)
+    }
+
+    /// An unsigned integer metadata value of any width.
+    pub fn u64(&self, key: &str) -> Result<u64> {
+        match self.value(key)? {
+            Value::U8(v) => Ok(*v as u64),
+            Value::U16(v) => Ok(*v as u64),
+            Value::U32(v) => Ok(*v as u64),
+            Value::U64(v) => Ok(*v),
+            Value::I8(v) if *v >= 0 => Ok(*v as u64),
+            Value::I16(v) if *v >= 0 => Ok(*v as u64),
+            Value::I32(v) if *v >= 0 => Ok(*v as u64),
+            Value::I64(v) if *v >= 0 => Ok(*v as u64),
+            _ => Err(Self::wrong_type(key, "an unsigned integer")),
+        }
+    }
+
+    /// An unsigned integer metadata value that must fit a `usize`.
+    pub fn usize(&self, key: &str) -> Result<usize> {
+        usize::try_from(self.u64(key)?).map_err(|_| Self::wrong_type(key, "a small integer"))
+    }
+
+    /// A boolean metadata value.
+    pub fn bool(&self, key: &str) -> Result<bool> {
+        match self.value(key)? {
+            Value::Bool(v) => Ok(*v),
+            _ => Err(Self::wrong_type(key, "a boolean")),
+        }
+    }
+
+    /// A string metadata value.
+    pub fn str(&self, key: &str) -> Result<&str> {
+        match self.value(key)? {
+            Value::String(v) => Ok(v),
+            _ => Err(Self::wrong_type(key, "a string")),
+        }
+    }
+
+    /// An array-of-strings metadata value.
+    pub fn strings(&self, key: &str) -> Result<Vec<&str>> {
+        match self.value(key)? {
+            Value::Array(vs) => vs
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.as_str()),
+                    _ => Err(Self::wrong_type(key, "an array of strings")),
+                })
+                .collect(),
+            _ => Err(Self::wrong_type(key, "an array")),
+        }
+    }
+
+    /// An array-of-integers metadata value (any integer width).
+    pub fn ints(&self, key: &str) -> Result<Vec<i64>> {
+        match self.value(key)? {
+            Value::Array(vs) => vs
+                .iter()
+                .map(|v| match v {
+                    Value::I32(x) => Ok(*x as i64),
+                    Value::U32(x) => Ok(*x as i64),
+                    Value::I8(x) => Ok(*x as i64),
+                    Value::U8(x) => Ok(*x as i64),
+                    Value::I16(x) => Ok(*x as i64),
+                    Value::U16(x) => Ok(*x as i64),
+                    Value::I64(x) => Ok(*x),
+                    _ => Err(Self::wrong_type(key, "an array of integers")),
+                })
+                .collect(),
+            _ => Err(Self::wrong_type(key, "an array")),
+        }
+    }
+}

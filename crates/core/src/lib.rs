@@ -1,0 +1,20 @@
+//! tandem-core: the platform-free heart of tandem. It loads a GGUF model from bytes,
+//! tokenizes, renders the chat template, samples and generates, natively and on
+//! wasm32 alike. It knows nothing of browsers or servers.
+
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod gguf;
+pub mod model;
+pub mod protocol;
+pub mod sampling;
+pub mod stops;
+pub mod template;
+pub mod tokenizer;
+
+pub use engine::{Engine, Stream};
+pub use error::{Error, Result};
+pub use generate::{CancelFlag, Event, GenerateParams, Generation};
+pub use protocol::{ChatMessage, FinishReason, Role, Usage};
+pub use sampling::SamplingParams;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idempotent install of everything `make test`, `make bench` and `make demo` need:
+# the wasm32 target, wasm-pack, wasm-bindgen-cli (the exact version in Cargo.lock),
+# Debian's chromium + chromedriver, node packages for page tests, and the model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# The wasm-bindgen version wasm-pack must use is the one Cargo.lock pins.
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock 2>/dev/null || true)
+wb_version=${wb_version:-0.2.130}
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  log "installing wasm-bindgen-cli $wb_version (takes ~8 min)"
+  cargo install wasm-bindgen-cli --version "=$wb_version" --force
+fi
+if ! command -v wasm-pack >/dev/null; then
+  log "installing wasm-pack (takes ~7 min)"
+  cargo install wasm-pack --version "=0.15.1"
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  log "installing chromium and chromium-driver from apt"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+bash scripts/fetch-model.sh
