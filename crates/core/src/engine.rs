@@ -35,7 +35,7 @@ impl Engine {
                 tokenizer.vocab_size()
             )));
         }
-        let model = Model::from_gguf(gguf)?;
+        let model = Model::from_gguf(&gguf)?;
         Ok(Engine {
             model,
             tokenizer,

@@ -42,7 +42,7 @@ impl<'a> Gguf<'a> {
                 .iter()
                 .try_fold(1usize, |acc, &d| acc.checked_mul(d))
                 .ok_or_else(|| Error::ModelLoad(format!("tensor {name}: shape overflows")))?;
-            if elems % dtype.block_size() != 0 {
+            if !elems.is_multiple_of(dtype.block_size()) {
                 return Err(Error::ModelLoad(format!(
                     "tensor {name}: {elems} elements is not a multiple of the {dtype:?} block size"
                 )));
@@ -97,6 +97,15 @@ impl<'a> Gguf<'a> {
     /// An unsigned integer metadata value that must fit a `usize`.
     pub fn usize(&self, key: &str) -> Result<usize> {
         usize::try_from(self.u64(key)?).map_err(|_| Self::wrong_type(key, "a small integer"))
+    }
+
+    /// A floating-point metadata value.
+    pub fn f32(&self, key: &str) -> Result<f32> {
+        match self.value(key)? {
+            Value::F32(v) => Ok(*v),
+            Value::F64(v) => Ok(*v as f32),
+            _ => Err(Self::wrong_type(key, "a number")),
+        }
     }
 
     /// A boolean metadata value.

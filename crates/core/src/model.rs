@@ -1,10 +1,11 @@
-//! The transformer: a GGUF llama model on candle's quantised kernels, keeping the
-//! file's own quantisation.
+//! The transformer: a GGUF llama model on candle tensors and candle's quantised
+//! matmuls (weights stay in the file's quantisation, activations are quantised to
+//! 8 bits per block as in llama.cpp).
 
 use std::io::Cursor;
 
-use candle_core::{Device, Tensor};
-use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
+use candle_core::quantized::{gguf_file::Content, QMatMul};
+use candle_core::{Device, Module, Tensor};
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
@@ -23,7 +24,11 @@ pub struct HyperParams {
     /// Key/value heads (grouped-query attention).
     pub kv_heads: usize,
     /// Context length the model was trained for.
-    pub trained_context: usize,
+    pub context: usize,
+    /// Base of the rotary position frequencies.
+    pub rope_base: f32,
+    /// Epsilon of the RMS norms.
+    pub rms_eps: f32,
 }
 
 impl HyperParams {
@@ -35,22 +40,33 @@ impl HyperParams {
             )));
         }
         let key = |k: &str| gguf.usize(&format!("llama.{k}"));
+        let float = |k: &str, default: f32| -> Result<f32> {
+            let k = format!("llama.{k}");
+            if !gguf.has(&k) {
+                return Ok(default);
+            }
+            gguf.f32(&k)
+        };
         let hp = HyperParams {
             layers: key("block_count")?,
             embedding: key("embedding_length")?,
             heads: key("attention.head_count")?,
             kv_heads: key("attention.head_count_kv")?,
-            trained_context: key("context_length")?,
+            context: key("context_length")?,
+            rope_base: float("rope.freq_base", 10_000.0)?,
+            rms_eps: float("attention.layer_norm_rms_epsilon", 1e-5)?,
             architecture,
         };
         let consistent = hp.layers > 0
             && hp.heads > 0
             && hp.kv_heads > 0
-            && hp.trained_context > 0
-            && hp.heads % hp.kv_heads == 0
-            && hp.embedding % hp.heads == 0
-            && key("rope.dimension_count").unwrap_or(hp.embedding / hp.heads)
-                == hp.embedding / hp.heads;
+            && hp.context > 0
+            && hp.heads.is_multiple_of(hp.kv_heads)
+            && hp.embedding.is_multiple_of(hp.heads)
+            && (hp.embedding / hp.heads).is_multiple_of(2)
+            && hp.rope_base > 0.0
+            && hp.rms_eps > 0.0
+            && key("rope.dimension_count").unwrap_or(hp.head_dim()) == hp.head_dim();
         if !consistent {
             return Err(Error::ModelLoad(format!(
                 "inconsistent hyper-parameters in the metadata: {hp:?}"
@@ -58,25 +74,125 @@ impl HyperParams {
         }
         Ok(hp)
     }
+
+    /// Width of one attention head.
+    pub fn head_dim(&self) -> usize {
+        self.embedding / self.heads
+    }
+}
+
+/// One transformer block with its key/value cache.
+struct Block {
+    attn_norm: Tensor,
+    q: QMatMul,
+    k: QMatMul,
+    v: QMatMul,
+    o: QMatMul,
+    ffn_norm: Tensor,
+    gate: QMatMul,
+    up: QMatMul,
+    down: QMatMul,
+    /// Keys and values of earlier positions, `(kv_heads, positions, head_dim)`.
+    cache: Option<(Tensor, Tensor)>,
 }
 
 /// A loaded model with its key/value cache.
 pub struct Model {
-    weights: ModelWeights,
+    embedding: Tensor,
+    blocks: Vec<Block>,
+    norm: Tensor,
+    output: QMatMul,
+    /// Rotary tables, `(context, head_dim / 2)`.
+    cos: Tensor,
+    sin: Tensor,
     hparams: HyperParams,
     device: Device,
 }
 
+struct Loader<'a> {
+    content: &'a Content,
+    reader: Cursor<&'a [u8]>,
+    device: &'a Device,
+}
+
+impl Loader<'_> {
+    fn qtensor(&mut self, name: &str) -> Result<candle_core::quantized::QTensor> {
+        if !self.content.tensor_infos.contains_key(name) {
+            return Err(Error::ModelLoad(format!("tensor {name} is missing")));
+        }
+        self.content
+            .tensor(&mut self.reader, name, self.device)
+            .map_err(|e| Error::ModelLoad(format!("tensor {name}: {e}")))
+    }
+
+    fn matmul(&mut self, name: &str) -> Result<QMatMul> {
+        let t = self.qtensor(name)?;
+        QMatMul::from_qtensor(t).map_err(|e| Error::ModelLoad(format!("tensor {name}: {e}")))
+    }
+
+    fn vector(&mut self, name: &str, len: usize) -> Result<Tensor> {
+        let t = self.qtensor(name)?.dequantize(self.device)?;
+        if t.dims() != [len] {
+            return Err(Error::ModelLoad(format!(
+                "tensor {name} has shape {:?}, expected [{len}]",
+                t.dims()
+            )));
+        }
+        Ok(t)
+    }
+}
+
 impl Model {
     /// Build the model from a parsed GGUF (its tensors are read from `gguf.bytes`).
-    pub fn from_gguf(gguf: Gguf) -> Result<Self> {
-        let hparams = HyperParams::from_gguf(&gguf)?;
+    pub fn from_gguf(gguf: &Gguf) -> Result<Self> {
+        let hp = HyperParams::from_gguf(gguf)?;
         let device = Device::Cpu;
-        let weights = ModelWeights::from_gguf(gguf.content, &mut Cursor::new(gguf.bytes), &device)
-            .map_err(|e| Error::ModelLoad(e.to_string()))?;
+        let mut load = Loader {
+            content: &gguf.content,
+            reader: Cursor::new(gguf.bytes),
+            device: &device,
+        };
+        let embedding_q = load.qtensor("token_embd.weight")?;
+        let embedding = embedding_q.dequantize(&device)?;
+        if embedding.dims().len() != 2 || embedding.dims()[1] != hp.embedding {
+            return Err(Error::ModelLoad(format!(
+                "token_embd.weight has shape {:?}, expected [vocab, {}]",
+                embedding.dims(),
+                hp.embedding
+            )));
+        }
+        let output = if gguf.content.tensor_infos.contains_key("output.weight") {
+            load.matmul("output.weight")?
+        } else {
+            QMatMul::from_qtensor(embedding_q)?
+        };
+        let norm = load.vector("output_norm.weight", hp.embedding)?;
+        let blocks = (0..hp.layers)
+            .map(|i| {
+                let name = |n: &str| format!("blk.{i}.{n}.weight");
+                Ok(Block {
+                    attn_norm: load.vector(&name("attn_norm"), hp.embedding)?,
+                    q: load.matmul(&name("attn_q"))?,
+                    k: load.matmul(&name("attn_k"))?,
+                    v: load.matmul(&name("attn_v"))?,
+                    o: load.matmul(&name("attn_output"))?,
+                    ffn_norm: load.vector(&name("ffn_norm"), hp.embedding)?,
+                    gate: load.matmul(&name("ffn_gate"))?,
+                    up: load.matmul(&name("ffn_up"))?,
+                    down: load.matmul(&name("ffn_down"))?,
+                    cache: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (cos, sin) = rotary_tables(&hp, &device)?;
         Ok(Model {
-            weights,
-            hparams,
+            embedding,
+            blocks,
+            norm,
+            output,
+            cos,
+            sin,
+            hparams: hp,
             device,
         })
     }
@@ -86,20 +202,122 @@ impl Model {
         &self.hparams
     }
 
-    /// Most tokens (prompt and reply) one sequence can hold: the trained context,
-    /// capped by what the rotary tables of the engine cover.
+    /// Most tokens (prompt and reply) one sequence can hold.
     pub fn context_window(&self) -> usize {
-        self.hparams.trained_context.min(MAX_SEQ_LEN)
+        self.hparams.context
     }
 
     /// Run `tokens`, placed at positions `pos..`, through the model after the cached
     /// ones, and return the logits of the last token. `pos == 0` starts a new sequence.
     pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
-        if pos == 0 {
-            self.weights.clear_kv_cache();
+        let seq = tokens.len();
+        if seq == 0 || pos + seq > self.context_window() {
+            return Err(Error::Inference(format!(
+                "{seq} tokens at position {pos} do not fit the context window"
+            )));
         }
-        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
-        let logits = self.weights.forward(&input, pos)?;
-        Ok(logits.squeeze(0)?.to_vec1::<f32>()?)
+        if pos == 0 {
+            self.blocks.iter_mut().for_each(|b| b.cache = None);
+        }
+        let hp = &self.hparams;
+        let ids = Tensor::new(tokens, &self.device)?;
+        let mut x = self.embedding.index_select(&ids, 0)?;
+        let cos = self.cos.narrow(0, pos, seq)?;
+        let sin = self.sin.narrow(0, pos, seq)?;
+        let mask = causal_mask(seq, pos, &self.device)?;
+        for block in &mut self.blocks {
+            let h = rms_norm(&x, &block.attn_norm, hp.rms_eps)?;
+            let attn = block.attention(&h, &cos, &sin, mask.as_ref(), hp)?;
+            x = (x + attn)?;
+            let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
+            let gate = block.gate.forward(&h)?;
+            let up = block.up.forward(&h)?;
+            x = (x + block.down.forward(&(gate.silu()? * up)?)?)?;
+        }
+        let last = x.narrow(0, seq - 1, 1)?;
+        let last = rms_norm(&last, &self.norm, hp.rms_eps)?;
+        Ok(self
+            .output
+            .forward(&last)?
+            .flatten_all()?
+            .to_vec1::<f32>()?)
     }
+}
+
+impl Block {
+    /// Grouped-query self-attention of `h` (`(seq, embedding)`) over the cache.
+    fn attention(
+        &mut self,
+        h: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+        hp: &HyperParams,
+    ) -> Result<Tensor> {
+        let seq = h.dim(0)?;
+        let hd = hp.head_dim();
+        // (seq, heads * hd) -> (1, heads, seq, hd), then rotated.
+        let heads = |t: Tensor, n: usize| -> Result<Tensor> {
+            Ok(t.reshape((1, seq, n, hd))?.transpose(1, 2)?.contiguous()?)
+        };
+        let q = heads(self.q.forward(h)?, hp.heads)?;
+        let k = heads(self.k.forward(h)?, hp.kv_heads)?;
+        let v = heads(self.v.forward(h)?, hp.kv_heads)?;
+        let q = candle_nn::rotary_emb::rope_i(&q, cos, sin)?.squeeze(0)?;
+        let k = candle_nn::rotary_emb::rope_i(&k, cos, sin)?.squeeze(0)?;
+        let v = v.squeeze(0)?;
+        let (k, v) = match self.cache.take() {
+            None => (k, v),
+            Some((ck, cv)) => (Tensor::cat(&[&ck, &k], 1)?, Tensor::cat(&[&cv, &v], 1)?),
+        };
+        self.cache = Some((k.clone(), v.clone()));
+
+        let group = hp.heads / hp.kv_heads;
+        let kv_len = k.dim(1)?;
+        // (kv_heads, group * seq, hd): the queries sharing one key/value head together.
+        let q = q.reshape((hp.kv_heads, group * seq, hd))?;
+        let scores = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
+        let scores = scores.reshape((hp.heads, seq, kv_len))?;
+        let scores = match mask {
+            Some(mask) => scores.broadcast_add(mask)?,
+            None => scores,
+        };
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probs = probs.reshape((hp.kv_heads, group * seq, kv_len))?;
+        let y = probs.matmul(&v)?.reshape((hp.heads, seq, hd))?;
+        let y = y.transpose(0, 1)?.reshape((seq, hp.embedding))?;
+        Ok(self.o.forward(&y)?)
+    }
+}
+
+/// RMS norm of each row of `x`, times `weight`.
+fn rms_norm(x: &Tensor, weight: &Tensor, eps: f32) -> Result<Tensor> {
+    Ok(candle_nn::ops::rms_norm(x, weight, eps)?)
+}
+
+/// `-inf` above the diagonal for `seq` new tokens after `pos` cached ones; `None` for
+/// a single token, which may see everything.
+fn causal_mask(seq: usize, pos: usize, device: &Device) -> Result<Option<Tensor>> {
+    if seq == 1 {
+        return Ok(None);
+    }
+    let kv = pos + seq;
+    let mask: Vec<f32> = (0..seq)
+        .flat_map(|i| (0..kv).map(move |j| if j > pos + i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Ok(Some(Tensor::from_vec(mask, (seq, kv), device)?))
+}
+
+/// Rotary cos/sin for every position: the angle of pair `i` at `pos` is
+/// `pos * base^(-2i/d)`.
+fn rotary_tables(hp: &HyperParams, device: &Device) -> Result<(Tensor, Tensor)> {
+    let half = hp.head_dim() / 2;
+    let freqs: Vec<f32> = (0..half)
+        .map(|i| 1.0 / hp.rope_base.powf((2 * i) as f32 / hp.head_dim() as f32))
+        .collect();
+    let angles: Vec<f32> = (0..hp.context)
+        .flat_map(|pos| freqs.iter().map(move |f| pos as f32 * f))
+        .collect();
+    let angles = Tensor::from_vec(angles, (hp.context, half), device)?;
+    Ok((angles.cos()?, angles.sin()?))
 }

@@ -34,28 +34,23 @@ fn truncated_files_are_model_load_errors() {
 fn bit_flips_give_an_error_or_a_working_model_never_a_panic() {
     let bytes = model_bytes();
     let mut copy = bytes.to_vec();
-    // The header: magic, version, counts, the first metadata keys and values.
-    let mut offsets: Vec<usize> = (0..64).collect();
+    // The header: magic, version, counts, the first metadata key.
+    let mut offsets: Vec<usize> = (0..40).collect();
     // Spread over the metadata and tensor directory, and a few in the weights.
-    offsets.extend((1..24).map(|i| i * 75_013));
+    offsets.extend((1..12).map(|i| i * 150_001));
     offsets.extend([bytes.len() / 3, bytes.len() - 7]);
     let mut errors = 0;
     for at in offsets {
-        for bit in [0, 6] {
-            copy[at] ^= 1 << bit;
-            match Engine::load(&copy) {
-                Ok(_) => {}
-                Err(e) => {
-                    errors += 1;
-                    assert!(
-                        matches!(e.code(), "model_load_failed" | "unsupported_model"),
-                        "flip at {at} bit {bit}: {e}"
-                    );
-                    assert!(!e.to_string().is_empty());
-                }
-            }
-            copy[at] ^= 1 << bit;
+        let bit = at % 8;
+        copy[at] ^= 1 << bit;
+        if let Err(e) = Engine::load(&copy) {
+            errors += 1;
+            assert!(
+                matches!(e.code(), "model_load_failed" | "unsupported_model"),
+                "flip at {at} bit {bit}: {e}"
+            );
         }
+        copy[at] ^= 1 << bit;
     }
     assert!(errors > 0, "flipping the magic must fail");
 }
