@@ -31,4 +31,16 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# playwright-core (for scripts/bench.mjs) at the version package-lock.json pins.
+if ! command -v npm >/dev/null; then
+  log "installing nodejs and npm from apt"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing node packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
 bash scripts/fetch-model.sh

@@ -58,7 +58,10 @@ impl LocalModel {
         let options: Options = if options.is_undefined() || options.is_null() {
             Options::default()
         } else {
-            serde_wasm_bindgen::from_value(options)
+            // Through a JSON value, so that unknown fields are seen and rejected.
+            serde_wasm_bindgen::from_value::<serde_json::Value>(options)
+                .map_err(|e| e.to_string())
+                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
                 .map_err(|e| js_error("invalid_request", &format!("invalid options: {e}")))?
         };
         let params = options

@@ -1,0 +1,40 @@
+# make test   everything CI checks: format, lints (native and wasm32), unit tests, browser test
+# make bench  native and in-browser speeds -> target/bench/summary.json
+# make demo   build pkg/ and serve the chat page on http://127.0.0.1:8080/
+# make pkg    the release wasm build alone (pkg/)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+WASM := --target wasm32-unknown-unknown
+section = @printf '\n\033[1;34m==> %s\033[0m\n' "$(1)"
+
+.PHONY: test setup bench demo pkg
+
+setup:
+	$(call section,setup)
+	bash scripts/setup.sh
+
+test: setup
+	$(call section,rustfmt)
+	cargo fmt --all -- --check
+	$(call section,clippy (native))
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(call section,clippy (wasm32))
+	cargo clippy --workspace $(WASM) --all-targets -- -D warnings
+	$(call section,cargo test (native))
+	cargo test --workspace
+	$(call section,browser test (headless Chromium))
+	bash scripts/browser-test.sh
+	$(call section,all tests passed)
+
+pkg:
+	$(call section,wasm-pack build --release)
+	wasm-pack build --target web --release
+
+bench: setup
+	$(call section,bench)
+	node scripts/bench.mjs
+
+demo: setup pkg
+	$(call section,demo on http://127.0.0.1:8080/)
+	python3 scripts/serve.py --port 8080
