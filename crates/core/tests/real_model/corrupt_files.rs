@@ -71,7 +71,9 @@ fn an_unsupported_architecture_is_named() {
 
 #[test]
 fn random_bytes_are_not_a_model() {
-    let junk: Vec<u8> = (0..10_000u32).map(|i| (i * 2_654_435_761) as u8).collect();
+    let junk: Vec<u8> = (0..10_000u32)
+        .map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()[3])
+        .collect();
     assert_eq!(load_code(&junk), Some("model_load_failed"));
 }
 
