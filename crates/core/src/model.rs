@@ -2,9 +2,11 @@
 //! matmuls (weights stay in the file's quantisation, activations are quantised to
 //! 8 bits per block as in llama.cpp).
 
+use std::borrow::Cow;
 use std::io::Cursor;
+use std::sync::Arc;
 
-use candle_core::quantized::{gguf_file::Content, QMatMul};
+use candle_core::quantized::{gguf_file::Content, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
 
 use crate::error::{Error, Result};
@@ -98,7 +100,8 @@ struct Block {
 
 /// A loaded model with its key/value cache.
 pub struct Model {
-    embedding: Tensor,
+    /// Token embeddings, kept quantised; rows are dequantised when looked up.
+    embedding: Arc<QTensor>,
     blocks: Vec<Block>,
     norm: Tensor,
     output: QMatMul,
@@ -116,7 +119,7 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn qtensor(&mut self, name: &str) -> Result<candle_core::quantized::QTensor> {
+    fn qtensor(&mut self, name: &str) -> Result<QTensor> {
         if !self.content.tensor_infos.contains_key(name) {
             return Err(Error::ModelLoad(format!("tensor {name} is missing")));
         }
@@ -152,19 +155,18 @@ impl Model {
             reader: Cursor::new(gguf.bytes),
             device: &device,
         };
-        let embedding_q = load.qtensor("token_embd.weight")?;
-        let embedding = embedding_q.dequantize(&device)?;
-        if embedding.dims().len() != 2 || embedding.dims()[1] != hp.embedding {
+        let embedding = Arc::new(load.qtensor("token_embd.weight")?);
+        let dims = embedding.shape().dims();
+        if dims.len() != 2 || dims[1] != hp.embedding {
             return Err(Error::ModelLoad(format!(
-                "token_embd.weight has shape {:?}, expected [vocab, {}]",
-                embedding.dims(),
+                "token_embd.weight has shape {dims:?}, expected [vocab, {}]",
                 hp.embedding
             )));
         }
         let output = if gguf.content.tensor_infos.contains_key("output.weight") {
             load.matmul("output.weight")?
         } else {
-            QMatMul::from_qtensor(embedding_q)?
+            QMatMul::from_arc(embedding.clone())?
         };
         let norm = load.vector("output_norm.weight", hp.embedding)?;
         let blocks = (0..hp.layers)
@@ -219,9 +221,8 @@ impl Model {
         if pos == 0 {
             self.blocks.iter_mut().for_each(|b| b.cache = None);
         }
+        let mut x = self.embed(tokens)?;
         let hp = &self.hparams;
-        let ids = Tensor::new(tokens, &self.device)?;
-        let mut x = self.embedding.index_select(&ids, 0)?;
         let cos = self.cos.narrow(0, pos, seq)?;
         let sin = self.sin.narrow(0, pos, seq)?;
         let mask = causal_mask(seq, pos, &self.device)?;
@@ -241,6 +242,29 @@ impl Model {
             .forward(&last)?
             .flatten_all()?
             .to_vec1::<f32>()?)
+    }
+
+    /// Embedding rows of `tokens`, `(tokens, embedding)`, dequantised one row at a time
+    /// so the table stays quantised in memory.
+    fn embed(&self, tokens: &[u32]) -> Result<Tensor> {
+        let vocab = self.embedding.shape().dims()[0];
+        let data = self.embedding.data()?;
+        let row_bytes = data.len() / vocab;
+        let rows = tokens
+            .iter()
+            .map(|&t| {
+                let t = t as usize;
+                if t >= vocab {
+                    return Err(Error::InvalidRequest(format!(
+                        "token {t} is outside the vocabulary of {vocab}"
+                    )));
+                }
+                let bytes = Cow::Borrowed(&data[t * row_bytes..(t + 1) * row_bytes]);
+                let row = QStorage::from_data(bytes, &self.device, self.embedding.dtype())?;
+                Ok(QTensor::new(row, (1, self.hparams.embedding))?.dequantize(&self.device)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Tensor::cat(&rows, 0)?)
     }
 }
 
