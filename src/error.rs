@@ -3,7 +3,7 @@
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
-/// A JS `Error` with `message` and `code` (e.g. `model_load_failed`).
+/// A JS `Error` with `message` and `code` (e.g. `model_invalid`).
 pub fn js_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("TandemError");

@@ -20,7 +20,7 @@ pub struct LocalModel {
 #[wasm_bindgen]
 impl LocalModel {
     /// Load a model from the bytes of a GGUF file. Throws an `Error` with `code`
-    /// `model_load_failed` or `unsupported_model` for a bad file.
+    /// `model_invalid` or `unsupported_model` for a bad file.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<LocalModel, JsValue> {
         let engine = Engine::load(bytes).map_err(from_core)?;
@@ -132,7 +132,10 @@ impl ReplyStream {
         let step = match self.generation.next_event(&mut engine) {
             None => return Ok(JsValue::UNDEFINED),
             Some(Err(e)) => return Err(from_core(e)),
-            Some(Ok(Event::Token { id, logprob, text })) => {
+            Some(Ok(Event::Prefill { .. })) => return Ok(JsValue::NULL),
+            Some(Ok(Event::Token {
+                id, logprob, text, ..
+            })) => {
                 self.clock.token();
                 Step::Token {
                     done: false,

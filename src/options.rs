@@ -64,6 +64,7 @@ impl Options {
                 logit_bias,
             },
             ignore_eos: self.ignore_eos,
+            top_logprobs: None,
         })
     }
 }

@@ -117,9 +117,9 @@ async fn greedy_tokens_match_llama_cpp() {
 }
 
 #[wasm_bindgen_test]
-fn bad_bytes_throw_model_load_failed() {
+fn bad_bytes_throw_model_invalid() {
     let error = LocalModel::new(b"not a gguf file").err().expect("an error");
-    assert_eq!(error_code(&error), "model_load_failed");
+    assert_eq!(error_code(&error), "model_invalid");
 }
 
 #[wasm_bindgen_test]

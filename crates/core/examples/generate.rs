@@ -60,8 +60,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> tandem_core::Result<()> {
-    let bytes = std::fs::read(&args.model)
-        .map_err(|e| tandem_core::Error::ModelLoad(format!("cannot read {}: {e}", args.model)))?;
+    let bytes = std::fs::read(&args.model).map_err(|e| {
+        tandem_core::Error::ModelInvalid(format!("cannot read {}: {e}", args.model))
+    })?;
     let mut engine = Engine::load(&bytes)?;
     drop(bytes);
 
@@ -98,6 +99,7 @@ fn run(args: &Args) -> tandem_core::Result<()> {
     let mut finish = FinishReason::Length;
     for event in engine.stream(&mut generation) {
         let delta = match event? {
+            Event::Prefill { .. } => continue,
             Event::Token { id, text, .. } => {
                 first_token_at.get_or_insert_with(|| start.elapsed());
                 ids.push(id);

@@ -28,9 +28,9 @@ impl Engine {
             .tensor_infos
             .get("token_embd.weight")
             .and_then(|t| t.shape.dims().first().copied())
-            .ok_or_else(|| Error::ModelLoad("the token embedding tensor is missing".into()))?;
+            .ok_or_else(|| Error::ModelInvalid("the token embedding tensor is missing".into()))?;
         if rows != tokenizer.vocab_size() {
-            return Err(Error::ModelLoad(format!(
+            return Err(Error::ModelInvalid(format!(
                 "the embedding has {rows} rows but the vocabulary {} tokens",
                 tokenizer.vocab_size()
             )));

@@ -6,7 +6,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// The model file is truncated, corrupt or not a GGUF file.
-    ModelLoad(String),
+    ModelInvalid(String),
     /// The file is a valid GGUF but describes something tandem cannot run.
     UnsupportedModel(String),
     /// The request is malformed (bad parameter, unknown role, too many stop strings...).
@@ -26,10 +26,10 @@ pub enum Error {
 }
 
 impl Error {
-    /// Stable machine-readable code, e.g. `model_load_failed`.
+    /// Stable machine-readable code, e.g. `model_invalid`.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::ModelLoad(_) => "model_load_failed",
+            Error::ModelInvalid(_) => "model_invalid",
             Error::UnsupportedModel(_) => "unsupported_model",
             Error::InvalidRequest(_) => "invalid_request",
             Error::ContextLengthExceeded { .. } => "context_length_exceeded",
@@ -43,7 +43,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::ModelLoad(m) => write!(f, "could not load the model: {m}"),
+            Error::ModelInvalid(m) => write!(f, "could not load the model: {m}"),
             Error::UnsupportedModel(m) => write!(f, "unsupported model: {m}"),
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::ContextLengthExceeded {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::protocol::{FinishReason, Usage};
-use crate::sampling::{log_prob, Sampler, SamplingParams};
+use crate::sampling::{log_prob, top_log_probs, Sampler, SamplingParams};
 use crate::stops::StopBuffer;
 use crate::tokenizer::Utf8Stream;
 
@@ -22,7 +22,13 @@ pub struct GenerateParams {
     pub sampling: SamplingParams,
     /// Keep going past end-of-turn tokens (for benchmarks).
     pub ignore_eos: bool,
+    /// With `Some(n)`, each token event carries the `n` most likely tokens.
+    pub top_logprobs: Option<usize>,
 }
+
+/// Prompt tokens read per forward pass: small enough that a caller can check for
+/// cancellation and report progress between passes on long prompts.
+pub const PREFILL_CHUNK: usize = 64;
 
 /// A flag another party sets to stop a generation between two tokens.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +49,13 @@ impl CancelFlag {
 /// One step of a generation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// Part of the prompt was read (long prompts take several steps).
+    Prefill {
+        /// Prompt tokens read so far.
+        done: usize,
+        /// Prompt tokens in all.
+        total: usize,
+    },
     /// A token was generated. `text` is what may be shown now: possibly empty while
     /// a character or a possible stop string is incomplete.
     Token {
@@ -52,6 +65,9 @@ pub enum Event {
         logprob: f32,
         /// Newly released text.
         text: String,
+        /// The most likely tokens with their log-probabilities, best first, when
+        /// [`GenerateParams::top_logprobs`] asked for them.
+        top_logprobs: Vec<(u32, f32)>,
     },
     /// Generation ended. `text` is the last released text.
     Done {
@@ -67,13 +83,14 @@ pub enum Event {
 /// The state of one generation; advance it with [`Generation::next_event`].
 pub struct Generation {
     prompt: Vec<u32>,
-    /// Token generated last, not yet fed to the model; `None` before prefill.
+    /// Token generated last, not yet fed to the model; `None` before prefill ends.
     last: Option<u32>,
-    /// Position of `last` in the sequence.
+    /// Tokens the model has read (prompt, then generated ones).
     pos: usize,
     generated: usize,
     max_tokens: usize,
     ignore_eos: bool,
+    top_logprobs: Option<usize>,
     sampler: Sampler,
     utf8: Utf8Stream,
     stops: StopBuffer,
@@ -122,6 +139,7 @@ impl Generation {
             generated: 0,
             max_tokens,
             ignore_eos: params.ignore_eos,
+            top_logprobs: params.top_logprobs,
             sampler: Sampler::new(params.sampling),
             utf8: Utf8Stream::default(),
             stops: StopBuffer::new(params.stop)?,
@@ -155,7 +173,20 @@ impl Generation {
             return Some(Err(Error::Aborted));
         }
         let logits = match self.last {
-            None => engine.model_mut().forward(&self.prompt, 0),
+            None => {
+                let end = (self.pos + PREFILL_CHUNK).min(self.prompt.len());
+                let logits = engine
+                    .model_mut()
+                    .forward(&self.prompt[self.pos..end], self.pos);
+                if logits.is_ok() && end < self.prompt.len() {
+                    self.pos = end;
+                    return Some(Ok(Event::Prefill {
+                        done: end,
+                        total: self.prompt.len(),
+                    }));
+                }
+                logits
+            }
             Some(token) => engine.model_mut().forward(&[token], self.pos),
         };
         let mut logits = match logits {
@@ -188,6 +219,10 @@ impl Generation {
             id,
             logprob: log_prob(&logits, id),
             text: released.text,
+            top_logprobs: self
+                .top_logprobs
+                .map(|n| top_log_probs(&logits, n))
+                .unwrap_or_default(),
         }))
     }
 

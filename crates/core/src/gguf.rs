@@ -20,12 +20,12 @@ impl<'a> Gguf<'a> {
     /// not read.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         if bytes.len() < 4 || &bytes[..4] != b"GGUF" {
-            return Err(Error::ModelLoad(
+            return Err(Error::ModelInvalid(
                 "not a GGUF file (the first bytes are not \"GGUF\")".into(),
             ));
         }
         let content = Content::read(&mut Cursor::new(bytes))
-            .map_err(|e| Error::ModelLoad(format!("corrupt GGUF header: {e}")))?;
+            .map_err(|e| Error::ModelInvalid(format!("corrupt GGUF header: {e}")))?;
         let gguf = Gguf { content, bytes };
         gguf.check_tensor_bounds()?;
         Ok(gguf)
@@ -41,9 +41,9 @@ impl<'a> Gguf<'a> {
                 .dims()
                 .iter()
                 .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-                .ok_or_else(|| Error::ModelLoad(format!("tensor {name}: shape overflows")))?;
+                .ok_or_else(|| Error::ModelInvalid(format!("tensor {name}: shape overflows")))?;
             if !elems.is_multiple_of(dtype.block_size()) {
-                return Err(Error::ModelLoad(format!(
+                return Err(Error::ModelInvalid(format!(
                     "tensor {name}: {elems} elements is not a multiple of the {dtype:?} block size"
                 )));
             }
@@ -54,7 +54,7 @@ impl<'a> Gguf<'a> {
                 .checked_add(info.offset)
                 .and_then(|start| start.checked_add(size));
             if end.is_none_or(|end| end > file_len) {
-                return Err(Error::ModelLoad(format!(
+                return Err(Error::ModelInvalid(format!(
                     "tensor {name} lies beyond the end of the file ({file_len} bytes): \
                      the file is truncated or corrupt"
                 )));
@@ -71,7 +71,7 @@ impl<'a> Gguf<'a> {
     }
 
     fn wrong_type(key: &str, want: &str) -> Error {
-        Error::ModelLoad(format!("metadata key {key} is not {want}"))
+        Error::ModelInvalid(format!("metadata key {key} is not {want}"))
     }
 
     /// Whether the metadata has `key`.

@@ -8,13 +8,19 @@ pub mod generate;
 pub mod gguf;
 pub mod model;
 pub mod protocol;
+pub mod reply;
 pub mod sampling;
 pub mod stops;
 pub mod template;
+pub mod timing;
 pub mod tokenizer;
 
 pub use engine::{Engine, Stream};
 pub use error::{Error, Result};
 pub use generate::{CancelFlag, Event, GenerateParams, Generation};
-pub use protocol::{ChatMessage, FinishReason, Role, Usage};
+pub use protocol::{
+    ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, FinishReason, Role,
+    TandemInfo, Usage,
+};
+pub use reply::{Clock, Reply, ReplyStep};
 pub use sampling::SamplingParams;

@@ -70,7 +70,7 @@ impl HyperParams {
             && hp.rms_eps > 0.0
             && key("rope.dimension_count").unwrap_or(hp.head_dim()) == hp.head_dim();
         if !consistent {
-            return Err(Error::ModelLoad(format!(
+            return Err(Error::ModelInvalid(format!(
                 "inconsistent hyper-parameters in the metadata: {hp:?}"
             )));
         }
@@ -121,22 +121,22 @@ struct Loader<'a> {
 impl Loader<'_> {
     fn qtensor(&mut self, name: &str) -> Result<QTensor> {
         if !self.content.tensor_infos.contains_key(name) {
-            return Err(Error::ModelLoad(format!("tensor {name} is missing")));
+            return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
         }
         self.content
             .tensor(&mut self.reader, name, self.device)
-            .map_err(|e| Error::ModelLoad(format!("tensor {name}: {e}")))
+            .map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
     }
 
     fn matmul(&mut self, name: &str) -> Result<QMatMul> {
         let t = self.qtensor(name)?;
-        QMatMul::from_qtensor(t).map_err(|e| Error::ModelLoad(format!("tensor {name}: {e}")))
+        QMatMul::from_qtensor(t).map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
     }
 
     fn vector(&mut self, name: &str, len: usize) -> Result<Tensor> {
         let t = self.qtensor(name)?.dequantize(self.device)?;
         if t.dims() != [len] {
-            return Err(Error::ModelLoad(format!(
+            return Err(Error::ModelInvalid(format!(
                 "tensor {name} has shape {:?}, expected [{len}]",
                 t.dims()
             )));
@@ -158,7 +158,7 @@ impl Model {
         let embedding = Arc::new(load.qtensor("token_embd.weight")?);
         let dims = embedding.shape().dims();
         if dims.len() != 2 || dims[1] != hp.embedding {
-            return Err(Error::ModelLoad(format!(
+            return Err(Error::ModelInvalid(format!(
                 "token_embd.weight has shape {dims:?}, expected [vocab, {}]",
                 hp.embedding
             )));

@@ -212,7 +212,47 @@ pub fn argmax(logits: &[f32]) -> u32 {
 
 /// Natural-log probability of `token` under the softmax of `logits`.
 pub fn log_prob(logits: &[f32], token: u32) -> f32 {
+    logits[token as usize] - log_sum_exp(logits)
+}
+
+/// `ln(sum(exp(logits)))`, computed without overflow.
+fn log_sum_exp(logits: &[f32]) -> f32 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
-    logits[token as usize] - max - sum.ln()
+    max + logits.iter().map(|l| (l - max).exp()).sum::<f32>().ln()
+}
+
+/// The `n` most likely tokens under the softmax of `logits`, with their
+/// natural-log probabilities, best first (ties by lower id).
+pub fn top_log_probs(logits: &[f32], n: usize) -> Vec<(u32, f32)> {
+    let log_sum = log_sum_exp(logits);
+    let mut best: Vec<u32> = Vec::with_capacity(n + 1);
+    for id in 0..logits.len() as u32 {
+        let at = best.partition_point(|&b| logits[b as usize] >= logits[id as usize]);
+        if at < n {
+            best.insert(at, id);
+            best.truncate(n);
+        }
+    }
+    best.into_iter()
+        .map(|id| (id, logits[id as usize] - log_sum))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_log_probs_are_sorted_normalised_and_match_log_prob() {
+        let logits = [0.5, 3.0, -1.0, 3.0, 2.0];
+        let top = top_log_probs(&logits, 3);
+        assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), [1, 3, 4]);
+        for (id, lp) in &top {
+            assert!((lp - log_prob(&logits, *id)).abs() < 1e-6);
+        }
+        let total: f32 = (0..5).map(|i| log_prob(&logits, i).exp()).sum();
+        assert!((total - 1.0).abs() < 1e-5);
+        assert!(top_log_probs(&logits, 0).is_empty());
+        assert_eq!(top_log_probs(&logits, 9).len(), 5);
+    }
 }

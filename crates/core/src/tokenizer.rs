@@ -129,7 +129,7 @@ impl Tokenizer {
             vec![1; tokens.len()]
         };
         if types.len() != tokens.len() {
-            return Err(Error::ModelLoad(format!(
+            return Err(Error::ModelInvalid(format!(
                 "{} token types for {} tokens",
                 types.len(),
                 tokens.len()
@@ -153,7 +153,7 @@ impl Tokenizer {
         for (rank, line) in gguf.strings("tokenizer.ggml.merges")?.iter().enumerate() {
             let (left, right) = line
                 .split_once(' ')
-                .ok_or_else(|| Error::ModelLoad(format!("malformed merge {line:?}")))?;
+                .ok_or_else(|| Error::ModelInvalid(format!("malformed merge {line:?}")))?;
             let merged = format!("{left}{right}");
             if let (Some(&l), Some(&r), Some(&m)) =
                 (ids.get(left), ids.get(right), ids.get(merged.as_str()))
@@ -196,7 +196,9 @@ impl Tokenizer {
             }
             let id = gguf.u64(key)?;
             if id as usize >= tokens.len() {
-                return Err(Error::ModelLoad(format!("{key} = {id} is not a token id")));
+                return Err(Error::ModelInvalid(format!(
+                    "{key} = {id} is not a token id"
+                )));
             }
             Ok(Some(id as u32))
         };

@@ -24,7 +24,7 @@ fn truncated_files_are_model_load_errors() {
     ] {
         assert_eq!(
             load_code(&bytes[..cut]),
-            Some("model_load_failed"),
+            Some("model_invalid"),
             "cut at {cut}"
         );
     }
@@ -46,7 +46,7 @@ fn bit_flips_give_an_error_or_a_working_model_never_a_panic() {
         if let Err(e) = Engine::load(&copy) {
             errors += 1;
             assert!(
-                matches!(e.code(), "model_load_failed" | "unsupported_model"),
+                matches!(e.code(), "model_invalid" | "unsupported_model"),
                 "flip at {at} bit {bit}: {e}"
             );
         }
@@ -74,7 +74,7 @@ fn random_bytes_are_not_a_model() {
     let junk: Vec<u8> = (0..10_000u32)
         .map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()[3])
         .collect();
-    assert_eq!(load_code(&junk), Some("model_load_failed"));
+    assert_eq!(load_code(&junk), Some("model_invalid"));
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

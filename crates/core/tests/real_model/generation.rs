@@ -33,7 +33,10 @@ fn run(engine: &mut Engine, text: &str, params: GenerateParams) -> Run {
     };
     for event in engine.stream(&mut generation) {
         match event.unwrap() {
-            Event::Token { id, text, logprob } => {
+            Event::Prefill { .. } => {}
+            Event::Token {
+                id, text, logprob, ..
+            } => {
                 assert!(logprob <= 0.0 && logprob.is_finite());
                 out.ids.push(id);
                 out.text.push_str(&text);

@@ -7,6 +7,7 @@
 mod corrupt_files;
 mod exactness;
 mod generation;
+mod reply;
 mod template;
 mod tokenizer;
 

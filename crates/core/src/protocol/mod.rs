@@ -1,4 +1,17 @@
-//! Protocol types shared by every layer of tandem (OpenAI chat-completion shapes).
+//! Protocol types shared by every layer of tandem: the OpenAI chat-completion
+//! request, response and chunk, and the pieces they are made of.
+
+mod chunks;
+mod content;
+mod request;
+mod response;
+
+pub use chunks::{ChunkWriter, CompletionBuilder};
+pub use request::{ChatCompletionRequest, Stop, StreamOptions, MAX_TOP_LOGPROBS};
+pub use response::{
+    AssistantMessage, ChatCompletion, ChatCompletionChunk, Choice, ChunkChoice, Delta, ErrorBody,
+    ErrorObject, Logprobs, TandemInfo, TokenLogprob, TopLogprob, CHUNK_OBJECT, COMPLETION_OBJECT,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -6,7 +19,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Instructions for the assistant.
+    /// Instructions for the assistant (OpenAI's newer name `developer` means the same).
+    #[serde(alias = "developer")]
     System,
     /// The person.
     User,
@@ -14,12 +28,14 @@ pub enum Role {
     Assistant,
 }
 
-/// One message of a chat.
+/// One message of a chat. `content` may also arrive as OpenAI's list of text parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChatMessage {
     /// Author of the message.
     pub role: Role,
     /// Text of the message.
+    #[serde(deserialize_with = "content::text")]
     pub content: String,
 }
 

@@ -1,0 +1,150 @@
+//! One chat reply from the engine as OpenAI chunks: the role chunk, text chunks as
+//! tokens come, the finish chunk, then a usage chunk carrying tandem's timings.
+
+use std::collections::VecDeque;
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::generate::{CancelFlag, Event, Generation};
+use crate::protocol::{
+    ChatCompletionChunk, ChatCompletionRequest, ChunkWriter, TandemInfo, TokenLogprob, TopLogprob,
+};
+use crate::timing::Stopwatch;
+
+/// A clock in milliseconds, supplied by the caller (tandem-core has no clock).
+pub type Clock = Box<dyn Fn() -> f64>;
+
+/// What one step of a [`Reply`] produced.
+#[derive(Debug, Clone, PartialEq)]
+// Returned once per step and never stored in bulk: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum ReplyStep {
+    /// A chunk to send.
+    Chunk(ChatCompletionChunk),
+    /// The model worked (read part of a long prompt, or made a token whose text is
+    /// held back) and there is nothing to send yet.
+    Working,
+}
+
+/// The state of one reply; advance it with [`Reply::next_step`], checking for
+/// cancellation and yielding to other work between steps if needed.
+pub struct Reply {
+    generation: Generation,
+    writer: ChunkWriter,
+    logprobs: bool,
+    route: String,
+    model: String,
+    clock: Clock,
+    stopwatch: Option<Stopwatch>,
+    pending: VecDeque<ChatCompletionChunk>,
+    started: bool,
+}
+
+impl Reply {
+    /// Check `request` against `engine` and prepare its reply (chunk id `id`,
+    /// `created` in Unix seconds); `route` goes into the `tandem` extension.
+    pub fn new(
+        engine: &Engine,
+        request: &ChatCompletionRequest,
+        id: String,
+        created: u64,
+        route: &str,
+        cancel: CancelFlag,
+        clock: Clock,
+    ) -> Result<Self> {
+        let params = request.generate_params()?;
+        let prompt = engine.chat_prompt(&request.messages)?;
+        let logprobs = params.top_logprobs.is_some();
+        let generation = engine.generate(prompt, params, cancel)?;
+        Ok(Reply {
+            generation,
+            writer: ChunkWriter::new(id, created, engine.name()),
+            logprobs,
+            route: route.to_string(),
+            model: engine.name().to_string(),
+            clock,
+            stopwatch: None,
+            pending: VecDeque::new(),
+            started: false,
+        })
+    }
+
+    /// Tokens in the prompt.
+    pub fn prompt_tokens(&self) -> usize {
+        self.generation.usage().prompt_tokens
+    }
+
+    /// Run one step on `engine`; `None` once the usage chunk was returned or after an
+    /// error (`aborted` once the cancel flag is set).
+    pub fn next_step(&mut self, engine: &mut Engine) -> Option<Result<ReplyStep>> {
+        if !self.started {
+            self.started = true;
+            let now = (self.clock)();
+            self.stopwatch = Some(Stopwatch::start(now, self.prompt_tokens()));
+            return Some(Ok(ReplyStep::Chunk(self.writer.role())));
+        }
+        if let Some(chunk) = self.pending.pop_front() {
+            return Some(Ok(ReplyStep::Chunk(chunk)));
+        }
+        let event = match self.generation.next_event(engine)? {
+            Ok(event) => event,
+            Err(e) => return Some(Err(e)),
+        };
+        let stopwatch = self.stopwatch.as_mut()?;
+        let step = match event {
+            Event::Prefill { .. } => ReplyStep::Working,
+            Event::Token {
+                id,
+                logprob,
+                text,
+                top_logprobs,
+            } => {
+                stopwatch.token((self.clock)());
+                let logprobs = self.logprobs.then(|| {
+                    let tokenizer = engine.tokenizer();
+                    let top = |(id, logprob)| {
+                        let bytes = tokenizer.piece(id).to_vec();
+                        TopLogprob {
+                            token: String::from_utf8_lossy(&bytes).into_owned(),
+                            logprob,
+                            bytes,
+                        }
+                    };
+                    let this = top((id, logprob));
+                    vec![TokenLogprob {
+                        token: this.token,
+                        logprob,
+                        bytes: this.bytes,
+                        top_logprobs: top_logprobs.into_iter().map(top).collect(),
+                    }]
+                });
+                if text.is_empty() && logprobs.is_none() {
+                    ReplyStep::Working
+                } else {
+                    ReplyStep::Chunk(self.writer.content(text, logprobs))
+                }
+            }
+            Event::Done {
+                text,
+                finish_reason,
+                usage,
+            } => {
+                let timings = stopwatch.timings(usage.completion_tokens);
+                let info = TandemInfo {
+                    route: self.route.clone(),
+                    model: self.model.clone(),
+                    prefill_tokens_per_s: timings.prefill_tokens_per_s,
+                    decode_tokens_per_s: timings.decode_tokens_per_s,
+                    time_to_first_token_ms: timings.time_to_first_token_ms,
+                };
+                if !text.is_empty() {
+                    self.pending.push_back(self.writer.content(text, None));
+                }
+                self.pending.push_back(self.writer.finish(finish_reason));
+                self.pending.push_back(self.writer.usage(usage, Some(info)));
+                return self.pending.pop_front().map(|c| Ok(ReplyStep::Chunk(c)));
+            }
+        };
+        Some(Ok(step))
+    }
+}
