@@ -1,7 +1,7 @@
 # make test   everything CI checks: format, lints (native and wasm32), unit tests, browser test
 # make bench  native and in-browser speeds -> target/bench/summary.json
 # make demo   build pkg/ and serve the chat page on http://127.0.0.1:8080/
-# make pkg    the release wasm build alone (pkg/)
+# make pkg    the npm package alone (pkg/, release build)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -25,11 +25,14 @@ test: setup
 	cargo test --workspace
 	$(call section,browser test (headless Chromium))
 	bash scripts/browser-test.sh
+	$(call section,page tests: the JS API and a Vite app (headless Chromium))
+	bash scripts/build-pkg.sh --dev
+	node --test --test-concurrency=1 tests/e2e/
 	$(call section,all tests passed)
 
 pkg:
 	$(call section,wasm-pack build --release)
-	wasm-pack build --target web --release
+	bash scripts/build-pkg.sh --release
 
 bench: setup
 	$(call section,bench)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Tiny static server for the demo, the bench page and the browser test.
 
-    python3 scripts/serve.py [--port 8080]
+    python3 scripts/serve.py [--port 8080] [--www DIR]
 
-Serves / -> www/, /pkg -> pkg/, /models -> models/, /fixtures -> ../shared/fixtures
+Serves / -> www/, /pkg -> pkg/, /models -> models/, /fixtures -> ../shared/fixtures,
+/e2e -> tests/e2e/pages
 on 127.0.0.1 with CORS open (the test page lives on another origin) and proper
 MIME types for .wasm and ES modules. Logs only errors.
 """
@@ -20,6 +21,7 @@ MOUNTS = {
     "/pkg/": os.path.join(ROOT, "pkg"),
     "/models/": os.path.join(ROOT, "models"),
     "/fixtures/": os.path.join(ROOT, "..", "shared", "fixtures"),
+    "/e2e/": os.path.join(ROOT, "tests", "e2e", "pages"),
     "/": os.path.join(ROOT, "www"),
 }
 
@@ -59,7 +61,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--www", help="serve this directory at / instead of www/")
     args = parser.parse_args()
+    if args.www:
+        MOUNTS["/"] = os.path.abspath(args.www)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"serving http://127.0.0.1:{args.port}/", flush=True)
     try:

@@ -1,9 +1,10 @@
-//! tandem-core errors as real JS `Error` objects with a stable `code`.
+//! Errors as real JS `Error` objects with a stable `code`, and [`Failure`], their
+//! plain-data form that crosses from the worker to the page.
 
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
-/// A JS `Error` with `message` and `code` (e.g. `model_invalid`).
+/// A JS `Error` named `TandemError` with `message` and `code` (e.g. `model_invalid`).
 pub fn js_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("TandemError");
@@ -12,7 +13,52 @@ pub fn js_error(code: &str, message: &str) -> JsValue {
     error.into()
 }
 
-/// Convert a tandem-core error.
-pub fn from_core(e: tandem_core::Error) -> JsValue {
-    js_error(e.code(), &e.to_string())
+/// An error as data: a stable code and a human message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Stable code.
+    pub code: &'static str,
+    /// Human message.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with `code` and `message`.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The JS `Error` for it.
+    pub fn into_js(self) -> JsValue {
+        js_error(self.code, &self.message)
+    }
+}
+
+impl From<tandem_core::Error> for Failure {
+    fn from(e: tandem_core::Error) -> Self {
+        Failure::new(e.code(), e.to_string())
+    }
+}
+
+/// The message of a thrown JS value (an `Error`, a `DOMException` or anything else).
+pub fn describe(value: &JsValue) -> String {
+    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
+        return format!("{}: {}", e.name(), e.message());
+    }
+    Reflect::get(value, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// The `name` of a thrown JS value (e.g. `QuotaExceededError`, `AbortError`).
+pub fn error_name(value: &JsValue) -> String {
+    Reflect::get(value, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default()
 }

@@ -1,18 +1,32 @@
-//! tandem in the browser: wasm-bindgen classes over tandem-core.
+//! tandem in the browser: one OpenAI-shaped chat API over a small model that runs in
+//! a Web Worker.
 //!
 //! ```js
-//! import init, { LocalModel } from "tandem";
+//! import init, { Tandem } from "tandem";
 //! await init();
-//! const model = new LocalModel(new Uint8Array(await (await fetch(url)).arrayBuffer()));
-//! const reply = model.stream([{ role: "user", content: "Hi" }], { max_tokens: 32 });
-//! for (let step = reply.next(); !step.done; step = reply.next()) show(step.text);
+//! const ai = await Tandem.create({ local: { modelUrl: "/models/model.gguf" } });
+//! const reply = await ai.chat.completions.create({ messages: [{ role: "user", content: "Hi" }] });
 //! ```
+//!
+//! Page side: [`tandem`] (the API), [`local`] (the worker handle), [`stream`]
+//! (chunks as an async iterator). Worker side: [`worker`], [`loader`] (download,
+//! cache, integrity). [`local_model`] runs a model in the current thread.
 
+mod abort;
 mod error;
+mod loader;
+mod local;
 mod local_model;
+mod messages;
 mod options;
+mod stream;
+mod tandem;
+mod types;
+mod worker;
 
 pub use local_model::{LocalModel, ReplyStream};
+pub use stream::ChunkStream;
+pub use tandem::{Chat, Completions, Tandem};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -1,17 +1,19 @@
-//! `LocalModel`: the model running in this JS thread, and `ReplyStream`, one reply
-//! generated a token per `next()` call so the caller stays in control (and can stop).
+//! `LocalModel`: a model running in the current JS thread, and `ReplyStream`, one
+//! reply made a step at a time so the caller stays in control. The worker runs its
+//! model through these; pages and tests may use them directly too.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::Serialize;
-use tandem_core::{CancelFlag, ChatMessage, Engine, Event, Generation, Usage};
+use tandem_core::{
+    CancelFlag, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, Engine, Reply, ReplyStep,
+};
 use wasm_bindgen::prelude::*;
 
-use crate::error::{from_core, js_error};
-use crate::options::Options;
+use crate::error::{js_error, Failure};
+use crate::messages::{from_js, to_js};
 
-/// A GGUF model loaded from bytes.
+/// A GGUF model loaded from bytes, running in this thread.
 #[wasm_bindgen]
 pub struct LocalModel {
     engine: Rc<RefCell<Engine>>,
@@ -23,10 +25,7 @@ impl LocalModel {
     /// `model_invalid` or `unsupported_model` for a bad file.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<LocalModel, JsValue> {
-        let engine = Engine::load(bytes).map_err(from_core)?;
-        Ok(LocalModel {
-            engine: Rc::new(RefCell::new(engine)),
-        })
+        Self::load(bytes).map_err(Failure::into_js)
     }
 
     /// The model's name from its metadata.
@@ -41,178 +40,117 @@ impl LocalModel {
         self.engine.borrow().context_window()
     }
 
-    /// Token ids of `messages` after the model's chat template.
-    #[wasm_bindgen(js_name = promptIds)]
-    pub fn prompt_ids(&self, messages: JsValue) -> Result<Vec<u32>, JsValue> {
-        let messages = parse_messages(messages)?;
-        self.engine
-            .borrow()
-            .chat_prompt(&messages)
-            .map_err(from_core)
+    /// Prompt tokens of `messages` after the model's chat template.
+    #[wasm_bindgen(js_name = countTokens)]
+    pub fn count_tokens(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChatMessage[]")] messages: JsValue,
+    ) -> Result<usize, JsValue> {
+        let messages: Vec<ChatMessage> = from_js(messages)
+            .map_err(|e| js_error("invalid_request", &format!("invalid messages: {e}")))?;
+        self.count(&messages).map_err(Failure::into_js)
     }
 
-    /// Start a reply to `messages` (`[{role, content}]`) with OpenAI-style `options`.
+    /// Start a reply to an OpenAI chat request (`stream` is ignored: call `next()`).
     /// Nothing runs until the first `next()`.
-    pub fn stream(&self, messages: JsValue, options: JsValue) -> Result<ReplyStream, JsValue> {
-        let messages = parse_messages(messages)?;
-        let options: Options = if options.is_undefined() || options.is_null() {
-            Options::default()
-        } else {
-            // Through a JSON value, so that unknown fields are seen and rejected.
-            serde_wasm_bindgen::from_value::<serde_json::Value>(options)
-                .map_err(|e| e.to_string())
-                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
-                .map_err(|e| js_error("invalid_request", &format!("invalid options: {e}")))?
-        };
-        let params = options
-            .into_params()
-            .map_err(|m| js_error("invalid_request", &m))?;
-        let engine = self.engine.borrow();
-        let prompt = engine.chat_prompt(&messages).map_err(from_core)?;
-        let prompt_tokens = prompt.len();
-        let cancel = CancelFlag::default();
-        let generation = engine
-            .generate(prompt, params, cancel.clone())
-            .map_err(from_core)?;
+    pub fn reply(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChatCompletionRequest")] request: JsValue,
+    ) -> Result<ReplyStream, JsValue> {
+        let request: ChatCompletionRequest = from_js(request)
+            .map_err(|e| js_error("invalid_request", &format!("invalid request: {e}")))?;
+        self.start(&request, CancelFlag::default())
+            .map_err(Failure::into_js)
+    }
+}
+
+impl LocalModel {
+    /// Load a model from the bytes of a GGUF file.
+    pub fn load(bytes: &[u8]) -> Result<Self, Failure> {
+        Ok(LocalModel {
+            engine: Rc::new(RefCell::new(Engine::load(bytes)?)),
+        })
+    }
+
+    /// Prompt tokens of `messages`.
+    pub fn count(&self, messages: &[ChatMessage]) -> Result<usize, Failure> {
+        Ok(self.engine.borrow().chat_prompt(messages)?.len())
+    }
+
+    /// Start a reply that stops at its next step once `cancel` is set.
+    pub fn start(
+        &self,
+        request: &ChatCompletionRequest,
+        cancel: CancelFlag,
+    ) -> Result<ReplyStream, Failure> {
+        let id = format!(
+            "chatcmpl-{:012x}",
+            (js_sys::Math::random() * 2f64.powi(48)) as u64
+        );
+        let created = (js_sys::Date::now() / 1000.0) as u64;
+        let clock = Box::new(js_sys::Date::now);
+        let reply = Reply::new(
+            &self.engine.borrow(),
+            request,
+            id,
+            created,
+            "local",
+            cancel.clone(),
+            clock,
+        )?;
         Ok(ReplyStream {
             engine: self.engine.clone(),
-            generation,
+            reply,
             cancel,
-            clock: Clock::start(prompt_tokens),
         })
     }
 }
 
-fn parse_messages(messages: JsValue) -> Result<Vec<ChatMessage>, JsValue> {
-    serde_wasm_bindgen::from_value(messages).map_err(|e| {
-        js_error(
-            "invalid_request",
-            &format!("messages must be [{{role, content}}] with role system|user|assistant: {e}"),
-        )
-    })
-}
-
-/// One reply being generated.
+/// One reply being made.
 #[wasm_bindgen]
 pub struct ReplyStream {
     engine: Rc<RefCell<Engine>>,
-    generation: Generation,
+    reply: Reply,
     cancel: CancelFlag,
-    clock: Clock,
-}
-
-/// What `ReplyStream.next()` returns.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Step {
-    Token {
-        done: bool,
-        token: u32,
-        logprob: f32,
-        text: String,
-    },
-    Done {
-        done: bool,
-        text: String,
-        finish_reason: tandem_core::FinishReason,
-        usage: Usage,
-        timings: Timings,
-    },
 }
 
 #[wasm_bindgen]
 impl ReplyStream {
-    /// Generate one token (the first call also reads the prompt). Returns
-    /// `{done: false, token, logprob, text}` per token, then once
-    /// `{done: true, text, finish_reason, usage, timings}`, then `undefined`.
+    /// The next chunk (`ChatCompletionChunk`), or `undefined` after the last one.
     /// Throws an `Error` with `code` `aborted` after `cancel()`.
     #[allow(clippy::should_implement_trait)]
+    #[wasm_bindgen(unchecked_return_type = "ChatCompletionChunk | undefined")]
     pub fn next(&mut self) -> Result<JsValue, JsValue> {
-        let mut engine = self.engine.borrow_mut();
-        let step = match self.generation.next_event(&mut engine) {
-            None => return Ok(JsValue::UNDEFINED),
-            Some(Err(e)) => return Err(from_core(e)),
-            Some(Ok(Event::Prefill { .. })) => return Ok(JsValue::NULL),
-            Some(Ok(Event::Token {
-                id, logprob, text, ..
-            })) => {
-                self.clock.token();
-                Step::Token {
-                    done: false,
-                    token: id,
-                    logprob,
-                    text,
-                }
-            }
-            Some(Ok(Event::Done {
-                text,
-                finish_reason,
-                usage,
-            })) => Step::Done {
-                done: true,
-                text,
-                finish_reason,
-                usage,
-                timings: self.clock.timings(usage.completion_tokens),
-            },
-        };
-        step.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(|e| js_error("internal", &e.to_string()))
+        match self.next_chunk() {
+            Ok(chunk) => Ok(chunk.map_or(JsValue::UNDEFINED, |c| to_js(&c))),
+            Err(e) => Err(e.into_js()),
+        }
     }
 
-    /// Stop before the next token; the next `next()` throws `aborted`.
+    /// Stop before the next step; the next `next()` throws `aborted`.
     pub fn cancel(&self) {
         self.cancel.cancel();
     }
 }
 
-/// Speeds of one reply, measured here with the JS clock.
-#[derive(Serialize, Clone, Copy)]
-struct Timings {
-    time_to_first_token_ms: f64,
-    prefill_tokens_per_s: f64,
-    decode_tokens_per_s: f64,
-}
-
-struct Clock {
-    prompt_tokens: usize,
-    started: f64,
-    first_token: Option<f64>,
-    last_token: f64,
-}
-
-impl Clock {
-    fn start(prompt_tokens: usize) -> Self {
-        let now = js_sys::Date::now();
-        Clock {
-            prompt_tokens,
-            started: now,
-            first_token: None,
-            last_token: now,
+impl ReplyStream {
+    /// One step: a chunk, some work with nothing to send, or `None` at the end.
+    pub fn step(&mut self) -> Result<Option<ReplyStep>, Failure> {
+        match self.reply.next_step(&mut self.engine.borrow_mut()) {
+            None => Ok(None),
+            Some(Ok(step)) => Ok(Some(step)),
+            Some(Err(e)) => Err(e.into()),
         }
     }
 
-    fn token(&mut self) {
-        let now = js_sys::Date::now();
-        self.first_token.get_or_insert(now);
-        self.last_token = now;
-    }
-
-    fn timings(&self, completion_tokens: usize) -> Timings {
-        let first = self.first_token.unwrap_or(self.last_token);
-        let ttft = first - self.started;
-        let decode_ms = self.last_token - first;
-        let per_s = |n: usize, ms: f64| {
-            if ms > 0.0 {
-                n as f64 * 1000.0 / ms
-            } else {
-                0.0
+    /// The next chunk, skipping steps with nothing to send.
+    fn next_chunk(&mut self) -> Result<Option<ChatCompletionChunk>, Failure> {
+        loop {
+            match self.step()? {
+                Some(ReplyStep::Chunk(chunk)) => return Ok(Some(chunk)),
+                Some(ReplyStep::Working) => continue,
+                None => return Ok(None),
             }
-        };
-        Timings {
-            time_to_first_token_ms: ttft,
-            prefill_tokens_per_s: per_s(self.prompt_tokens, ttft),
-            decode_tokens_per_s: per_s(completion_tokens.saturating_sub(1), decode_ms),
         }
     }
 }

@@ -1,70 +1,139 @@
-//! Generation options as JS passes them (OpenAI field names), checked strictly.
+//! Reading what the app passes in: `Tandem.create` options and chat requests. Both
+//! mix plain data with JS objects (callbacks, an `AbortSignal`), and unknown fields
+//! are an error that names them, never silently ignored.
 
-use std::collections::HashMap;
+use js_sys::{Function, Object, Reflect};
+use tandem_core::ChatCompletionRequest;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
 
-use serde::Deserialize;
-use tandem_core::{GenerateParams, SamplingParams};
+use crate::error::js_error;
+use crate::local::Hooks;
+use crate::messages::{from_js, LoadSpec};
 
-/// `{ max_tokens, temperature, top_p, top_k, seed, stop, frequency_penalty,
-/// presence_penalty, repetition_penalty, logit_bias, ignore_eos }`; unknown fields are
-/// an error, not silently ignored.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Options {
-    max_tokens: Option<usize>,
-    temperature: Option<f32>,
-    top_p: Option<f32>,
-    top_k: Option<usize>,
-    seed: Option<u64>,
-    stop: Option<Stop>,
-    frequency_penalty: Option<f32>,
-    presence_penalty: Option<f32>,
-    repetition_penalty: Option<f32>,
-    logit_bias: Option<HashMap<String, f32>>,
-    ignore_eos: bool,
+/// `Tandem.create` options.
+pub struct CreateOptions {
+    /// The local model.
+    pub local: LoadSpec,
+    /// Callbacks.
+    pub hooks: Hooks,
+    /// Aborts the load.
+    pub signal: Option<AbortSignal>,
 }
 
-/// OpenAI accepts one stop string or a list.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Stop {
-    One(String),
-    Many(Vec<String>),
+fn invalid(message: String) -> JsValue {
+    js_error("invalid_request", &message)
 }
 
-impl Options {
-    /// The generation parameters these options ask for.
-    pub fn into_params(self) -> Result<GenerateParams, String> {
-        let defaults = SamplingParams::default();
-        let logit_bias = self
-            .logit_bias
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(id, bias)| {
-                id.parse::<u32>()
-                    .map(|id| (id, bias))
-                    .map_err(|_| format!("logit_bias key {id:?} is not a token id"))
+/// Fail if `object` has a key outside `known`.
+fn only(object: &JsValue, known: &[&str], what: &str) -> Result<(), JsValue> {
+    let object: &Object = object
+        .dyn_ref()
+        .ok_or_else(|| invalid(format!("{what} must be an object")))?;
+    for key in Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            return Err(invalid(format!(
+                "unknown field `{key}` in {what}; expected one of {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn get(object: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(object, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn function(object: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    get(object, key)
+        .map(|f| {
+            f.dyn_into()
+                .map_err(|_| invalid(format!("{key} must be a function")))
+        })
+        .transpose()
+}
+
+fn signal(object: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
+    get(object, "signal")
+        .map(|s| {
+            s.dyn_into()
+                .map_err(|_| invalid("signal must be an AbortSignal".into()))
+        })
+        .transpose()
+}
+
+impl CreateOptions {
+    /// Read `{local: {modelUrl, sha256?, cache?}, onProgress?, onWarning?, signal?}`;
+    /// a relative `modelUrl` is resolved against the page.
+    pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
+        only(
+            options,
+            &["local", "onProgress", "onWarning", "signal"],
+            "the options",
+        )?;
+        let local = get(options, "local")
+            .ok_or_else(|| invalid("options.local.modelUrl is required".into()))?;
+        only(&local, &["modelUrl", "sha256", "cache"], "options.local")?;
+        let url = get(&local, "modelUrl")
+            .and_then(|u| u.as_string())
+            .ok_or_else(|| invalid("options.local.modelUrl must be a URL string".into()))?;
+        let sha256 = get(&local, "sha256")
+            .map(|s| {
+                s.as_string()
+                    .filter(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
+                    .ok_or_else(|| invalid("options.local.sha256 must be 64 hex digits".into()))
             })
-            .collect::<Result<_, _>>()?;
-        Ok(GenerateParams {
-            max_tokens: self.max_tokens,
-            stop: match self.stop {
-                None => vec![],
-                Some(Stop::One(s)) => vec![s],
-                Some(Stop::Many(v)) => v,
+            .transpose()?;
+        let cache = get(&local, "cache").is_none_or(|c| c.is_truthy());
+        Ok(CreateOptions {
+            local: LoadSpec {
+                url: absolute(&url)?,
+                sha256,
+                cache,
             },
-            sampling: SamplingParams {
-                temperature: self.temperature.unwrap_or(defaults.temperature),
-                top_p: self.top_p.unwrap_or(defaults.top_p),
-                top_k: self.top_k.unwrap_or(defaults.top_k),
-                seed: self.seed,
-                repetition_penalty: self.repetition_penalty.unwrap_or(1.0),
-                frequency_penalty: self.frequency_penalty.unwrap_or(0.0),
-                presence_penalty: self.presence_penalty.unwrap_or(0.0),
-                logit_bias,
+            hooks: Hooks {
+                on_progress: function(options, "onProgress")?,
+                on_warning: function(options, "onWarning")?,
             },
-            ignore_eos: self.ignore_eos,
-            top_logprobs: None,
+            signal: signal(options)?,
         })
     }
+}
+
+/// `url` resolved against the page (or worker) it is used from.
+pub fn absolute(url: &str) -> Result<String, JsValue> {
+    let base = Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| Reflect::get(&l, &"href".into()))
+        .ok()
+        .and_then(|h| h.as_string());
+    let parsed = match base {
+        Some(base) => web_sys::Url::new_with_base(url, &base),
+        None => web_sys::Url::new(url),
+    };
+    parsed
+        .map(|u| u.href())
+        .map_err(|_| invalid(format!("{url:?} is not a valid URL")))
+}
+
+/// Read a chat request: OpenAI's fields plus `signal`, an `AbortSignal`.
+pub fn chat_request(
+    request: JsValue,
+) -> Result<(ChatCompletionRequest, Option<AbortSignal>), JsValue> {
+    if !request.is_object() {
+        return Err(invalid("the request must be an object".into()));
+    }
+    let signal = signal(&request)?;
+    // Copy without `signal`, which is not data.
+    let data = Object::assign(&Object::new(), request.unchecked_ref());
+    let _ = Reflect::delete_property(&data, &"signal".into());
+    let request: ChatCompletionRequest =
+        from_js(data.into()).map_err(|e| invalid(format!("invalid request: {e}")))?;
+    request
+        .validate()
+        .map_err(|e| js_error(e.code(), &e.to_string()))?;
+    Ok((request, signal))
 }

@@ -92,28 +92,42 @@ fn error_code(error: &JsValue) -> String {
         .unwrap_or_default()
 }
 
+/// A chunk as JSON.
+fn json(chunk: JsValue) -> Value {
+    serde_wasm_bindgen::from_value(chunk).unwrap()
+}
+
 #[wasm_bindgen_test]
-async fn greedy_tokens_match_llama_cpp() {
+async fn greedy_reply_matches_llama_cpp() {
     let model = load_model().await;
     let line = fixture().await;
-    let messages = js(&line["messages"]);
+    let prompt = ids(&line["prompt_ids"]);
+    assert_eq!(
+        model.count_tokens(js(&line["messages"])).unwrap(),
+        prompt.len()
+    );
 
-    let prompt = model.prompt_ids(messages.clone()).unwrap();
-    assert_eq!(prompt, ids(&line["prompt_ids"]));
-
-    let options = js(&serde_json::json!({ "max_tokens": TOKENS, "temperature": 0 }));
-    let mut reply = model.stream(messages, options).unwrap();
-    let mut tokens = Vec::new();
+    let request = serde_json::json!({
+        "messages": line["messages"], "max_tokens": TOKENS, "temperature": 0
+    });
+    let mut reply = model.reply(js(&request)).unwrap();
+    let (mut text, mut last) = (String::new(), Value::Null);
     loop {
         yield_to_browser().await;
-        let step = reply.next().unwrap();
-        if Reflect::get(&step, &"done".into()).unwrap().is_truthy() {
+        let chunk = reply.next().unwrap();
+        if chunk.is_undefined() {
             break;
         }
-        let token = Reflect::get(&step, &"token".into()).unwrap();
-        tokens.push(token.as_f64().unwrap() as u32);
+        last = json(chunk);
+        if let Some(delta) = last["choices"][0]["delta"]["content"].as_str() {
+            text.push_str(delta);
+        }
     }
-    assert_eq!(tokens, ids(&line["greedy_ids"])[..TOKENS]);
+    let reference = line["greedy_text"].as_str().unwrap();
+    assert!(reference.starts_with(&text), "{text:?} vs {reference:?}");
+    assert_eq!(last["usage"]["completion_tokens"], TOKENS);
+    assert_eq!(last["usage"]["prompt_tokens"], prompt.len());
+    assert_eq!(last["tandem"]["route"], "local");
 }
 
 #[wasm_bindgen_test]
@@ -123,10 +137,21 @@ fn bad_bytes_throw_model_invalid() {
 }
 
 #[wasm_bindgen_test]
-async fn unknown_option_throws_invalid_request() {
+async fn bad_requests_throw_clear_codes() {
     let model = load_model().await;
-    let messages = js(&serde_json::json!([{ "role": "user", "content": PROMPT }]));
-    let options = js(&serde_json::json!({ "max_tokens": 4, "temprature": 0 }));
-    let error = model.stream(messages, options).err().expect("an error");
-    assert_eq!(error_code(&error), "invalid_request");
+    let messages = serde_json::json!([{ "role": "user", "content": PROMPT }]);
+    for (request, code) in [
+        (
+            serde_json::json!({ "messages": messages, "temprature": 0 }),
+            "invalid_request",
+        ),
+        (
+            serde_json::json!({ "messages": messages, "max_tokens": 9000 }),
+            "context_length_exceeded",
+        ),
+        (serde_json::json!({ "messages": [] }), "invalid_request"),
+    ] {
+        let error = model.reply(js(&request)).err().expect("an error");
+        assert_eq!(error_code(&error), code, "{request}");
+    }
 }

@@ -1,29 +1,57 @@
-// In-page half of scripts/bench.mjs: time model loading and one greedy reply per run.
-import init, { LocalModel } from "/pkg/tandem.js";
+// In-page half of scripts/bench.mjs: greedy replies through the full API (worker,
+// messages, model from the cache) and directly with LocalModel in this thread, so the
+// API's overhead is measured side by side.
+import init, { LocalModel, Tandem } from "/pkg/tandem.js";
 
 const MODEL_URL = "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
-/** `runs` times: load the model from already-fetched bytes, then generate
- * `maxTokens` greedy tokens (ignoring end-of-turn) for `prompt`. */
-window.bench = async ({ prompt, maxTokens, runs }) => {
+/** The last chunk of a streamed reply to `prompt`. */
+async function lastChunk(chunks) {
+  let last;
+  for await (const chunk of chunks) last = chunk;
+  return last;
+}
+
+const request = (prompt, maxTokens) => ({
+  messages: [{ role: "user", content: prompt }],
+  max_tokens: maxTokens,
+  temperature: 0,
+  ignore_eos: true,
+});
+
+/** `runs` times: LocalModel in this thread, from already-fetched bytes. */
+window.benchDirect = async ({ prompt, maxTokens, runs }) => {
   await init();
   const bytes = new Uint8Array(await (await fetch(MODEL_URL)).arrayBuffer());
-  const results = [];
+  const direct = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
     const model = new LocalModel(bytes);
     const loadMs = performance.now() - start;
-    const reply = model.stream([{ role: "user", content: prompt }], {
-      max_tokens: maxTokens,
-      temperature: 0,
-      ignore_eos: true,
-    });
-    let step;
-    while (!(step = reply.next()).done);
-    results.push({ loadMs, tokens: step.usage.completion_tokens, ...step.timings });
+    const reply = model.reply(request(prompt, maxTokens));
+    let chunk, last;
+    while ((chunk = reply.next())) last = chunk;
+    direct.push({ loadMs, ...last.tandem });
     reply.free();
     model.free();
   }
-  return results;
+  return direct;
+};
+
+/** `runs` times: the API, with the model read from the cache (the first, uncached
+ * download is not timed). */
+window.benchApi = async ({ prompt, maxTokens, runs }) => {
+  await init();
+  (await Tandem.create({ local: { modelUrl: MODEL_URL } })).unload();
+  const api = [];
+  for (let i = 0; i < runs; i++) {
+    const ai = await Tandem.create({ local: { modelUrl: MODEL_URL } });
+    const last = await lastChunk(
+      await ai.chat.completions.create({ ...request(prompt, maxTokens), stream: true }),
+    );
+    api.push({ loadMs: ai.model.loadMs, fromCache: ai.model.fromCache, ...last.tandem });
+    ai.unload();
+  }
+  return api;
 };
 window.benchReady = true;

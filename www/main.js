@@ -1,91 +1,76 @@
-// The tandem demo: download the model with a progress bar, then stream replies into
-// the page one token per event-loop turn so the page stays responsive and Stop works.
-import init, { LocalModel } from "/pkg/tandem.js";
+// The tandem demo: the model downloads once (with a progress bar, then from the
+// cache) and runs in tandem's worker; replies stream in and Stop aborts them.
+import init, { Tandem } from "/pkg/tandem.js";
 
 const MODEL_URL = "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 const $ = (id) => document.getElementById(id);
 
-let model;
-let reply; // the ReplyStream being generated, if any
+let ai;
+let controller; // aborts the reply being generated, if any
 
 function showError(e) {
   $("error").textContent = e && e.code ? `${e.code}: ${e.message}` : String(e);
 }
 
-/** Fetch `url` into one Uint8Array, reporting bytes received to `progress`. */
-async function download(url, progress) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
-  const total = Number(response.headers.get("Content-Length")) || 0;
-  const chunks = [];
-  let received = 0;
-  for (const reader = response.body.getReader(); ; ) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.length;
-    progress(received, total);
-  }
-  const bytes = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-
 async function load() {
   await init();
   const mb = (n) => (n / 1e6).toFixed(1);
-  const bytes = await download(MODEL_URL, (received, total) => {
-    $("progress").value = total ? received / total : 0;
-    $("status").textContent = `Downloading model: ${mb(received)} / ${mb(total)} MB`;
+  ai = await Tandem.create({
+    local: { modelUrl: MODEL_URL },
+    onProgress: ({ phase, loaded, total }) => {
+      $("progress").value = total ? loaded / total : 0;
+      $("status").textContent = phase === "download"
+        ? `Downloading model: ${mb(loaded)} / ${mb(total)} MB`
+        : "Loading model…";
+    },
+    onWarning: (w) => showError(w),
   });
-  $("status").textContent = "Loading model…";
-  await new Promise((r) => setTimeout(r)); // let the status paint before the busy load
-  model = new LocalModel(bytes);
   $("progress").hidden = true;
-  $("status").textContent = `Ready: ${model.name}`;
+  const { model, fromCache, loadMs } = ai.model;
+  $("status").textContent =
+    `Ready: ${model} (${fromCache ? "loaded from cache" : "downloaded"} in ${(loadMs / 1000).toFixed(1)} s)`;
   $("prompt").disabled = $("send").disabled = false;
 }
 
 async function send(event) {
   event.preventDefault();
   const content = $("prompt").value.trim();
-  if (!content || reply) return;
+  if (!content || controller) return;
   $("reply").textContent = $("stats").textContent = $("error").textContent = "";
   $("send").disabled = true;
   $("stop").disabled = false;
+  controller = new AbortController();
   try {
-    reply = model.stream([{ role: "user", content }], { max_tokens: 256, temperature: 0 });
-    for (;;) {
-      const step = reply.next();
-      $("reply").textContent += step.text; // a token's text, or the last held-back text
-      if (step.done) {
-        const t = step.timings;
+    const stream = await ai.chat.completions.create({
+      messages: [{ role: "user", content }],
+      max_tokens: 256,
+      temperature: 0,
+      stream: true,
+      signal: controller.signal,
+    });
+    for await (const chunk of stream) {
+      $("reply").textContent += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) {
+        const t = chunk.tandem;
         $("stats").textContent =
-          `${step.usage.completion_tokens} tokens · ${step.finish_reason} · ` +
+          `${chunk.usage.completion_tokens} tokens · ran ${t.route} · ` +
           `first token ${t.time_to_first_token_ms.toFixed(0)} ms · ` +
           `prefill ${t.prefill_tokens_per_s.toFixed(1)} tok/s · ` +
           `decode ${t.decode_tokens_per_s.toFixed(1)} tok/s`;
-        break;
       }
-      await new Promise((r) => setTimeout(r)); // paint, and let Stop's click run
     }
   } catch (e) {
     if (e.code === "aborted") $("stats").textContent = "Stopped.";
     else showError(e);
   } finally {
-    reply?.free();
-    reply = undefined;
+    controller = undefined;
     $("send").disabled = false;
     $("stop").disabled = true;
   }
 }
 
 $("chat").addEventListener("submit", send);
-$("stop").addEventListener("click", () => reply?.cancel());
+$("stop").addEventListener("click", () => controller?.abort());
 load().catch((e) => {
   $("status").textContent = "Could not load the model.";
   showError(e);

@@ -1,0 +1,19 @@
+// What the page side needs that Rust cannot say itself.
+
+// Start the worker. The URL is a literal next to import.meta.url so that bundlers
+// (Vite, webpack) find the worker script and bundle it. This file lives in
+// pkg/snippets/tandem-<hash>/js/, the worker script in pkg/.
+export function spawnWorker() {
+  return new Worker(new URL("../../../tandem_worker.js", import.meta.url), {
+    type: "module",
+    name: "tandem",
+  });
+}
+
+// Make an object usable in `for await`: its [Symbol.asyncIterator] returns itself.
+export function asyncIterable(object) {
+  object[Symbol.asyncIterator] = function () {
+    return this;
+  };
+  return object;
+}

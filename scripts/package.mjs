@@ -1,0 +1,28 @@
+// Finish pkg/ after `wasm-pack build`: add the worker script, complete package.json
+// and put the npm README in place. Run by scripts/build-pkg.sh.
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+const pkg = new URL("pkg/", root);
+
+copyFileSync(new URL("js/worker.js", root), new URL("tandem_worker.js", pkg));
+copyFileSync(new URL("js/README.md", root), new URL("README.md", pkg));
+
+const manifestUrl = new URL("package.json", pkg);
+const manifest = JSON.parse(readFileSync(manifestUrl, "utf8"));
+const listed = (manifest.files ?? []).map((f) => f.replace(/\/$/, ""));
+const files = new Set([...listed, "tandem_worker.js", "snippets", "README.md"]);
+Object.assign(manifest, {
+  files: [...files],
+  main: "tandem.js",
+  module: "tandem.js",
+  types: "tandem.d.ts",
+  exports: {
+    ".": { types: "./tandem.d.ts", default: "./tandem.js" },
+    "./tandem_bg.wasm": "./tandem_bg.wasm",
+    "./tandem_worker.js": "./tandem_worker.js",
+  },
+  keywords: ["llm", "openai", "webassembly", "gguf", "worker", "ai"],
+});
+writeFileSync(manifestUrl, JSON.stringify(manifest, null, 2) + "\n");
+console.log(`pkg/: ${manifest.name}@${manifest.version}, files: ${manifest.files.join(", ")}`);

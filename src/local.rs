@@ -1,0 +1,371 @@
+//! The page side of the local engine: starts the worker, sends it requests, routes
+//! its messages back to the right reply, and restarts it after a crash.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use tandem_core::{ChatCompletionRequest, ChatMessage};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ErrorEvent, MessageEvent, Worker};
+
+use crate::abort::{aborted, AbortHook};
+use crate::error::js_error;
+use crate::messages::{from_js, to_js, FromWorker, LoadSpec, ModelInfo, ToWorker};
+use crate::stream::{Channel, Item};
+
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = spawnWorker, catch)]
+    fn spawn_worker() -> Result<Worker, JsValue>;
+}
+
+/// Callbacks the app gave to `Tandem.create`.
+#[derive(Default)]
+pub struct Hooks {
+    /// `onProgress({phase, loaded, total})`.
+    pub on_progress: Option<Function>,
+    /// `onWarning({code, message, usage, quota})`.
+    pub on_warning: Option<Function>,
+}
+
+/// A promise's `resolve` and `reject`.
+struct Deferred {
+    resolve: Function,
+    reject: Function,
+}
+
+impl Deferred {
+    fn new() -> (Promise, Deferred) {
+        let mut deferred = None;
+        let promise =
+            Promise::new(&mut |resolve, reject| deferred = Some(Deferred { resolve, reject }));
+        (
+            promise,
+            deferred.expect("the Promise executor runs at once"),
+        )
+    }
+
+    fn resolve(&self, value: &JsValue) {
+        let _ = self.resolve.call1(&JsValue::NULL, value);
+    }
+
+    fn reject(&self, error: &JsValue) {
+        let _ = self.reject.call1(&JsValue::NULL, error);
+    }
+}
+
+/// A request waiting for the worker.
+enum Pending {
+    Reply {
+        channel: Rc<Channel>,
+        _abort: Option<AbortHook>,
+    },
+    Count(Deferred),
+}
+
+/// The running worker and its message handlers.
+struct Running {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+/// The local engine as the page sees it.
+pub struct Local {
+    spec: LoadSpec,
+    hooks: Hooks,
+    running: RefCell<Option<Running>>,
+    loading: RefCell<Option<Deferred>>,
+    pending: RefCell<HashMap<u32, Pending>>,
+    next_id: Cell<u32>,
+    info: RefCell<Option<ModelInfo>>,
+    unloaded: Cell<bool>,
+}
+
+impl Local {
+    /// A handle for the model `spec`; nothing starts until [`Local::start`].
+    pub fn new(spec: LoadSpec, hooks: Hooks) -> Rc<Self> {
+        Rc::new(Local {
+            spec,
+            hooks,
+            running: RefCell::new(None),
+            loading: RefCell::new(None),
+            pending: RefCell::new(HashMap::new()),
+            next_id: Cell::new(1),
+            info: RefCell::new(None),
+            unloaded: Cell::new(false),
+        })
+    }
+
+    /// What the worker said about the loaded model.
+    pub fn info(&self) -> Option<ModelInfo> {
+        self.info.borrow().clone()
+    }
+
+    /// Start the worker and load the model; `signal` aborts the load.
+    pub async fn start(
+        self: &Rc<Self>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<ModelInfo, JsValue> {
+        if self.unloaded.get() {
+            return Err(js_error(
+                "invalid_request",
+                "this Tandem was unloaded; create a new one",
+            ));
+        }
+        if signal.is_some_and(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        let (loaded, deferred) = Deferred::new();
+        *self.loading.borrow_mut() = Some(deferred);
+        self.spawn()?;
+        let this = Rc::downgrade(self);
+        let _abort = signal.map(|signal| {
+            AbortHook::new(signal, move || {
+                if let Some(this) = this.upgrade() {
+                    this.stop(&aborted());
+                }
+            })
+        });
+        JsFuture::from(loaded).await?;
+        self.info()
+            .ok_or_else(|| js_error("internal", "the worker loaded no model"))
+    }
+
+    fn spawn(self: &Rc<Self>) -> Result<(), JsValue> {
+        let worker = spawn_worker().map_err(|e| {
+            js_error(
+                "worker_crashed",
+                &format!("could not start the worker: {}", crate::error::describe(&e)),
+            )
+        })?;
+        let this = Rc::downgrade(self);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            if let Some(this) = this.upgrade() {
+                this.receive(e.data());
+            }
+        });
+        let this = Rc::downgrade(self);
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+            if let Some(this) = this.upgrade() {
+                this.crashed(&e.message());
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        *self.running.borrow_mut() = Some(Running {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        });
+        Ok(())
+    }
+
+    fn send(&self, message: &ToWorker) {
+        if let Some(running) = &*self.running.borrow() {
+            // Posting plain data to a live worker cannot fail.
+            let _ = running.worker.post_message(&to_js(message));
+        }
+    }
+
+    fn id(&self) -> u32 {
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        id
+    }
+
+    /// The worker again if it crashed (the model comes back from the cache).
+    async fn ensure_started(self: &Rc<Self>) -> Result<(), JsValue> {
+        if self.running.borrow().is_some() {
+            return Ok(());
+        }
+        self.start(None).await.map(|_| ())
+    }
+
+    /// Send `request` to the worker; its chunks arrive in the returned channel.
+    /// `signal` aborts it.
+    pub async fn chat(
+        self: &Rc<Self>,
+        request: ChatCompletionRequest,
+        signal: Option<AbortSignal>,
+    ) -> Result<Rc<Channel>, JsValue> {
+        if signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        self.ensure_started().await?;
+        let id = self.id();
+        let channel = Rc::new(Channel::default());
+        let this = Rc::downgrade(self);
+        channel.on_return(move || {
+            if let Some(this) = this.upgrade() {
+                this.abort(id);
+            }
+        });
+        let this = Rc::downgrade(self);
+        let abort = signal.map(|signal| {
+            AbortHook::new(&signal, move || {
+                if let Some(this) = this.upgrade() {
+                    this.abort(id);
+                }
+            })
+        });
+        self.pending.borrow_mut().insert(
+            id,
+            Pending::Reply {
+                channel: channel.clone(),
+                _abort: abort,
+            },
+        );
+        self.send(&ToWorker::Chat {
+            id,
+            request: Box::new(request),
+        });
+        Ok(channel)
+    }
+
+    /// Stop request `id`: the reader gets `aborted` at once, the worker stops it
+    /// before its next token.
+    fn abort(&self, id: u32) {
+        let Some(pending) = self.remove(id) else {
+            return;
+        };
+        if let Pending::Reply { channel, .. } = &pending {
+            self.send(&ToWorker::Abort { id });
+            channel.fail(aborted());
+        }
+        // This may run inside the abort listener `pending` owns: drop it afterwards.
+        wasm_bindgen_futures::spawn_local(async move { drop(pending) });
+    }
+
+    /// Prompt tokens of `messages` after the chat template.
+    pub async fn count_tokens(
+        self: &Rc<Self>,
+        messages: Vec<ChatMessage>,
+    ) -> Result<JsValue, JsValue> {
+        self.ensure_started().await?;
+        let id = self.id();
+        let (promise, deferred) = Deferred::new();
+        self.pending
+            .borrow_mut()
+            .insert(id, Pending::Count(deferred));
+        self.send(&ToWorker::CountTokens { id, messages });
+        JsFuture::from(promise).await
+    }
+
+    /// Stop the worker and free the model; later calls fail.
+    pub fn unload(&self) {
+        self.unloaded.set(true);
+        self.stop(&js_error("aborted", "the model was unloaded"));
+    }
+
+    /// Terminate the worker and fail everything waiting on it with `error`.
+    fn stop(&self, error: &JsValue) {
+        self.terminate();
+        if let Some(loading) = self.loading.borrow_mut().take() {
+            loading.reject(error);
+        }
+        let pending: Vec<_> = self.pending.borrow_mut().drain().collect();
+        for (_, pending) in pending {
+            match pending {
+                Pending::Reply { channel, .. } => channel.fail(error.clone()),
+                Pending::Count(deferred) => deferred.reject(error),
+            }
+        }
+    }
+
+    /// Terminate the worker. Its handlers are dropped a moment later, as this may run
+    /// inside one of them.
+    fn terminate(&self) {
+        let running = self.running.borrow_mut().take();
+        if let Some(running) = running {
+            running.worker.terminate();
+            wasm_bindgen_futures::spawn_local(async move { drop(running) });
+        }
+    }
+
+    /// The worker died: say why to everyone waiting; the next request restarts it.
+    fn crashed(&self, message: &str) {
+        let lower = message.to_ascii_lowercase();
+        let code = if lower.contains("memory") {
+            "out_of_memory"
+        } else {
+            "worker_crashed"
+        };
+        self.stop(&js_error(
+            code,
+            &format!("the local model's worker stopped: {message}"),
+        ));
+    }
+
+    fn remove(&self, id: u32) -> Option<Pending> {
+        self.pending.borrow_mut().remove(&id)
+    }
+
+    fn receive(&self, data: JsValue) {
+        let message = match from_js::<FromWorker>(data) {
+            Ok(message) => message,
+            Err(e) => return self.crashed(&format!("unreadable message: {e}")),
+        };
+        match message {
+            FromWorker::Ready => self.send(&ToWorker::Load(self.spec.clone())),
+            FromWorker::Progress(p) => call_hook(&self.hooks.on_progress, &to_js(&p)),
+            FromWorker::Warning(w) => {
+                web_sys::console::warn_1(&format!("tandem: {}", w.message).into());
+                call_hook(&self.hooks.on_warning, &to_js(&w));
+            }
+            FromWorker::Loaded(info) => {
+                *self.info.borrow_mut() = Some(info);
+                if let Some(loading) = self.loading.borrow_mut().take() {
+                    loading.resolve(&JsValue::UNDEFINED);
+                }
+            }
+            FromWorker::Chunk { id, chunk } => {
+                let channel = match self.pending.borrow().get(&id) {
+                    Some(Pending::Reply { channel, .. }) => Some(channel.clone()),
+                    _ => None,
+                };
+                if let Some(channel) = channel {
+                    channel.push(Item::Chunk(to_js(&chunk)));
+                }
+            }
+            FromWorker::Done { id } => {
+                if let Some(Pending::Reply { channel, .. }) = self.remove(id) {
+                    channel.push(Item::End);
+                }
+            }
+            FromWorker::Count { id, tokens } => {
+                if let Some(Pending::Count(deferred)) = self.remove(id) {
+                    deferred.resolve(&tokens.into());
+                }
+            }
+            FromWorker::Failed { id, code, message } => {
+                let error = js_error(&code, &message);
+                match id {
+                    None => {
+                        if let Some(loading) = self.loading.borrow_mut().take() {
+                            loading.reject(&error);
+                        }
+                        self.terminate();
+                    }
+                    Some(id) => match self.remove(id) {
+                        Some(Pending::Reply { channel, .. }) => channel.push(Item::Error(error)),
+                        Some(Pending::Count(deferred)) => deferred.reject(&error),
+                        None => {}
+                    },
+                }
+            }
+            FromWorker::Crashed { message } => self.crashed(&message),
+        }
+    }
+}
+
+fn call_hook(hook: &Option<Function>, value: &JsValue) {
+    if let Some(hook) = hook {
+        if let Err(e) = hook.call1(&JsValue::NULL, value) {
+            web_sys::console::error_2(&"tandem: a callback threw".into(), &e);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The typed messages between the page and the worker that runs the local model.
+//! Both sides serialise them with serde-wasm-bindgen; the browser clones them across.
+
+use serde::{Deserialize, Serialize};
+use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, ChatMessage};
+use wasm_bindgen::JsValue;
+
+use crate::error::js_error;
+
+/// Page → worker.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ToWorker {
+    /// Download (or read from cache), verify and load the model.
+    Load(LoadSpec),
+    /// Answer a chat request, streaming its chunks back.
+    Chat {
+        /// Request id, unique per page-side handle.
+        id: u32,
+        /// The request.
+        request: Box<ChatCompletionRequest>,
+    },
+    /// Stop request `id` (queued or running).
+    Abort {
+        /// Request id.
+        id: u32,
+    },
+    /// Count the prompt tokens of `messages` after the chat template.
+    CountTokens {
+        /// Request id.
+        id: u32,
+        /// The conversation.
+        messages: Vec<ChatMessage>,
+    },
+}
+
+/// Where the model comes from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadSpec {
+    /// Absolute URL of the GGUF file.
+    pub url: String,
+    /// Expected sha256 (hex) of the file; checked before use when given.
+    pub sha256: Option<String>,
+    /// Keep the file in the Cache API.
+    pub cache: bool,
+}
+
+/// Worker → page.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum FromWorker {
+    /// The worker's module started and listens.
+    Ready,
+    /// Progress of the model load.
+    Progress(Progress),
+    /// Something degraded but the load goes on (e.g. the cache is full).
+    Warning(Warning),
+    /// The model is ready.
+    Loaded(ModelInfo),
+    /// The next chunk of request `id`.
+    Chunk {
+        /// Request id.
+        id: u32,
+        /// The chunk.
+        chunk: ChatCompletionChunk,
+    },
+    /// Request `id` ended normally (its last chunk was sent).
+    Done {
+        /// Request id.
+        id: u32,
+    },
+    /// The token count asked for by request `id`.
+    Count {
+        /// Request id.
+        id: u32,
+        /// Prompt tokens.
+        tokens: usize,
+    },
+    /// Request `id` failed; without an id, the load failed.
+    Failed {
+        /// Request id, if the failure belongs to one.
+        id: Option<u32>,
+        /// Stable error code.
+        code: String,
+        /// Human message.
+        message: String,
+    },
+    /// The worker hit a panic or a trap and cannot go on.
+    Crashed {
+        /// What happened.
+        message: String,
+    },
+}
+
+/// `{phase, loaded, total}` as `onProgress` receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// `download` (bytes from the network) or `load` (bytes from the cache, the
+    /// integrity check and building the model).
+    pub phase: Phase,
+    /// Bytes done.
+    pub loaded: f64,
+    /// Bytes in all (0 when unknown).
+    pub total: f64,
+}
+
+/// A step of loading the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Bytes from the network.
+    Download,
+    /// Bytes from the cache, the integrity check and building the model.
+    Load,
+}
+
+/// `{code, message, usage?, quota?}` as `onWarning` receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Stable code, e.g. `cache_quota_exceeded`.
+    pub code: String,
+    /// Human message.
+    pub message: String,
+    /// `navigator.storage.estimate().usage`, when known.
+    pub usage: Option<f64>,
+    /// `navigator.storage.estimate().quota`, when known.
+    pub quota: Option<f64>,
+}
+
+/// What the page learns once the model is loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    /// The model's name from its metadata.
+    pub model: String,
+    /// Most tokens per conversation.
+    pub context_window: usize,
+    /// Whether the bytes came from the cache.
+    pub from_cache: bool,
+    /// Size of the model file.
+    pub bytes: f64,
+    /// Milliseconds from the start of the load to ready.
+    pub load_ms: f64,
+}
+
+/// Serialise a message (or any plain data) into a JS value.
+pub fn to_js<T: Serialize>(value: &T) -> JsValue {
+    // Plain data always serialises; a failure would be a bug worth seeing.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or_else(|e| js_error("internal", &e.to_string()))
+}
+
+/// Read a JS value strictly: through a JSON value, so that serde sees (and rejects)
+/// unknown fields with their names.
+pub fn from_js<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    let json: serde_json::Value =
+        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())?;
+    serde_json::from_value(json).map_err(|e| e.to_string())
+}

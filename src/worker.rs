@@ -1,0 +1,186 @@
+//! The worker side: loads the model and answers chat requests one at a time,
+//! streaming chunks to the page. Between two steps of a reply it yields to its event
+//! loop, so an abort message is seen within one token.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use tandem_core::{CancelFlag, ChatCompletionRequest, ReplyStep};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+
+use crate::error::Failure;
+use crate::loader;
+use crate::local_model::LocalModel;
+use crate::messages::{from_js, to_js, FromWorker, LoadSpec, ModelInfo, Phase, Progress, ToWorker};
+
+/// Internal: the entry point of `tandem_worker.js`, which answers the page's
+/// messages from now on.
+#[wasm_bindgen(js_name = startWorker)]
+pub fn start_worker() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&FromWorker::Crashed {
+            message: info.to_string(),
+        });
+    }));
+    let worker = Rc::new(Worker::default());
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
+        worker.handle(e.data());
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&FromWorker::Ready);
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(message: &FromWorker) {
+    // Posting plain data to the page cannot fail.
+    let _ = scope().post_message(&to_js(message));
+}
+
+fn post_failure(id: Option<u32>, failure: Failure) {
+    post(&FromWorker::Failed {
+        id,
+        code: failure.code.into(),
+        message: failure.message,
+    });
+}
+
+#[derive(Default)]
+struct Worker {
+    model: RefCell<Option<Rc<LocalModel>>>,
+    queue: RefCell<VecDeque<(u32, ChatCompletionRequest)>>,
+    running: RefCell<Option<(u32, CancelFlag)>>,
+    busy: Cell<bool>,
+}
+
+impl Worker {
+    fn handle(self: &Rc<Self>, data: JsValue) {
+        let message = match from_js::<ToWorker>(data) {
+            Ok(message) => message,
+            Err(e) => return post_failure(None, Failure::new("internal", e)),
+        };
+        match message {
+            ToWorker::Load(spec) => {
+                let this = self.clone();
+                spawn_local(async move { this.load(spec).await });
+            }
+            ToWorker::Chat { id, request } => {
+                self.queue.borrow_mut().push_back((id, *request));
+                if !self.busy.replace(true) {
+                    let this = self.clone();
+                    spawn_local(async move { this.run_queue().await });
+                }
+            }
+            ToWorker::Abort { id } => self.abort(id),
+            ToWorker::CountTokens { id, messages } => match self.model() {
+                Ok(model) => match model.count(&messages) {
+                    Ok(tokens) => post(&FromWorker::Count { id, tokens }),
+                    Err(f) => post_failure(Some(id), f),
+                },
+                Err(f) => post_failure(Some(id), f),
+            },
+        }
+    }
+
+    fn model(&self) -> Result<Rc<LocalModel>, Failure> {
+        self.model
+            .borrow()
+            .clone()
+            .ok_or_else(|| Failure::new("invalid_request", "the model is not loaded"))
+    }
+
+    async fn load(&self, spec: LoadSpec) {
+        let started = js_sys::Date::now();
+        let progress = |p| post(&FromWorker::Progress(p));
+        let warn = |w| post(&FromWorker::Warning(w));
+        let fetched = match loader::load(&spec, &progress, &warn).await {
+            Ok(fetched) => fetched,
+            Err(f) => return post_failure(None, f),
+        };
+        let total = fetched.bytes.len() as f64;
+        let at = |loaded| Progress {
+            phase: Phase::Load,
+            loaded,
+            total,
+        };
+        progress(at(0.0));
+        match LocalModel::load(&fetched.bytes) {
+            Ok(model) => {
+                progress(at(total));
+                let info = ModelInfo {
+                    model: model.name(),
+                    context_window: model.context_window(),
+                    from_cache: fetched.from_cache,
+                    bytes: total,
+                    load_ms: js_sys::Date::now() - started,
+                };
+                *self.model.borrow_mut() = Some(Rc::new(model));
+                post(&FromWorker::Loaded(info));
+            }
+            Err(f) => post_failure(None, f),
+        }
+    }
+
+    fn abort(&self, id: u32) {
+        if let Some((running, cancel)) = &*self.running.borrow() {
+            if *running == id {
+                return cancel.cancel();
+            }
+        }
+        let mut queue = self.queue.borrow_mut();
+        if let Some(at) = queue.iter().position(|(queued, _)| *queued == id) {
+            queue.remove(at);
+            post_failure(Some(id), tandem_core::Error::Aborted.into());
+        }
+    }
+
+    async fn run_queue(&self) {
+        loop {
+            let Some((id, request)) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            match self.run(id, &request).await {
+                Ok(()) => post(&FromWorker::Done { id }),
+                Err(f) => post_failure(Some(id), f),
+            }
+            *self.running.borrow_mut() = None;
+        }
+        self.busy.set(false);
+    }
+
+    async fn run(&self, id: u32, request: &ChatCompletionRequest) -> Result<(), Failure> {
+        let cancel = CancelFlag::default();
+        *self.running.borrow_mut() = Some((id, cancel.clone()));
+        let mut reply = self.model()?.start(request, cancel)?;
+        while let Some(step) = reply.step()? {
+            if let ReplyStep::Chunk(chunk) = step {
+                post(&FromWorker::Chunk { id, chunk });
+            }
+            yield_now().await;
+        }
+        Ok(())
+    }
+}
+
+/// Let the worker's event loop run (and deliver an abort), without the 4 ms clamp of
+/// nested timers: a message to ourselves through a fresh channel.
+async fn yield_now() {
+    let turn = Promise::new(&mut |resolve, _| {
+        if let Ok(channel) = MessageChannel::new() {
+            channel.port1().set_onmessage(Some(&resolve));
+            let _ = channel.port2().post_message(&JsValue::NULL);
+        } else {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(turn).await;
+}
