@@ -270,6 +270,20 @@ test("load failures reject with model_download_failed, integrity_mismatch, model
   }
 });
 
+test("a worker that dies rejects with worker_crashed, and the next create() starts a new one", async () => {
+  await page.route("**/tandem_worker.js", (route) =>
+    route.fulfill({ contentType: "text/javascript", body: "throw new Error('worker died');" }));
+  const crashed = await inPage(() => tandem.Tandem.create({ local: { modelUrl: MODEL_URL } }));
+  await page.unroute("**/tandem_worker.js");
+  assert.equal(crashed.error?.code, "worker_crashed", JSON.stringify(crashed));
+  const fine = await inPage(async () => {
+    const again = await tandem.Tandem.create({ local: { modelUrl: MODEL_URL } });
+    again.unload();
+    return again.contextWindow;
+  });
+  assert.equal(fine, 8192);
+});
+
 test("cached() lists the model and evict() removes it; unload() ends the instance", async () => {
   const r = await inPage(async (messages) => {
     const before = await tandem.Tandem.cached();
