@@ -1,0 +1,157 @@
+//! Bearer tokens: a static list from the config, or short-lived tokens signed with
+//! HMAC-SHA256 (`tdm1.<expiry>.<nonce>.<signature>`) minted by `tandem-server token`.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::config;
+use crate::error::ApiError;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Signed tokens start with this.
+const PREFIX: &str = "tdm1";
+
+/// Who may call the API.
+pub struct Auth {
+    /// SHA-256 of each static token (compared as hashes, never as the token).
+    tokens: Vec<[u8; 32]>,
+    secret: Option<Vec<u8>>,
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The signing secret read from the env var `name`.
+pub fn secret_from_env(name: &str) -> Result<Vec<u8>, String> {
+    match std::env::var(name) {
+        Ok(s) if s.len() >= 16 => Ok(s.into_bytes()),
+        Ok(_) => Err(format!("{name} must hold at least 16 bytes")),
+        Err(_) => Err(format!("env var {name} is not set")),
+    }
+}
+
+fn signature(secret: &[u8], payload: &str) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(payload.as_bytes());
+    mac
+}
+
+/// A token valid for `ttl`, signed with `secret`.
+pub fn mint(secret: &[u8], ttl: Duration) -> String {
+    let nonce: [u8; 9] = rand::random();
+    let payload = format!(
+        "{PREFIX}.{}.{}",
+        now_unix() + ttl.as_secs(),
+        URL_SAFE_NO_PAD.encode(nonce)
+    );
+    let sig = signature(secret, &payload).finalize().into_bytes();
+    format!("{payload}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+impl Auth {
+    /// Tokens from the config; the secret from its env var.
+    pub fn from_config(config: &config::Auth) -> Result<Self, String> {
+        Ok(Auth {
+            tokens: config.tokens.iter().map(|t| sha256(t.as_bytes())).collect(),
+            secret: config
+                .secret_env
+                .as_deref()
+                .map(secret_from_env)
+                .transpose()?,
+        })
+    }
+
+    /// Whether requests need a token.
+    pub fn enabled(&self) -> bool {
+        !self.tokens.is_empty() || self.secret.is_some()
+    }
+
+    /// Check the `Authorization` header: `Ok(None)` when auth is off, else the
+    /// caller's rate-limit key (a hash of its token).
+    pub fn check(&self, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+        if !self.enabled() {
+            return Ok(None);
+        }
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?
+            .trim();
+        let hash = sha256(token.as_bytes());
+        let key = || Some(format!("token:{}", URL_SAFE_NO_PAD.encode(&hash[..12])));
+        if self.tokens.contains(&hash) {
+            return Ok(key());
+        }
+        match &self.secret {
+            Some(secret) if token.starts_with(PREFIX) => {
+                self.check_signed(secret, token)?;
+                Ok(key())
+            }
+            _ => Err(ApiError::unauthorized("the bearer token is not valid")),
+        }
+    }
+
+    fn check_signed(&self, secret: &[u8], token: &str) -> Result<(), ApiError> {
+        let invalid = || ApiError::unauthorized("the bearer token is not valid");
+        let (payload, sig) = token.rsplit_once('.').ok_or_else(invalid)?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid())?;
+        signature(secret, payload)
+            .verify_slice(&sig)
+            .map_err(|_| invalid())?;
+        let expires: u64 = payload
+            .split('.')
+            .nth(1)
+            .and_then(|e| e.parse().ok())
+            .ok_or_else(invalid)?;
+        if expires <= now_unix() {
+            return Err(ApiError::unauthorized("the bearer token has expired"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn signed_tokens_verify_until_they_expire() {
+        let secret = b"0123456789abcdef0123";
+        let auth = Auth {
+            tokens: vec![sha256(b"static")],
+            secret: Some(secret.to_vec()),
+        };
+        assert!(auth.check(&bearer("static")).unwrap().is_some());
+        let good = mint(secret, Duration::from_secs(60));
+        assert!(auth.check(&bearer(&good)).unwrap().is_some());
+        let expired = mint(secret, Duration::ZERO);
+        let e = auth.check(&bearer(&expired)).unwrap_err();
+        assert!(e.message.contains("expired"), "{e:?}");
+        let forged = mint(b"another secret of 16+", Duration::from_secs(60));
+        assert_eq!(auth.check(&bearer(&forged)).unwrap_err().status, 401);
+        assert_eq!(auth.check(&HeaderMap::new()).unwrap_err().status, 401);
+    }
+}

@@ -1,0 +1,105 @@
+//! A backend answers a chat request with a stream of chunks: the native model or an
+//! upstream provider. Dropping the stream cancels the work.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use futures_util::stream::BoxStream;
+use tandem_core::{ChatCompletionChunk, ChatCompletionRequest};
+
+use crate::config::{BackendConfig, Config};
+use crate::error::ApiError;
+use crate::native::Native;
+use crate::upstream::{anthropic::Anthropic, gemini::Gemini, openai::OpenAi, Upstream};
+
+/// The chunks of one reply, each a chunk or the error that ended it.
+pub type ChunkStream = BoxStream<'static, Result<ChatCompletionChunk, ApiError>>;
+
+/// What every backend needs to know about one call besides the request.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// `chatcmpl-…`, the id of every chunk.
+    pub id: String,
+    /// Unix seconds, the same for every chunk.
+    pub created: u64,
+    /// The model id the client asked for (the `model` of every chunk).
+    pub model: String,
+    /// Client headers allowed upstream by `forward_headers`.
+    pub forward: HeaderMap,
+    /// Most prompt tokens.
+    pub max_prompt_tokens: usize,
+}
+
+/// One configured backend.
+pub enum Backend {
+    /// tandem-core on this machine.
+    Native(Native),
+    /// An OpenAI-compatible API.
+    OpenAi(OpenAi),
+    /// Anthropic's Messages API.
+    Anthropic(Anthropic),
+    /// Google's Gemini API.
+    Gemini(Gemini),
+}
+
+impl Backend {
+    /// Start answering `request`; errors before any chunk come back here, so the
+    /// caller can fall back to another backend.
+    pub async fn open(
+        &self,
+        request: &ChatCompletionRequest,
+        call: &Call,
+    ) -> Result<ChunkStream, ApiError> {
+        match self {
+            Backend::Native(n) => n.open(request.clone(), call),
+            Backend::OpenAi(u) => u.open(request, call).await,
+            Backend::Anthropic(u) => u.open(request, call).await,
+            Backend::Gemini(u) => u.open(request, call).await,
+        }
+    }
+
+    /// The native model, if this is it.
+    pub fn native(&self) -> Option<&Native> {
+        match self {
+            Backend::Native(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// Build every backend of `config`; the native model starts loading in the background.
+pub fn build_all(config: &Config) -> Result<BTreeMap<String, Arc<Backend>>, String> {
+    let client = crate::upstream::client(config)?;
+    config
+        .backends
+        .iter()
+        .map(|(name, b)| {
+            let upstream = |base_url: &str, model: &str, key_env: &Option<String>| {
+                Upstream::new(client.clone(), base_url, model, key_env.as_deref())
+                    .map_err(|e| format!("backend {name}: {e}"))
+            };
+            let backend = match b {
+                BackendConfig::Native { path } => {
+                    Backend::Native(Native::spawn(path.clone(), config.limits.queue_depth))
+                }
+                BackendConfig::Openai {
+                    base_url,
+                    model,
+                    api_key_env,
+                } => Backend::OpenAi(OpenAi(upstream(base_url, model, api_key_env)?)),
+                BackendConfig::Anthropic {
+                    base_url,
+                    model,
+                    api_key_env,
+                } => Backend::Anthropic(Anthropic(upstream(base_url, model, api_key_env)?)),
+                BackendConfig::Gemini {
+                    base_url,
+                    model,
+                    api_key_env,
+                } => Backend::Gemini(Gemini(upstream(base_url, model, api_key_env)?)),
+            };
+            Ok((name.clone(), Arc::new(backend)))
+        })
+        .collect()
+}

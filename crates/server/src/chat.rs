@@ -1,0 +1,160 @@
+//! `POST /v1/chat/completions`: auth, rate limits, request caps, model routing, then
+//! the reply streamed as SSE or folded into one response.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use tandem_core::protocol::CompletionBuilder;
+use tandem_core::{ChatCompletion, ChatCompletionRequest};
+
+use crate::app::App;
+use crate::backend::{Call, ChunkStream};
+use crate::config::Limits;
+use crate::dispatch::dispatch;
+use crate::error::ApiError;
+use crate::sse;
+use crate::tally::Tally;
+
+/// The handler.
+pub async fn completions(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let mut tally = Tally::new(app.clone(), Instant::now());
+    let result = match open(&app, peer, &headers, body, &mut tally).await {
+        Ok((request, chunks)) if request.is_stream() => {
+            return sse::response(chunks, tally, request.include_usage())
+        }
+        Ok((_, chunks)) => fold(chunks, &mut tally).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(completion) => {
+            tally.end(200);
+            Json(completion).into_response()
+        }
+        Err(e) => {
+            tally.end(e.status.as_u16());
+            e.into_response()
+        }
+    }
+}
+
+/// Everything up to the backend's first chunk.
+async fn open(
+    app: &App,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    tally: &mut Tally,
+) -> Result<(ChatCompletionRequest, ChunkStream), ApiError> {
+    let token = app.auth.check(headers)?;
+    let keys: Vec<String> = token
+        .into_iter()
+        .chain([format!("ip:{}", peer.ip())])
+        .collect();
+    app.limiter.admit(&keys)?;
+    tally.clients(keys);
+    let body = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(app.config.body_limit),
+        _ => ApiError::invalid_request(r.body_text()),
+    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::invalid_request("the body is not UTF-8"))?;
+    let mut request = ChatCompletionRequest::from_json(text)?;
+    request.validate()?;
+    cap(&app.config.limits, &mut request)?;
+    let id = match &request.model {
+        Some(id) => id.clone(),
+        None => app.routes[0].0.clone(),
+    };
+    let (_, backends) = app
+        .route(&id)
+        .ok_or_else(|| ApiError::model_not_found(&id))?;
+    let forward = app
+        .forward
+        .iter()
+        .filter_map(|name| Some((name.clone(), headers.get(name)?.clone())))
+        .collect();
+    let call = Call {
+        id: format!("chatcmpl-{}", hex(&rand::random::<[u8; 12]>())),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        model: id,
+        forward,
+        max_prompt_tokens: app.config.limits.max_prompt_tokens,
+    };
+    let (backend, chunks) = dispatch(backends, &request, &call, app.timeouts).await?;
+    tally.backend(&backend);
+    Ok((request, chunks))
+}
+
+/// Apply this server's caps: messages, `max_tokens` (the cap when none is given),
+/// and an estimate of prompt tokens (4 bytes a token; native counts exactly).
+fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<(), ApiError> {
+    if request.messages.len() > limits.max_messages {
+        return Err(ApiError {
+            param: Some("messages"),
+            ..ApiError::invalid_request(format!(
+                "{} messages is over this server's limit of {}",
+                request.messages.len(),
+                limits.max_messages
+            ))
+        });
+    }
+    let asked = request.max_completion_tokens.or(request.max_tokens);
+    match asked {
+        Some(n) if n > limits.max_tokens => {
+            return Err(ApiError {
+                param: Some("max_tokens"),
+                ..ApiError::invalid_request(format!(
+                    "max_tokens = {n} is over this server's limit of {}",
+                    limits.max_tokens
+                ))
+            })
+        }
+        Some(_) => {}
+        None => request.max_tokens = Some(limits.max_tokens),
+    }
+    let bytes: usize = request.messages.iter().map(|m| m.content.len()).sum();
+    if bytes / 4 > limits.max_prompt_tokens {
+        return Err(ApiError {
+            code: "context_length_exceeded",
+            param: Some("messages"),
+            ..ApiError::invalid_request(format!(
+                "the prompt (about {} tokens) is over this server's limit of {}",
+                bytes / 4,
+                limits.max_prompt_tokens
+            ))
+        });
+    }
+    Ok(())
+}
+
+/// Fold a reply into one response (`stream: false`).
+async fn fold(mut chunks: ChunkStream, tally: &mut Tally) -> Result<ChatCompletion, ApiError> {
+    let mut builder = CompletionBuilder::default();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        tally.observe(&chunk);
+        builder.push(chunk);
+    }
+    builder
+        .finish()
+        .ok_or_else(|| ApiError::upstream("upstream_truncated", "the backend sent nothing"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,357 @@
+//! The server's configuration: a TOML file, with defaults that serve the default
+//! model natively and the demo's files on 127.0.0.1:8080.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The default model file, relative to the working directory.
+pub const DEFAULT_MODEL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Everything `tandem-server` can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Listening address.
+    pub addr: String,
+    /// Largest request body in bytes (413 above).
+    pub body_limit: usize,
+    /// Origins allowed to call the API from a browser (exact matches, no wildcard).
+    pub cors_origins: Vec<String>,
+    /// Client headers passed on to upstream providers (credentials never are).
+    pub forward_headers: Vec<String>,
+    /// URL path prefix → directory of static files (the demo page, pkg/, models/).
+    pub static_dirs: BTreeMap<String, PathBuf>,
+    /// Request caps and rate limits.
+    pub limits: Limits,
+    /// Bearer tokens.
+    pub auth: Auth,
+    /// Upstream timeouts.
+    pub timeouts: Timeouts,
+    /// Named backends.
+    pub backends: BTreeMap<String, BackendConfig>,
+    /// The models clients may ask for, in order; the first is the default.
+    pub models: Vec<ModelConfig>,
+}
+
+/// Caps on one request and rates per client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Most messages in one request.
+    pub max_messages: usize,
+    /// Most prompt tokens (counted exactly natively, estimated as bytes/4 upstream).
+    pub max_prompt_tokens: usize,
+    /// Largest `max_tokens`; also the value used when a request gives none.
+    pub max_tokens: usize,
+    /// Requests waiting for the native model beyond the one running (503 above).
+    pub queue_depth: usize,
+    /// Requests per minute per client (token, or IP without one); 0 = unlimited.
+    pub requests_per_minute: u32,
+    /// Tokens (prompt + completion) per minute per client; 0 = unlimited.
+    pub tokens_per_minute: u32,
+}
+
+/// Who may call the API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    /// Static bearer tokens.
+    pub tokens: Vec<String>,
+    /// Env var holding the secret that signs short-lived tokens (`tandem-server token`).
+    pub secret_env: Option<String>,
+}
+
+/// Timeouts of one request, in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// The whole request, first byte to last.
+    pub deadline_s: f64,
+    /// Until a backend's first chunk (then the next backend is tried).
+    pub first_byte_s: f64,
+    /// Between two chunks.
+    pub idle_s: f64,
+}
+
+/// One backend: where completions come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendConfig {
+    /// tandem-core on this machine.
+    Native {
+        /// GGUF file.
+        #[serde(default = "default_model_path")]
+        path: PathBuf,
+    },
+    /// Any OpenAI-compatible chat-completions API.
+    Openai {
+        /// Base URL up to and including the version, e.g. `https://api.openai.com/v1`.
+        base_url: String,
+        /// The upstream model name.
+        model: String,
+        /// Env var holding the API key (sent as a bearer token).
+        api_key_env: Option<String>,
+    },
+    /// Anthropic's Messages API.
+    Anthropic {
+        /// Base URL, e.g. `https://api.anthropic.com`.
+        #[serde(default = "default_anthropic_url")]
+        base_url: String,
+        /// The upstream model name.
+        model: String,
+        /// Env var holding the API key.
+        api_key_env: Option<String>,
+    },
+    /// Google's Gemini API (`streamGenerateContent`).
+    Gemini {
+        /// Base URL, e.g. `https://generativelanguage.googleapis.com`.
+        #[serde(default = "default_gemini_url")]
+        base_url: String,
+        /// The upstream model name.
+        model: String,
+        /// Env var holding the API key.
+        api_key_env: Option<String>,
+    },
+}
+
+/// One model id clients may ask for, and the backends that answer it in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The id clients send as `model`.
+    pub id: String,
+    /// Backend names; later ones are fallbacks.
+    pub backends: Vec<String>,
+}
+
+fn default_model_path() -> PathBuf {
+    DEFAULT_MODEL.into()
+}
+
+fn default_anthropic_url() -> String {
+    "https://api.anthropic.com".into()
+}
+
+fn default_gemini_url() -> String {
+    "https://generativelanguage.googleapis.com".into()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let static_dirs = [("/", "www"), ("/pkg", "pkg"), ("/models", "models")]
+            .into_iter()
+            .map(|(url, dir)| (url.to_string(), PathBuf::from(dir)))
+            .collect();
+        Config {
+            addr: "127.0.0.1:8080".into(),
+            body_limit: 1 << 20,
+            cors_origins: vec![],
+            forward_headers: vec![],
+            static_dirs,
+            limits: Limits::default(),
+            auth: Auth::default(),
+            timeouts: Timeouts::default(),
+            backends: BTreeMap::new(),
+            models: vec![],
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_messages: 256,
+            max_prompt_tokens: 8192,
+            max_tokens: 1024,
+            queue_depth: 16,
+            requests_per_minute: 0,
+            tokens_per_minute: 0,
+        }
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            deadline_s: 600.0,
+            first_byte_s: 60.0,
+            idle_s: 60.0,
+        }
+    }
+}
+
+impl Timeouts {
+    /// The three timeouts as durations: deadline, first byte, idle.
+    pub fn durations(&self) -> (Duration, Duration, Duration) {
+        let d = |s: f64| Duration::from_secs_f64(s.max(0.001));
+        (d(self.deadline_s), d(self.first_byte_s), d(self.idle_s))
+    }
+}
+
+/// Headers that carry credentials: never forwarded upstream, never logged.
+pub const CREDENTIAL_HEADERS: [&str; 5] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-goog-api-key",
+];
+
+impl Config {
+    /// Read a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parse TOML text and check it.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    /// Fill the defaults that depend on other fields (`model` overrides the native
+    /// model file) and check that the pieces fit together.
+    pub fn finish(mut self, model: Option<PathBuf>) -> Result<Self, String> {
+        if let Some(path) = model {
+            self.backends
+                .insert("native".into(), BackendConfig::Native { path });
+        }
+        if self.backends.is_empty() {
+            self.backends.insert(
+                "native".into(),
+                BackendConfig::Native {
+                    path: default_model_path(),
+                },
+            );
+        }
+        if self.models.is_empty() {
+            for (name, backend) in &self.backends {
+                let id = match backend {
+                    BackendConfig::Native { path } => model_id(path),
+                    _ => name.clone(),
+                };
+                self.models.push(ModelConfig {
+                    id,
+                    backends: vec![name.clone()],
+                });
+            }
+        }
+        self.check()?;
+        Ok(self)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.cors_origins.iter().any(|o| o.trim() == "*") {
+            return Err("cors_origins must list origins: a wildcard is not allowed".into());
+        }
+        if let Some(h) = self
+            .forward_headers
+            .iter()
+            .find(|h| CREDENTIAL_HEADERS.contains(&h.to_ascii_lowercase().as_str()))
+        {
+            return Err(format!("forward_headers: {h} carries credentials"));
+        }
+        let natives = self
+            .backends
+            .values()
+            .filter(|b| matches!(b, BackendConfig::Native { .. }))
+            .count();
+        if natives > 1 {
+            return Err("at most one native backend (one model per server)".into());
+        }
+        for model in &self.models {
+            if model.backends.is_empty() {
+                return Err(format!("model {}: no backends", model.id));
+            }
+            if let Some(b) = model
+                .backends
+                .iter()
+                .find(|b| !self.backends.contains_key(*b))
+            {
+                return Err(format!("model {}: no backend named {b}", model.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The id a GGUF file is served under: its file name up to the first dot
+/// (`SmolLM2-135M-Instruct` for the default model).
+pub fn model_id(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
+    name.split('.').next().unwrap_or(&name).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_serve_the_default_model_natively() {
+        let c = Config::default().finish(None).unwrap();
+        assert_eq!(c.addr, "127.0.0.1:8080");
+        assert_eq!(c.body_limit, 1 << 20);
+        assert_eq!(c.models[0].id, "SmolLM2-135M-Instruct");
+        assert_eq!(c.models[0].backends, ["native"]);
+    }
+
+    #[test]
+    fn a_full_file_parses() {
+        let c = Config::from_toml(
+            r#"
+            addr = "0.0.0.0:9000"
+            cors_origins = ["https://app.example"]
+            [limits]
+            requests_per_minute = 60
+            [auth]
+            tokens = ["t1"]
+            secret_env = "TANDEM_TOKEN_SECRET"
+            [backends.gpt]
+            kind = "openai"
+            base_url = "https://api.openai.com/v1"
+            model = "gpt-4o-mini"
+            api_key_env = "OPENAI_API_KEY"
+            [backends.claude]
+            kind = "anthropic"
+            model = "claude-3-5-haiku-latest"
+            api_key_env = "ANTHROPIC_API_KEY"
+            [[models]]
+            id = "heavy"
+            backends = ["gpt", "claude"]
+            "#,
+        )
+        .unwrap()
+        .finish(None)
+        .unwrap();
+        assert_eq!(c.models.len(), 1);
+        assert_eq!(c.limits.requests_per_minute, 60);
+        assert_eq!(c.limits.max_tokens, 1024);
+    }
+
+    #[test]
+    fn unsafe_or_inconsistent_files_are_refused() {
+        for (toml, why) in [
+            (r#"cors_origins = ["*"]"#, "wildcard"),
+            (r#"forward_headers = ["Authorization"]"#, "credentials"),
+            (
+                r#"[[models]]
+                id = "x"
+                backends = ["nope"]"#,
+                "no backend named nope",
+            ),
+            (r#"adr = "x""#, "unknown field"),
+        ] {
+            let e = Config::from_toml(toml)
+                .and_then(|c| c.finish(None))
+                .unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Fallback and timeouts: try a model's backends in order until one yields its first
+//! chunk; after that, the reply is bound to that backend, under an idle timeout and
+//! one overall deadline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tandem_core::ChatCompletionRequest;
+use tokio::time::{timeout_at, Instant};
+
+use crate::backend::{Backend, Call, ChunkStream};
+use crate::error::ApiError;
+
+/// The timeouts of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// The whole request.
+    pub deadline: Duration,
+    /// Until a backend's first chunk.
+    pub first_byte: Duration,
+    /// Between two chunks.
+    pub idle: Duration,
+}
+
+/// Whether another backend may be tried after `e`: connect errors, timeouts before
+/// the first byte, 429 and 5xx.
+fn retryable(e: &ApiError) -> bool {
+    e.status.as_u16() == 429 || e.status.is_server_error()
+}
+
+/// Open `request` on the first of `backends` that answers; the name of that backend
+/// and its chunks, the first one included.
+pub async fn dispatch(
+    backends: &[(String, Arc<Backend>)],
+    request: &ChatCompletionRequest,
+    call: &Call,
+    timeouts: Timeouts,
+) -> Result<(String, ChunkStream), ApiError> {
+    let deadline = Instant::now() + timeouts.deadline;
+    let mut last = ApiError::overloaded("no backend is configured for this model", 60);
+    for (name, backend) in backends {
+        let attempt = async {
+            let mut stream = backend.open(request, call).await?;
+            match stream.next().await {
+                Some(Ok(first)) => Ok((first, stream)),
+                Some(Err(e)) => Err(e),
+                None => Err(ApiError::upstream(
+                    "upstream_truncated",
+                    "the backend sent nothing",
+                )),
+            }
+        };
+        let limit = Instant::now() + timeouts.first_byte;
+        match timeout_at(limit.min(deadline), attempt).await {
+            Ok(Ok((first, rest))) => {
+                let chunks = futures_util::stream::once(async { Ok(first) }).chain(rest);
+                return Ok((
+                    name.clone(),
+                    bounded(chunks.boxed(), timeouts.idle, deadline),
+                ));
+            }
+            Ok(Err(e)) if retryable(&e) => {
+                tracing::warn!(backend = %name, code = e.code, "backend failed, trying the next");
+                last = e;
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                tracing::warn!(backend = %name, "no first chunk in time, trying the next");
+                last = ApiError::timeout(format!("backend {name} sent no first chunk in time"));
+            }
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    Err(last)
+}
+
+/// `chunks` ending with a timeout error when one does not come within `idle` or
+/// the `deadline` passes.
+fn bounded(chunks: ChunkStream, idle: Duration, deadline: Instant) -> ChunkStream {
+    futures_util::stream::unfold(Some(chunks), move |chunks| async move {
+        let mut chunks = chunks?;
+        let limit = (Instant::now() + idle).min(deadline);
+        match timeout_at(limit, chunks.next()).await {
+            Ok(Some(item)) => Some((item, Some(chunks))),
+            Ok(None) => None,
+            Err(_) => Some((Err(ApiError::timeout("the backend stopped sending")), None)),
+        }
+    })
+    .boxed()
+}

@@ -1,0 +1,200 @@
+//! API errors as OpenAI's error object with the matching HTTP status.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tandem_core::protocol::{ErrorBody, ErrorObject};
+
+/// An error answered to the client: before a stream started as a status and body,
+/// after it as a `data: {"error": …}` frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Human-readable message (never a prompt or a credential).
+    pub message: String,
+    /// OpenAI's error class, e.g. `invalid_request_error`.
+    pub kind: &'static str,
+    /// Stable code, e.g. `context_length_exceeded`.
+    pub code: &'static str,
+    /// The request field at fault.
+    pub param: Option<&'static str>,
+    /// Seconds to wait before retrying (429, 503).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, code: &'static str, message: String) -> Self {
+        ApiError {
+            status,
+            message,
+            kind,
+            code,
+            param: None,
+            retry_after: None,
+        }
+    }
+
+    /// 400: the request is malformed.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_request",
+            message.into(),
+        )
+    }
+
+    /// 401: no valid bearer token.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "invalid_api_key",
+            message.into(),
+        )
+    }
+
+    /// 404: no such model.
+    pub fn model_not_found(model: &str) -> Self {
+        Self {
+            param: Some("model"),
+            ..Self::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "model_not_found",
+                format!("the model {model:?} does not exist; GET /v1/models lists them"),
+            )
+        }
+    }
+
+    /// 413: the body is over the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "request_too_large",
+            format!("the request body is over the limit of {limit} bytes"),
+        )
+    }
+
+    /// 429: this client sent too much; retry after `seconds`.
+    pub fn rate_limited(what: &str, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limit_exceeded",
+                format!("rate limit of {what} reached; retry in {seconds} s"),
+            )
+        }
+    }
+
+    /// 503: the server is busy or not ready; retry after `seconds`.
+    pub fn overloaded(message: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "overloaded",
+                message.into(),
+            )
+        }
+    }
+
+    /// 502: an upstream provider failed (`code` says how).
+    pub fn upstream(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "server_error",
+            code,
+            message.into(),
+        )
+    }
+
+    /// 504: the deadline or a timeout passed.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "server_error",
+            "timeout",
+            message.into(),
+        )
+    }
+
+    /// The OpenAI error body.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorObject {
+                message: self.message.clone(),
+                kind: self.kind.into(),
+                param: self.param.map(Into::into),
+                code: Some(self.code.into()),
+            },
+        }
+    }
+}
+
+impl From<tandem_core::Error> for ApiError {
+    fn from(e: tandem_core::Error) -> Self {
+        use tandem_core::Error as E;
+        let message = e.to_string();
+        match e {
+            E::InvalidRequest(_) | E::Template(_) => ApiError {
+                code: e.code(),
+                ..Self::invalid_request(message)
+            },
+            E::ContextLengthExceeded { .. } => ApiError {
+                code: e.code(),
+                param: Some("messages"),
+                ..Self::invalid_request(message)
+            },
+            E::Aborted => Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "server_error",
+                e.code(),
+                message,
+            ),
+            E::ModelInvalid(_) | E::UnsupportedModel(_) => Self::overloaded(message, 60),
+            E::Inference(_) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                e.code(),
+                message,
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_errors_keep_their_codes() {
+        let e = ApiError::from(tandem_core::Error::ContextLengthExceeded {
+            prompt_tokens: 9000,
+            max_tokens: 10,
+            context_window: 8192,
+        });
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        let body = serde_json::to_value(e.body()).unwrap();
+        assert_eq!(body["error"]["code"], "context_length_exceeded");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(body["error"]["param"], "messages");
+    }
+}

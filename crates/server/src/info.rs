@@ -1,0 +1,49 @@
+//! The small endpoints: `/healthz`, `/v1/models`, `/metrics`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::app::App;
+use crate::native::Status;
+
+/// 200 when the native model (if any) is ready, 503 while it loads or if it failed.
+pub async fn healthz(State(app): State<Arc<App>>) -> Response {
+    match app.native().map(|n| n.status()) {
+        None | Some(Status::Ready) => Json(json!({"status": "ok"})).into_response(),
+        Some(Status::Loading) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            Json(json!({"status": "loading"})),
+        )
+            .into_response(),
+        Some(Status::Failed(why)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "failed", "message": why})),
+        )
+            .into_response(),
+    }
+}
+
+/// The model ids clients may ask for.
+pub async fn models(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
+    let data: Vec<_> = app
+        .routes
+        .iter()
+        .map(|(id, _)| json!({"id": id, "object": "model", "created": 0, "owned_by": "tandem"}))
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}
+
+/// Prometheus metrics.
+pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+    let native = app.native().map(|n| (n.queued(), n.busy()));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(native),
+    )
+}

@@ -1,0 +1,22 @@
+//! tandem-server: the OpenAI-compatible server API of tandem. It answers chat
+//! completions with the native model (tandem-core) or forwards them to OpenAI-
+//! compatible, Anthropic or Gemini APIs, and serves the demo's files.
+
+pub mod app;
+pub mod auth;
+pub mod backend;
+pub mod chat;
+pub mod config;
+pub mod dispatch;
+pub mod error;
+pub mod info;
+pub mod limits;
+pub mod metrics;
+pub mod native;
+pub mod sse;
+pub mod static_files;
+pub mod tally;
+pub mod upstream;
+
+pub use app::{router, serve, App};
+pub use config::Config;

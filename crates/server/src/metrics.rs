@@ -1,0 +1,179 @@
+//! Prometheus metrics per backend: requests by status, tokens in and out, time to
+//! first token, decode time (tokens/s = rate of tokens out / rate of decode time),
+//! and the native queue.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+/// Upper bounds of the time-to-first-token histogram, in seconds.
+const TTFT_BUCKETS: [f64; 9] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// A counter family: name, help, and its value per backend.
+type Counter = (&'static str, &'static str, fn(&Stats) -> f64);
+
+#[derive(Default)]
+struct Stats {
+    requests: BTreeMap<String, u64>,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    ttft_buckets: [u64; TTFT_BUCKETS.len()],
+    ttft_count: u64,
+    ttft_sum: f64,
+    decode_seconds: f64,
+}
+
+/// The end of one request, as metrics see it.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The backend that answered, or `none` when refused before one was chosen.
+    pub backend: String,
+    /// HTTP status, or `stream_error` / `cancelled` once streaming.
+    pub status: String,
+    /// Prompt and completion tokens.
+    pub tokens: (usize, usize),
+    /// Seconds to the first content.
+    pub ttft: Option<f64>,
+    /// Seconds from the first content to the last.
+    pub decode_seconds: f64,
+}
+
+/// All counters of the server.
+#[derive(Default)]
+pub struct Metrics {
+    backends: Mutex<BTreeMap<String, Stats>>,
+}
+
+impl Metrics {
+    /// Count one finished request.
+    pub fn record(&self, o: &Outcome) {
+        let mut backends = self.backends.lock().expect("metrics lock");
+        let s = backends.entry(o.backend.clone()).or_default();
+        *s.requests.entry(o.status.clone()).or_default() += 1;
+        s.prompt_tokens += o.tokens.0 as u64;
+        s.completion_tokens += o.tokens.1 as u64;
+        s.decode_seconds += o.decode_seconds;
+        if let Some(t) = o.ttft {
+            s.ttft_count += 1;
+            s.ttft_sum += t;
+            for (bucket, bound) in s.ttft_buckets.iter_mut().zip(TTFT_BUCKETS) {
+                *bucket += u64::from(t <= bound);
+            }
+        }
+    }
+
+    /// The Prometheus text format; `native` is the native queue (waiting, running).
+    pub fn render(&self, native: Option<(usize, bool)>) -> String {
+        let backends = self.backends.lock().expect("metrics lock");
+        let mut out = String::new();
+        let mut family =
+            |name: &str, kind: &str, help: &str, lines: &mut dyn FnMut(&mut String)| {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+                lines(&mut out);
+            };
+        family(
+            "tandem_requests_total",
+            "counter",
+            "Chat requests by backend and status.",
+            &mut |o| {
+                for (b, s) in backends.iter() {
+                    for (status, n) in &s.requests {
+                        let _ = writeln!(
+                            o,
+                            "tandem_requests_total{{backend=\"{b}\",status=\"{status}\"}} {n}"
+                        );
+                    }
+                }
+            },
+        );
+        let counters: [Counter; 3] = [
+            ("tandem_prompt_tokens_total", "Prompt tokens read.", |s| {
+                s.prompt_tokens as f64
+            }),
+            ("tandem_completion_tokens_total", "Tokens generated.", |s| {
+                s.completion_tokens as f64
+            }),
+            (
+                "tandem_decode_seconds_total",
+                "Time from first to last content; tokens/s = rate(completion) / rate(this).",
+                |s| s.decode_seconds,
+            ),
+        ];
+        for (name, help, value) in counters {
+            family(name, "counter", help, &mut |o| {
+                for (b, s) in backends.iter() {
+                    let _ = writeln!(o, "{name}{{backend=\"{b}\"}} {}", value(s));
+                }
+            });
+        }
+        let name = "tandem_time_to_first_token_seconds";
+        family(
+            name,
+            "histogram",
+            "From the request to the first content.",
+            &mut |o| {
+                for (b, s) in backends.iter() {
+                    for (bound, n) in TTFT_BUCKETS.iter().zip(s.ttft_buckets) {
+                        let _ = writeln!(o, "{name}_bucket{{backend=\"{b}\",le=\"{bound}\"}} {n}");
+                    }
+                    let _ = writeln!(
+                        o,
+                        "{name}_bucket{{backend=\"{b}\",le=\"+Inf\"}} {}",
+                        s.ttft_count
+                    );
+                    let _ = writeln!(o, "{name}_sum{{backend=\"{b}\"}} {}", s.ttft_sum);
+                    let _ = writeln!(o, "{name}_count{{backend=\"{b}\"}} {}", s.ttft_count);
+                }
+            },
+        );
+        if let Some((queued, busy)) = native {
+            family(
+                "tandem_queue_depth",
+                "gauge",
+                "Requests waiting for the native model.",
+                &mut |o| {
+                    let _ = writeln!(o, "tandem_queue_depth{{backend=\"native\"}} {queued}");
+                },
+            );
+            family(
+                "tandem_native_busy",
+                "gauge",
+                "1 while the native model generates.",
+                &mut |o| {
+                    let _ = writeln!(o, "tandem_native_busy {}", u8::from(busy));
+                },
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_add_up() {
+        let m = Metrics::default();
+        for ttft in [0.07, 3.0] {
+            m.record(&Outcome {
+                backend: "native".into(),
+                status: "200".into(),
+                tokens: (10, 5),
+                ttft: Some(ttft),
+                decode_seconds: 0.5,
+            });
+        }
+        let text = m.render(Some((2, true)));
+        for line in [
+            "tandem_requests_total{backend=\"native\",status=\"200\"} 2",
+            "tandem_completion_tokens_total{backend=\"native\"} 10",
+            "tandem_time_to_first_token_seconds_bucket{backend=\"native\",le=\"0.1\"} 1",
+            "tandem_time_to_first_token_seconds_count{backend=\"native\"} 2",
+            "tandem_queue_depth{backend=\"native\"} 2",
+            "tandem_native_busy 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The native backend: one tandem-core engine on its own thread, fed by a bounded
+//! queue. A full queue is a 503; a dropped reply stream cancels its generation.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_util::Stream;
+use tandem_core::{
+    CancelFlag, ChatCompletionChunk, ChatCompletionRequest, Engine, Reply, ReplyStep,
+};
+use tokio::sync::mpsc;
+
+use crate::backend::{Call, ChunkStream};
+use crate::error::ApiError;
+
+/// Where the model is in its life.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// The file is being read.
+    Loading,
+    /// Serving.
+    Ready,
+    /// The file could not be loaded (the message says why).
+    Failed(String),
+}
+
+struct Shared {
+    status: Mutex<Status>,
+    queued: AtomicUsize,
+    busy: AtomicBool,
+}
+
+struct Job {
+    request: ChatCompletionRequest,
+    call: Call,
+    cancel: CancelFlag,
+    tx: mpsc::Sender<Result<ChatCompletionChunk, ApiError>>,
+}
+
+/// Handle of the model thread.
+pub struct Native {
+    jobs: SyncSender<Job>,
+    shared: Arc<Shared>,
+}
+
+/// Chunks buffered between the model thread and the HTTP response.
+const CHANNEL: usize = 64;
+
+impl Native {
+    /// Start the model thread: it loads `path`, then serves jobs, `queue_depth` of
+    /// which may wait while one runs.
+    pub fn spawn(path: PathBuf, queue_depth: usize) -> Self {
+        let (jobs, rx) = sync_channel(queue_depth);
+        let shared = Arc::new(Shared {
+            status: Mutex::new(Status::Loading),
+            queued: AtomicUsize::new(0),
+            busy: AtomicBool::new(false),
+        });
+        let worker = shared.clone();
+        std::thread::Builder::new()
+            .name("tandem-model".into())
+            .spawn(move || run(path, rx, &worker))
+            .expect("the model thread starts");
+        Native { jobs, shared }
+    }
+
+    /// Loading, ready or failed.
+    pub fn status(&self) -> Status {
+        self.shared.status.lock().expect("status lock").clone()
+    }
+
+    /// Requests waiting in the queue.
+    pub fn queued(&self) -> usize {
+        self.shared.queued.load(Ordering::Relaxed)
+    }
+
+    /// Whether a generation is running.
+    pub fn busy(&self) -> bool {
+        self.shared.busy.load(Ordering::Relaxed)
+    }
+
+    /// Queue `request`; 503 when the queue is full or the model failed to load.
+    pub fn open(
+        &self,
+        request: ChatCompletionRequest,
+        call: &Call,
+    ) -> Result<ChunkStream, ApiError> {
+        if let Status::Failed(why) = self.status() {
+            return Err(ApiError::overloaded(
+                format!("the model is not available: {why}"),
+                60,
+            ));
+        }
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let cancel = CancelFlag::default();
+        let job = Job {
+            request,
+            call: call.clone(),
+            cancel: cancel.clone(),
+            tx,
+        };
+        self.shared.queued.fetch_add(1, Ordering::Relaxed);
+        match self.jobs.try_send(job) {
+            Ok(()) => Ok(Box::pin(Replies { rx, cancel })),
+            Err(e) => {
+                self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+                Err(match e {
+                    TrySendError::Full(_) => ApiError::overloaded("the model's queue is full", 1),
+                    TrySendError::Disconnected(_) => {
+                        ApiError::overloaded("the model thread stopped", 60)
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// The receiving end of one job; dropping it cancels the generation.
+struct Replies {
+    rx: mpsc::Receiver<Result<ChatCompletionChunk, ApiError>>,
+    cancel: CancelFlag,
+}
+
+impl Stream for Replies {
+    type Item = Result<ChatCompletionChunk, ApiError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for Replies {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn run(path: PathBuf, jobs: Receiver<Job>, shared: &Shared) {
+    let loaded = std::fs::read(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .and_then(|bytes| Engine::load(&bytes).map_err(|e| e.to_string()));
+    let mut engine = match loaded {
+        Ok(engine) => {
+            *shared.status.lock().expect("status lock") = Status::Ready;
+            tracing::info!(model = engine.name(), "native model ready");
+            Some(engine)
+        }
+        Err(why) => {
+            tracing::error!("native model failed to load: {why}");
+            *shared.status.lock().expect("status lock") = Status::Failed(why);
+            None
+        }
+    };
+    for job in jobs {
+        shared.queued.fetch_sub(1, Ordering::Relaxed);
+        let Some(engine) = engine.as_mut() else {
+            let _ = job
+                .tx
+                .blocking_send(Err(ApiError::overloaded("the model is not available", 60)));
+            continue;
+        };
+        if job.cancel.is_cancelled() {
+            continue;
+        }
+        shared.busy.store(true, Ordering::Relaxed);
+        answer(engine, job);
+        shared.busy.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Run one job to its end, its error, or its cancellation.
+fn answer(engine: &mut Engine, job: Job) {
+    let Job {
+        request,
+        call,
+        cancel,
+        tx,
+    } = job;
+    let start = Instant::now();
+    let clock = Box::new(move || start.elapsed().as_secs_f64() * 1e3);
+    let reply = Reply::new(
+        engine,
+        &request,
+        call.id,
+        call.created,
+        "remote",
+        cancel,
+        clock,
+    );
+    let mut reply = match reply {
+        Ok(r) if r.prompt_tokens() > call.max_prompt_tokens => {
+            let e = ApiError::invalid_request(format!(
+                "the prompt has {} tokens, over this server's limit of {}",
+                r.prompt_tokens(),
+                call.max_prompt_tokens
+            ));
+            let _ = tx.blocking_send(Err(ApiError {
+                code: "context_length_exceeded",
+                param: Some("messages"),
+                ..e
+            }));
+            return;
+        }
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.blocking_send(Err(e.into()));
+            return;
+        }
+    };
+    while let Some(step) = reply.next_step(engine) {
+        let sent = match step {
+            Ok(ReplyStep::Working) => continue,
+            Ok(ReplyStep::Chunk(mut chunk)) => {
+                chunk.model.clone_from(&call.model);
+                tx.blocking_send(Ok(chunk))
+            }
+            Err(e) => tx.blocking_send(Err(e.into())),
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}

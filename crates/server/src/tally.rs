@@ -1,0 +1,90 @@
+//! Watches one reply's chunks for the metrics and the token rate limit, and
+//! records them when the reply ends, however it ends (a dropped tally is a
+//! cancelled request).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tandem_core::ChatCompletionChunk;
+
+use crate::app::App;
+use crate::metrics::Outcome;
+
+/// The running account of one request.
+pub struct Tally {
+    app: Arc<App>,
+    keys: Vec<String>,
+    started: Instant,
+    first: Option<Instant>,
+    last: Option<Instant>,
+    outcome: Outcome,
+}
+
+impl Tally {
+    /// A request that arrived at `started`.
+    pub fn new(app: Arc<App>, started: Instant) -> Self {
+        Tally {
+            app,
+            keys: vec![],
+            started,
+            first: None,
+            last: None,
+            outcome: Outcome {
+                backend: "none".into(),
+                status: "cancelled".into(),
+                ..Outcome::default()
+            },
+        }
+    }
+
+    /// The rate-limit keys of the client, charged for the tokens at the end.
+    pub fn clients(&mut self, keys: Vec<String>) {
+        self.keys = keys;
+    }
+
+    /// The backend that answers.
+    pub fn backend(&mut self, name: &str) {
+        name.clone_into(&mut self.outcome.backend);
+    }
+
+    /// How the request ended: an HTTP status or `stream_error`.
+    pub fn end(&mut self, status: impl ToString) {
+        self.outcome.status = status.to_string();
+    }
+
+    /// Note a chunk on its way to the client.
+    pub fn observe(&mut self, chunk: &ChatCompletionChunk) {
+        let content = chunk
+            .choices
+            .iter()
+            .any(|c| c.delta.content.as_ref().is_some_and(|t| !t.is_empty()));
+        if content {
+            let now = Instant::now();
+            self.first.get_or_insert(now);
+            self.last = Some(now);
+        }
+        if let Some(u) = chunk.usage {
+            self.outcome.tokens = (u.prompt_tokens, u.completion_tokens);
+        }
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        let o = &mut self.outcome;
+        o.ttft = self.first.map(|t| (t - self.started).as_secs_f64());
+        if let (Some(first), Some(last)) = (self.first, self.last) {
+            o.decode_seconds = (last - first).as_secs_f64();
+        }
+        tracing::info!(
+            backend = %o.backend,
+            status = %o.status,
+            prompt_tokens = o.tokens.0,
+            completion_tokens = o.tokens.1,
+            ms = self.started.elapsed().as_millis() as u64,
+            "chat completion"
+        );
+        self.app.metrics.record(o);
+        self.app.limiter.charge(&self.keys, o.tokens.0 + o.tokens.1);
+    }
+}

@@ -1,0 +1,94 @@
+//! Any OpenAI-compatible API (OpenAI, Gemini's OpenAI endpoint, vLLM, llama.cpp
+//! server, Ollama, Ray Serve, KServe): the request goes up as is, with the backend's
+//! model name, and its chunks come back re-stamped with this server's id.
+
+use serde_json::Value;
+use tandem_core::protocol::StreamOptions;
+use tandem_core::{ChatCompletionChunk, ChatCompletionRequest};
+
+use super::{malformed, send, stream_error, translate, Translate, Upstream};
+use crate::backend::{Call, ChunkStream};
+use crate::error::ApiError;
+
+/// An OpenAI-compatible backend.
+pub struct OpenAi(pub Upstream);
+
+impl OpenAi {
+    /// Stream `request` from `{base_url}/chat/completions`.
+    pub async fn open(
+        &self,
+        request: &ChatCompletionRequest,
+        call: &Call,
+    ) -> Result<ChunkStream, ApiError> {
+        let body = ChatCompletionRequest {
+            model: Some(self.0.model.clone()),
+            stream: Some(true),
+            stream_options: Some(StreamOptions {
+                include_usage: true,
+            }),
+            ..request.clone()
+        };
+        let mut post = self.0.post("/chat/completions", &call.forward).json(&body);
+        if let Some(key) = &self.0.key {
+            post = post.bearer_auth(key);
+        }
+        let response = send(post).await?;
+        Ok(translate(
+            response,
+            Chunks {
+                call: call.clone(),
+                done: false,
+            },
+        ))
+    }
+}
+
+struct Chunks {
+    call: Call,
+    done: bool,
+}
+
+impl Translate for Chunks {
+    fn event(&mut self, _event: &str, data: &str) -> Result<Vec<ChatCompletionChunk>, ApiError> {
+        if data.trim() == "[DONE]" {
+            self.done = true;
+            return Ok(vec![]);
+        }
+        let mut value: Value = serde_json::from_str(data).map_err(|e| malformed("openai", e))?;
+        if value.get("error").is_some() {
+            return Err(stream_error(&value));
+        }
+        normalise(&mut value);
+        let mut chunk: ChatCompletionChunk =
+            serde_json::from_value(value).map_err(|e| malformed("openai", e))?;
+        chunk.id.clone_from(&self.call.id);
+        chunk.created = self.call.created;
+        chunk.model.clone_from(&self.call.model);
+        Ok(vec![chunk])
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+}
+
+/// Bring fields tandem's chunk type does not model into its shape: finish reasons
+/// other than `stop`/`length` (`content_filter`, `tool_calls`) become `stop`, a
+/// `logprobs` without content is dropped.
+fn normalise(chunk: &mut Value) {
+    let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for choice in choices {
+        if let Some(reason) = choice.get_mut("finish_reason") {
+            if matches!(reason.as_str(), Some(r) if r != "length" && r != "stop") {
+                *reason = Value::from("stop");
+            }
+        }
+        if choice["logprobs"]["content"].is_null() {
+            if let Some(obj) = choice.as_object_mut() {
+                obj.remove("logprobs");
+            }
+        }
+    }
+}
