@@ -102,7 +102,6 @@ async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Api
             "the upstream provider refused this server's credentials",
         ),
         s if s.is_server_error() => ApiError {
-            status: s,
             retry_after,
             ..ApiError::upstream("upstream_error", format!("upstream provider: {message}"))
         },

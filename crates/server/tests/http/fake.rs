@@ -1,0 +1,84 @@
+//! A fake provider on loopback: it replays the recorded streams in tests/data/,
+//! chosen by provider (from the path) and scenario (the upstream model name), and
+//! remembers what it was sent.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+/// One request the fake received.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// Path and query.
+    pub uri: String,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its JSON body.
+    pub body: Value,
+}
+
+/// A running fake provider.
+pub struct Fake {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    /// Requests so far.
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+async fn reply(seen: Arc<Mutex<Vec<Seen>>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let path = uri.path().to_string();
+    seen.lock().unwrap().push(Seen {
+        uri: uri.to_string(),
+        headers,
+        body: body.clone(),
+    });
+    let (provider, scenario) = if let Some(rest) = path.strip_prefix("/v1beta/models/") {
+        ("gemini", rest.split(':').next().unwrap().to_string())
+    } else if path.ends_with("/v1/messages") {
+        ("anthropic", body["model"].as_str().unwrap().to_string())
+    } else {
+        ("openai", body["model"].as_str().unwrap().to_string())
+    };
+    let error = |status: StatusCode, message: &str| {
+        let body = serde_json::json!({"error": {"message": message, "type": "error", "code": status.as_u16()}});
+        (status, [("retry-after", "7")], axum::Json(body)).into_response()
+    };
+    match scenario.as_str() {
+        "rate_limited" => return error(StatusCode::TOO_MANY_REQUESTS, "Rate limit reached"),
+        "server_error" => {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "The server had an error")
+        }
+        "slow" => tokio::time::sleep(Duration::from_secs(5)).await,
+        _ => {}
+    }
+    let file = format!(
+        "{}/tests/data/{provider}_{scenario}.sse",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let stream = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    ([("content-type", "text/event-stream")], stream).into_response()
+}
+
+/// Start the fake on its own thread.
+pub fn start() -> Fake {
+    let seen = Arc::new(Mutex::new(vec![]));
+    let state = seen.clone();
+    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
+        reply(state.clone(), uri, headers, body)
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    Fake { base, seen }
+}

@@ -1,0 +1,184 @@
+//! The native backend through HTTP: wire format, errors, cancellation, queue.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tandem_core::ChatCompletionChunk;
+
+use crate::{
+    chat, error_of, frames, hello, metric, model_turn, native_config, shared_native, spawn,
+    wait_ready,
+};
+
+#[tokio::test]
+async fn a_stream_is_openai_chunks_then_done() {
+    let _turn = model_turn().await;
+    let base = shared_native();
+    let mut body = hello(4);
+    body["stream"] = json!(true);
+    body["stream_options"] = json!({"include_usage": true});
+    let r = chat(base, body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let frames = frames(&r.text().await.unwrap());
+    assert_eq!(frames.last().unwrap(), "[DONE]");
+    let chunks: Vec<ChatCompletionChunk> = frames[..frames.len() - 1]
+        .iter()
+        .map(|f| serde_json::from_str(f).unwrap())
+        .collect();
+    assert!(chunks
+        .iter()
+        .all(|c| c.id == chunks[0].id && c.id.starts_with("chatcmpl-")));
+    assert!(chunks.iter().all(|c| c.model == "SmolLM2-135M-Instruct"));
+    assert!(chunks[0].choices[0].delta.role.is_some());
+    let (usage, choices) = chunks.split_last().unwrap();
+    assert!(usage.choices.is_empty());
+    assert_eq!(usage.usage.unwrap().completion_tokens, 4);
+    assert_eq!(usage.tandem.as_ref().unwrap().route, "remote");
+    let finishes: Vec<_> = choices
+        .iter()
+        .filter_map(|c| c.choices[0].finish_reason)
+        .collect();
+    assert_eq!(finishes.len(), 1);
+    assert!(choices.last().unwrap().choices[0].finish_reason.is_some());
+}
+
+#[tokio::test]
+async fn whole_and_streamed_replies_agree() {
+    let _turn = model_turn().await;
+    let base = shared_native();
+    let whole: Value = chat(base, hello(3)).await.json().await.unwrap();
+    assert_eq!(whole["object"], "chat.completion");
+    assert_eq!(whole["usage"]["completion_tokens"], 3);
+    let mut body = hello(3);
+    body["stream"] = json!(true);
+    let text = chat(base, body).await.text().await.unwrap();
+    let frames = frames(&text);
+    let streamed: String = frames[..frames.len() - 1]
+        .iter()
+        .map(|f| serde_json::from_str::<ChatCompletionChunk>(f).unwrap())
+        .inspect(|c| assert!(!c.choices.is_empty(), "usage chunk without include_usage"))
+        .filter_map(|c| c.choices[0].delta.content.clone())
+        .collect();
+    assert_eq!(whole["choices"][0]["message"]["content"], streamed);
+}
+
+#[tokio::test]
+async fn bad_requests_get_openai_errors() {
+    let base = shared_native();
+    let cases = [
+        (json!({"messages": []}), 400, "invalid_request"),
+        (
+            json!({"messages": [{"role": "user", "content": "hi"}], "tempreature": 1}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"model": "nope", "messages": [{"role": "user", "content": "hi"}]}),
+            404,
+            "model_not_found",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 100000}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": "word ".repeat(40000)}]}),
+            400,
+            "context_length_exceeded",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let r = chat(base, body.clone()).await;
+        assert_eq!(r.status(), status, "{body}");
+        assert_eq!(error_of(r).await["code"], code, "{body}");
+    }
+    let huge = "x".repeat(2 << 20);
+    let r = chat(
+        base,
+        json!({"messages": [{"role": "user", "content": huge}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(error_of(r).await["code"], "request_too_large");
+}
+
+#[tokio::test]
+async fn models_health_and_metrics() {
+    let base = shared_native();
+    wait_ready(base).await;
+    let models: Value = reqwest::get(format!("{base}/v1/models"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["data"][0]["id"], "SmolLM2-135M-Instruct");
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("# TYPE tandem_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tandem_queue_depth{backend=\"native\"}"),
+        "{text}"
+    );
+}
+
+/// One model thread, no queue: a second request while one runs is refused, and a
+/// client that goes away stops its generation between two tokens.
+#[tokio::test]
+async fn full_queue_refuses_and_disconnect_cancels() {
+    let _turn = model_turn().await;
+    let mut config = native_config();
+    config.limits.queue_depth = 0;
+    let base = spawn(config);
+    wait_ready(&base).await;
+    let mut body = hello(200);
+    body["stream"] = json!(true);
+    body["ignore_eos"] = json!(true);
+    let mut running = chat(&base, body).await;
+    let mut seen = String::new();
+    while seen.matches("\"content\"").count() < 3 {
+        seen.push_str(&String::from_utf8_lossy(
+            &running.chunk().await.unwrap().unwrap(),
+        ));
+    }
+    let refused = chat(&base, hello(1)).await;
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(error_of(refused).await["code"], "overloaded");
+
+    assert_eq!(metric(&base, "tandem_native_busy ").await, Some(1.0));
+    drop(running);
+    let dropped = Instant::now();
+    while metric(&base, "tandem_native_busy ").await != Some(0.0) {
+        assert!(
+            dropped.elapsed() < Duration::from_secs(5),
+            "generation never stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let stopped = dropped.elapsed();
+    println!(
+        "generation stopped {} ms after the disconnect",
+        stopped.as_millis()
+    );
+    assert!(
+        stopped < Duration::from_millis(250),
+        "stopped after {stopped:?}"
+    );
+    let cancelled = metric(
+        &base,
+        "tandem_requests_total{backend=\"native\",status=\"cancelled\"} ",
+    )
+    .await;
+    assert_eq!(cancelled, Some(1.0));
+    assert_eq!(chat(&base, hello(1)).await.status(), 200);
+}

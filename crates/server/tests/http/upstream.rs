@@ -1,0 +1,247 @@
+//! The openai, anthropic and gemini adapters against recorded streams, and the
+//! fallback rules.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tandem_core::ChatCompletionChunk;
+use tandem_server::config::{BackendConfig, ModelConfig};
+use tandem_server::Config;
+
+use crate::{error_of, fake, frames, metric, spawn};
+
+const PROVIDERS: [&str; 3] = ["openai", "anthropic", "gemini"];
+const KEY_ENV: &str = "TANDEM_TEST_PROVIDER_KEY";
+const KEY: &str = "sk-test-server-key";
+
+fn backend(provider: &str, base: &str, model: &str) -> BackendConfig {
+    let (base_url, model, api_key_env) =
+        (base.to_string(), model.to_string(), Some(KEY_ENV.into()));
+    match provider {
+        "openai" => BackendConfig::Openai {
+            base_url: format!("{base_url}/v1"),
+            model,
+            api_key_env,
+        },
+        "anthropic" => BackendConfig::Anthropic {
+            base_url,
+            model,
+            api_key_env,
+        },
+        _ => BackendConfig::Gemini {
+            base_url,
+            model,
+            api_key_env,
+        },
+    }
+}
+
+/// A server whose model `<provider>_<scenario>` is that provider replaying that
+/// scenario, plus the fallback chains.
+pub fn upstream_config(fake: &str) -> Config {
+    std::env::set_var(KEY_ENV, KEY);
+    let mut config = Config::default();
+    config.static_dirs.clear();
+    config.forward_headers = vec!["x-request-id".into()];
+    config.timeouts.first_byte_s = 0.5;
+    for provider in PROVIDERS {
+        for scenario in [
+            "normal",
+            "error",
+            "truncated",
+            "rate_limited",
+            "server_error",
+            "slow",
+        ] {
+            let name = format!("{provider}_{scenario}");
+            config
+                .backends
+                .insert(name.clone(), backend(provider, fake, scenario));
+            config.models.push(ModelConfig {
+                id: name.clone(),
+                backends: vec![name],
+            });
+        }
+    }
+    config.backends.insert(
+        "down".into(),
+        backend("openai", "http://127.0.0.1:1", "normal"),
+    );
+    for (id, chain) in [
+        (
+            "fallback",
+            &[
+                "down",
+                "openai_rate_limited",
+                "anthropic_server_error",
+                "openai_slow",
+                "gemini_normal",
+            ][..],
+        ),
+        ("midstream", &["openai_error", "openai_normal"][..]),
+    ] {
+        let backends = chain.iter().map(|b| b.to_string()).collect();
+        config.models.push(ModelConfig {
+            id: id.into(),
+            backends,
+        });
+    }
+    config
+}
+
+async fn stream(base: &str, model: &str) -> (reqwest::header::HeaderMap, Vec<String>) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .header("authorization", "Bearer client-secret")
+        .header("x-request-id", "req-42")
+        .header("cookie", "session=1")
+        .json(&json!({
+            "model": model,
+            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+            "max_tokens": 16,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{model}");
+    (r.headers().clone(), frames(&r.text().await.unwrap()))
+}
+
+fn text_of(frames: &[String]) -> String {
+    frames
+        .iter()
+        .filter_map(|f| serde_json::from_str::<ChatCompletionChunk>(f).ok())
+        .flat_map(|c| c.choices)
+        .filter_map(|c| c.delta.content)
+        .collect()
+}
+
+#[tokio::test]
+async fn recorded_streams_become_openai_chunks() {
+    let fake = fake::start();
+    let base = spawn(upstream_config(&fake.base));
+    for provider in PROVIDERS {
+        let (_, frames) = stream(&base, &format!("{provider}_normal")).await;
+        assert_eq!(frames.last().unwrap(), "[DONE]", "{provider}");
+        assert_eq!(text_of(&frames), "Hello there!", "{provider}");
+        let chunks: Vec<ChatCompletionChunk> = frames[..frames.len() - 1]
+            .iter()
+            .map(|f| serde_json::from_str(f).unwrap())
+            .collect();
+        assert!(chunks
+            .iter()
+            .all(|c| c.id == chunks[0].id && c.model == format!("{provider}_normal")));
+        assert!(chunks[0].choices[0].delta.role.is_some(), "{provider}");
+        let usage = chunks.last().unwrap();
+        assert!(usage.choices.is_empty(), "{provider}");
+        assert_eq!(usage.usage.unwrap().completion_tokens, 3, "{provider}");
+        let finish = &chunks[chunks.len() - 2].choices[0];
+        assert_eq!(
+            finish.finish_reason,
+            Some(tandem_core::FinishReason::Stop),
+            "{provider}"
+        );
+    }
+    let seen = fake.seen.lock().unwrap().clone();
+    for s in &seen {
+        let key = ["authorization", "x-api-key", "x-goog-api-key"]
+            .iter()
+            .filter_map(|h| s.headers.get(*h))
+            .map(|v| {
+                v.to_str()
+                    .unwrap()
+                    .trim_start_matches("Bearer ")
+                    .to_string()
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(key, [KEY], "only the server's key goes up: {}", s.uri);
+        assert_eq!(s.headers["x-request-id"], "req-42");
+        assert!(s.headers.get("cookie").is_none());
+    }
+    let anthropic = seen.iter().find(|s| s.uri == "/v1/messages").unwrap();
+    assert_eq!(anthropic.body["system"], "Be brief.");
+    assert_eq!(anthropic.headers["anthropic-version"], "2023-06-01");
+    let gemini = seen
+        .iter()
+        .find(|s| s.uri.contains("streamGenerateContent?alt=sse"))
+        .unwrap();
+    assert_eq!(
+        gemini.body["systemInstruction"]["parts"][0]["text"],
+        "Be brief."
+    );
+    assert_eq!(gemini.body["contents"][0]["role"], "user");
+    assert_eq!(gemini.body["generationConfig"]["maxOutputTokens"], 16);
+
+    let whole: Value = crate::chat(
+        &base,
+        json!({"model": "anthropic_normal", "messages": [{"role": "user", "content": "Hi"}]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(whole["choices"][0]["message"]["content"], "Hello there!");
+    assert_eq!(whole["usage"]["prompt_tokens"], 25);
+}
+
+#[tokio::test]
+async fn broken_streams_end_with_an_error_frame() {
+    let fake = fake::start();
+    let base = spawn(upstream_config(&fake.base));
+    for provider in PROVIDERS {
+        for (scenario, code) in [
+            ("error", "upstream_error"),
+            ("truncated", "upstream_truncated"),
+        ] {
+            let (_, frames) = stream(&base, &format!("{provider}_{scenario}")).await;
+            let last: Value = serde_json::from_str(frames.last().unwrap()).unwrap();
+            assert_eq!(
+                last["error"]["code"], code,
+                "{provider} {scenario}: {frames:?}"
+            );
+            assert!(!frames.iter().any(|f| f == "[DONE]"));
+            assert!(
+                text_of(&frames).starts_with("Hello"),
+                "{provider} {scenario}"
+            );
+        }
+        let r = crate::chat(&base, json!({"model": format!("{provider}_rate_limited"), "messages": [{"role": "user", "content": "Hi"}]})).await;
+        assert_eq!(r.status(), 429, "{provider}");
+        assert_eq!(r.headers()["retry-after"], "7");
+        assert_eq!(error_of(r).await["code"], "upstream_rate_limited");
+        let r = crate::chat(&base, json!({"model": format!("{provider}_server_error"), "messages": [{"role": "user", "content": "Hi"}]})).await;
+        assert_eq!(r.status(), 502, "{provider}");
+        assert_eq!(error_of(r).await["code"], "upstream_error");
+    }
+}
+
+#[tokio::test]
+async fn fallback_only_before_the_first_byte() {
+    let fake = fake::start();
+    let base = spawn(upstream_config(&fake.base));
+    let started = Instant::now();
+    let (_, frames) = stream(&base, "fallback").await;
+    assert_eq!(text_of(&frames), "Hello there!");
+    assert_eq!(frames.last().unwrap(), "[DONE]");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the slow backend was not cut off"
+    );
+    let answered = metric(
+        &base,
+        "tandem_requests_total{backend=\"gemini_normal\",status=\"200\"} ",
+    )
+    .await;
+    assert_eq!(answered, Some(1.0));
+
+    let (_, frames) = stream(&base, "midstream").await;
+    assert_eq!(
+        text_of(&frames),
+        "Hello",
+        "no second backend after the first byte"
+    );
+    let last: Value = serde_json::from_str(frames.last().unwrap()).unwrap();
+    assert_eq!(last["error"]["code"], "upstream_error");
+}
