@@ -58,13 +58,13 @@ async fn open(
     body: Result<Bytes, BytesRejection>,
     tally: &mut Tally,
 ) -> Result<(ChatCompletionRequest, ChunkStream), ApiError> {
+    let ip = format!("ip:{}", peer.ip());
+    app.limiter.admit(std::slice::from_ref(&ip))?;
     let token = app.auth.check(headers)?;
-    let keys: Vec<String> = token
-        .into_iter()
-        .chain([format!("ip:{}", peer.ip())])
-        .collect();
-    app.limiter.admit(&keys)?;
-    tally.clients(keys);
+    if let Some(token) = &token {
+        app.limiter.admit(std::slice::from_ref(token))?;
+    }
+    tally.clients(token.into_iter().chain([ip]).collect());
     let body = body.map_err(|r| match r.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(app.config.body_limit),
         _ => ApiError::invalid_request(r.body_text()),

@@ -336,6 +336,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_parses() {
+        let text = include_str!("../tandem-server.example.toml");
+        let c = Config::from_toml(text).unwrap().finish(None).unwrap();
+        assert_eq!(c.models[1].backends, ["openai", "claude", "gemini"]);
+        assert_eq!(c.auth.secret_env.as_deref(), Some("TANDEM_TOKEN_SECRET"));
+    }
+
+    #[test]
     fn unsafe_or_inconsistent_files_are_refused() {
         for (toml, why) in [
             (r#"cors_origins = ["*"]"#, "wildcard"),

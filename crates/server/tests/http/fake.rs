@@ -5,9 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde_json::Value;
 
 /// One request the fake received.
@@ -56,12 +57,24 @@ async fn reply(seen: Arc<Mutex<Vec<Seen>>>, uri: Uri, headers: HeaderMap, body: 
         "slow" => tokio::time::sleep(Duration::from_secs(5)).await,
         _ => {}
     }
+    let recorded = if scenario == "stall" {
+        "truncated"
+    } else {
+        &scenario
+    };
     let file = format!(
-        "{}/tests/data/{provider}_{scenario}.sse",
+        "{}/tests/data/{provider}_{recorded}.sse",
         env!("CARGO_MANIFEST_DIR")
     );
     let stream = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    ([("content-type", "text/event-stream")], stream).into_response()
+    let body = if scenario == "stall" {
+        // The recorded start, then nothing, with the connection kept open.
+        let start = futures_util::stream::iter([Ok::<_, std::io::Error>(stream)]);
+        Body::from_stream(start.chain(futures_util::stream::pending()))
+    } else {
+        Body::from(stream)
+    };
+    ([("content-type", "text/event-stream")], body).into_response()
 }
 
 /// Start the fake on its own thread.

@@ -156,3 +156,29 @@ async fn static_files_are_cross_origin_isolated() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_model_that_cannot_load_is_unhealthy_and_refuses() {
+    let mut config = crate::native_config();
+    config.backends.insert(
+        "native".into(),
+        tandem_server::config::BackendConfig::Native {
+            path: "/nonexistent/model.gguf".into(),
+        },
+    );
+    let base = spawn(config);
+    let mut health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    for _ in 0..100 {
+        if health.status() == 503 && !health.headers().contains_key("retry-after") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    }
+    assert_eq!(health.status(), 503);
+    let body: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "failed");
+    let r = crate::chat(&base, crate::hello(1)).await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(error_of(r).await["code"], "overloaded");
+}

@@ -44,6 +44,7 @@ pub fn upstream_config(fake: &str) -> Config {
     config.static_dirs.clear();
     config.forward_headers = vec!["x-request-id".into()];
     config.timeouts.first_byte_s = 0.5;
+    config.timeouts.idle_s = 0.5;
     for provider in PROVIDERS {
         for scenario in [
             "normal",
@@ -52,6 +53,7 @@ pub fn upstream_config(fake: &str) -> Config {
             "rate_limited",
             "server_error",
             "slow",
+            "stall",
         ] {
             let name = format!("{provider}_{scenario}");
             config
@@ -244,4 +246,16 @@ async fn fallback_only_before_the_first_byte() {
     );
     let last: Value = serde_json::from_str(frames.last().unwrap()).unwrap();
     assert_eq!(last["error"]["code"], "upstream_error");
+}
+
+#[tokio::test]
+async fn a_stalled_stream_ends_at_the_idle_timeout() {
+    let fake = fake::start();
+    let base = spawn(upstream_config(&fake.base));
+    let started = Instant::now();
+    let (_, frames) = stream(&base, "openai_stall").await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(text_of(&frames), "Hello");
+    let last: Value = serde_json::from_str(frames.last().unwrap()).unwrap();
+    assert_eq!(last["error"]["code"], "timeout");
 }
