@@ -208,10 +208,9 @@ impl Config {
         Self::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Parse TOML text and check it.
+    /// Parse TOML text (unknown keys are an error; [`Config::finish`] checks the rest).
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        Ok(config)
+        toml::from_str(text).map_err(|e| e.to_string())
     }
 
     /// Fill the defaults that depend on other fields (`model` overrides the native

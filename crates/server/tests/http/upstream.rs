@@ -39,7 +39,8 @@ fn backend(provider: &str, base: &str, model: &str) -> BackendConfig {
 /// A server whose model `<provider>_<scenario>` is that provider replaying that
 /// scenario, plus the fallback chains.
 pub fn upstream_config(fake: &str) -> Config {
-    std::env::set_var(KEY_ENV, KEY);
+    static KEY_SET: std::sync::Once = std::sync::Once::new();
+    KEY_SET.call_once(|| std::env::set_var(KEY_ENV, KEY));
     let mut config = Config::default();
     config.static_dirs.clear();
     config.forward_headers = vec!["x-request-id".into()];
