@@ -1,6 +1,6 @@
 # make test   everything CI checks: format, lints (native and wasm32), unit tests, browser test
 # make bench  native and in-browser speeds -> target/bench/summary.json
-# make demo   build pkg/ and serve the chat page on http://127.0.0.1:8080/
+# make demo   build pkg/ and run tandem-server: the chat page and the API on http://127.0.0.1:8080/
 # make pkg    the npm package alone (pkg/, release build)
 
 SHELL := /bin/bash
@@ -20,7 +20,7 @@ test: setup
 	$(call section,clippy (native))
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(call section,clippy (wasm32))
-	cargo clippy --workspace $(WASM) --all-targets -- -D warnings
+	cargo clippy --workspace $(WASM) --all-targets --exclude tandem-server -- -D warnings
 	$(call section,cargo test (native))
 	cargo test --workspace
 	$(call section,browser test (headless Chromium))
@@ -37,7 +37,9 @@ pkg:
 bench: setup
 	$(call section,bench)
 	node scripts/bench.mjs
+	$(call section,bench tandem-server)
+	cargo run --release -p tandem-server --example bench -- all
 
 demo: setup pkg
-	$(call section,demo on http://127.0.0.1:8080/)
-	python3 scripts/serve.py --port 8080
+	$(call section,demo on http://127.0.0.1:8080/ (tandem-server))
+	cargo run --release -p tandem-server

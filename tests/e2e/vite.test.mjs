@@ -32,6 +32,6 @@ test("a Vite-bundled app streams a reply from the package's worker", async () =>
   await page.goto(`${server.origin}/`);
   await page.waitForSelector("body[data-done]", { timeout: 120_000 });
   const reply = await page.textContent("#reply");
-  assert.match(reply, /CPU/);
+  assert.match(reply, /sky|blue/i);
   assert.deepEqual(errors, []);
 });

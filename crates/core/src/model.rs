@@ -1,16 +1,17 @@
-//! The transformer: a GGUF llama model on candle tensors and candle's quantised
-//! matmuls (weights stay in the file's quantisation, activations are quantised to
-//! 8 bits per block as in llama.cpp).
+//! The transformer: a GGUF llama model on candle tensors. Weights stay in the file's
+//! quantisation and activations are quantised to 8 bits per block as in llama.cpp:
+//! Q4_1 matrices run on tandem's own kernels, others on candle's.
 
 use std::borrow::Cow;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use candle_core::quantized::{gguf_file::Content, QMatMul, QStorage, QTensor};
+use candle_core::quantized::{gguf_file::Content, GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
+use crate::kernels::Q4_1Matrix;
 
 /// Hyper-parameters read from the GGUF metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,17 +84,39 @@ impl HyperParams {
     }
 }
 
+/// A quantised weight matrix: `y = x · Wᵀ`.
+enum Linear {
+    /// On tandem's kernels.
+    Q4_1(Q4_1Matrix),
+    /// Any other quantisation, on candle's.
+    Candle(QMatMul),
+}
+
+impl Linear {
+    /// `x` is `(seq, cols)`; returns `(seq, rows)`.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Linear::Q4_1(m) => {
+                let seq = x.dim(0)?;
+                let y = m.matmul(&x.flatten_all()?.to_vec1::<f32>()?);
+                Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?)
+            }
+            Linear::Candle(m) => Ok(m.forward(x)?),
+        }
+    }
+}
+
 /// One transformer block with its key/value cache.
 struct Block {
     attn_norm: Tensor,
-    q: QMatMul,
-    k: QMatMul,
-    v: QMatMul,
-    o: QMatMul,
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
     ffn_norm: Tensor,
-    gate: QMatMul,
-    up: QMatMul,
-    down: QMatMul,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
     /// Keys and values of earlier positions, `(kv_heads, positions, head_dim)`.
     cache: Option<(Tensor, Tensor)>,
 }
@@ -131,6 +154,25 @@ impl Loader<'_> {
     fn matmul(&mut self, name: &str) -> Result<QMatMul> {
         let t = self.qtensor(name)?;
         QMatMul::from_qtensor(t).map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
+    }
+
+    /// A weight matrix straight from the file's bytes when tandem has kernels for it.
+    fn linear(&mut self, name: &str) -> Result<Linear> {
+        let Some(info) = self.content.tensor_infos.get(name) else {
+            return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
+        };
+        match (info.ggml_dtype, info.shape.dims()) {
+            (GgmlDType::Q4_1, &[rows, cols]) => {
+                let start = self.content.tensor_data_offset as usize + info.offset as usize;
+                let len = Q4_1Matrix::byte_len(rows, cols);
+                let bytes = self.reader.get_ref();
+                let data = bytes.get(start..start + len).ok_or_else(|| {
+                    Error::ModelInvalid(format!("tensor {name} lies outside the file"))
+                })?;
+                Ok(Linear::Q4_1(Q4_1Matrix::from_bytes(data, rows, cols)?))
+            }
+            _ => Ok(Linear::Candle(self.matmul(name)?)),
+        }
     }
 
     fn vector(&mut self, name: &str, len: usize) -> Result<Tensor> {
@@ -174,14 +216,14 @@ impl Model {
                 let name = |n: &str| format!("blk.{i}.{n}.weight");
                 Ok(Block {
                     attn_norm: load.vector(&name("attn_norm"), hp.embedding)?,
-                    q: load.matmul(&name("attn_q"))?,
-                    k: load.matmul(&name("attn_k"))?,
-                    v: load.matmul(&name("attn_v"))?,
-                    o: load.matmul(&name("attn_output"))?,
+                    q: load.linear(&name("attn_q"))?,
+                    k: load.linear(&name("attn_k"))?,
+                    v: load.linear(&name("attn_v"))?,
+                    o: load.linear(&name("attn_output"))?,
                     ffn_norm: load.vector(&name("ffn_norm"), hp.embedding)?,
-                    gate: load.matmul(&name("ffn_gate"))?,
-                    up: load.matmul(&name("ffn_up"))?,
-                    down: load.matmul(&name("ffn_down"))?,
+                    gate: load.linear(&name("ffn_gate"))?,
+                    up: load.linear(&name("ffn_up"))?,
+                    down: load.linear(&name("ffn_down"))?,
                     cache: None,
                 })
             })
@@ -310,7 +352,7 @@ impl Block {
         let probs = probs.reshape((hp.kv_heads, group * seq, kv_len))?;
         let y = probs.matmul(&v)?.reshape((hp.heads, seq, hd))?;
         let y = y.transpose(0, 1)?.reshape((seq, hp.embedding))?;
-        Ok(self.o.forward(&y)?)
+        self.o.forward(&y)
     }
 }
 

@@ -30,14 +30,28 @@ fn greedy_steps_match_llama_cpp_or_are_near_ties() {
         let reference = ids(&line["greedy_ids"]);
         let model = engine.model_mut();
         let mut logits = model.forward(&prompt, 0).unwrap();
+        // The smallest lead of the reference token over the runner-up in the first
+        // CHECKED steps: how safely a line reproduces (printed for choosing test lines).
+        let mut margin = f32::INFINITY;
         for (step, &want) in reference.iter().enumerate() {
             let got = argmax(&logits);
             if got != want {
                 let gap = logits[got as usize] - logits[want as usize];
                 near_ties.push((line["messages"][0]["content"].to_string(), step, gap));
+            } else if step < CHECKED {
+                let runner_up = logits
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != want as usize)
+                    .fold(f32::NEG_INFINITY, |m, (_, &l)| m.max(l));
+                margin = margin.min(logits[want as usize] - runner_up);
             }
             logits = model.forward(&[want], prompt.len() + step).unwrap();
         }
+        eprintln!(
+            "{}: smallest lead in the first {CHECKED} steps {margin}",
+            line["messages"][0]["content"]
+        );
     }
     eprintln!("differing steps (prompt, step, gap): {near_ties:?}");
     assert!(near_ties.len() <= MAX_DIFFERING_STEPS, "{near_ties:?}");

@@ -22,6 +22,10 @@ fn prompt(engine: &Engine, text: &str) -> Vec<u32> {
 
 fn run(engine: &mut Engine, text: &str, params: GenerateParams) -> Run {
     let prompt = prompt(engine, text);
+    run_ids(engine, prompt, params)
+}
+
+fn run_ids(engine: &mut Engine, prompt: Vec<u32>, params: GenerateParams) -> Run {
     let mut generation = engine
         .generate(prompt, params, CancelFlag::default())
         .unwrap();
@@ -66,13 +70,18 @@ fn greedy(max_tokens: usize) -> GenerateParams {
 #[test]
 fn end_of_turn_stops_with_reason_stop_and_counts_usage() {
     let mut engine = engine();
-    // llama.cpp's greedy answer to this prompt ends with <|im_end|> after 26 tokens.
-    let r = run(&mut engine, "List three fruits.", greedy(64));
+    // llama.cpp's greedy answer to this line ends with <|im_end|> after 8 tokens.
+    let line = crate::fixture("greedy.jsonl")
+        .into_iter()
+        .find(|l| l["messages"][1]["content"] == "What color is the sky?")
+        .unwrap();
+    let r = run_ids(&mut engine, crate::ids(&line["prompt_ids"]), greedy(64));
     assert_eq!(r.finish, FinishReason::Stop);
+    assert_eq!(r.usage.completion_tokens, 8);
     assert_eq!(r.usage.completion_tokens, r.ids.len());
-    assert_eq!(r.usage.prompt_tokens, 34);
-    assert_eq!(r.usage.total_tokens, 34 + r.ids.len());
-    assert!(r.text.contains("Banana"), "{}", r.text);
+    assert_eq!(r.usage.prompt_tokens, 32);
+    assert_eq!(r.usage.total_tokens, 32 + 8);
+    assert_eq!(r.text, "The sky is a shade of blue.");
     assert!(!r.text.contains("im_end"));
 }
 

@@ -1,0 +1,148 @@
+//! The Q4_1 and Q8_1 block formats, and quantising activations to Q8_1.
+
+use half::f16;
+
+/// Values per block.
+pub const QK: usize = 32;
+
+/// 32 weights as 4-bit values `q` with `w = d * q + m` (GGML's `block_q4_1`, 20
+/// bytes: the scales stay f16 so that a decode step reads as few bytes as possible).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+pub struct BlockQ4_1 {
+    /// Scale (f16 bits).
+    pub d: u16,
+    /// Minimum (f16 bits).
+    pub m: u16,
+    /// Values 0..16 in the low nibbles, 16..32 in the high ones.
+    pub qs: [u8; QK / 2],
+}
+
+/// Bytes of one Q4_1 block in a GGUF file.
+pub const Q4_1_BYTES: usize = 20;
+
+impl BlockQ4_1 {
+    /// Read a block from its 20 bytes in file order (little-endian f16 d, m, nibbles).
+    pub fn from_bytes(b: &[u8]) -> Self {
+        let mut qs = [0; QK / 2];
+        qs.copy_from_slice(&b[4..Q4_1_BYTES]);
+        BlockQ4_1 {
+            d: u16::from_le_bytes([b[0], b[1]]),
+            m: u16::from_le_bytes([b[2], b[3]]),
+            qs,
+        }
+    }
+
+    /// The scale and the minimum as f32.
+    #[inline(always)]
+    pub fn scales(&self) -> (f32, f32) {
+        (f16_to_f32(self.d), f16_to_f32(self.m))
+    }
+}
+
+/// Exact f16 → f32 for finite values (zero and subnormals included) in four integer
+/// and float operations: the bits move into place and a multiply by 2^112 fixes the
+/// exponent bias. Every kernel uses it, so all convert alike.
+#[inline(always)]
+pub fn f16_to_f32(h: u16) -> f32 {
+    let magnitude = f32::from_bits(((h & 0x7FFF) as u32) << 13) * f32::from_bits(0x7780_0000);
+    f32::from_bits(magnitude.to_bits() | (((h & 0x8000) as u32) << 16))
+}
+
+/// 32 activations as `x ≈ d * q` with `s = d * sum(q)` (GGML's `block_q8_1`); the
+/// scales are kept as the f32 values of their f16 roundings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(16))]
+pub struct BlockQ8_1 {
+    /// The values.
+    pub qs: [i8; QK],
+    /// Scale.
+    pub d: f32,
+    /// Scale times the sum of the values.
+    pub s: f32,
+}
+
+impl Default for BlockQ8_1 {
+    fn default() -> Self {
+        BlockQ8_1 {
+            qs: [0; QK],
+            d: 0.0,
+            s: 0.0,
+        }
+    }
+}
+
+/// Quantise `x` (a multiple of 32 long) into `out`, as llama.cpp's x86 SIMD path
+/// does: `d = max|x| / 127`, `q = round_half_even(x * 127 / max|x|)`,
+/// `s = f16(d * sum q)`.
+pub fn quantize_q8_1(x: &[f32], out: &mut [BlockQ8_1]) {
+    debug_assert_eq!(x.len(), out.len() * QK);
+    for (xs, block) in x.chunks_exact(QK).zip(out.iter_mut()) {
+        let max = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = max / 127.0;
+        let id = if max != 0.0 { 127.0 / max } else { 0.0 };
+        let mut sum = 0i32;
+        for (q, &v) in block.qs.iter_mut().zip(xs) {
+            *q = round_ties_even(v * id) as i8;
+            sum += *q as i32;
+        }
+        block.d = f16::from_f32(d).to_f32();
+        block.s = f16::from_f32(d * sum as f32).to_f32();
+    }
+}
+
+/// Round half to even for |v| < 2^22 (here |v| <= 127): adding and taking away
+/// 1.5 * 2^23 leaves the float rounded by the FPU, with no libm call.
+#[inline(always)]
+fn round_ties_even(v: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (v + MAGIC) - MAGIC
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f16_conversion_and_rounding_are_exact() {
+        for h in (0..=u16::MAX).filter(|h| h & 0x7C00 != 0x7C00) {
+            assert_eq!(
+                f16_to_f32(h).to_bits(),
+                f16::from_bits(h).to_f32().to_bits(),
+                "{h:#x}"
+            );
+        }
+        for i in -1270..=1270 {
+            let v = i as f32 / 10.0 + 0.05;
+            assert_eq!(round_ties_even(v), v.round_ties_even(), "{v}");
+        }
+        for v in [0.5f32, 1.5, 2.5, -0.5, -1.5, 126.5, -127.0] {
+            assert_eq!(round_ties_even(v), v.round_ties_even());
+        }
+    }
+
+    #[test]
+    fn q8_1_keeps_values_within_half_a_step_and_sums() {
+        let x: Vec<f32> = (0..64)
+            .map(|i| ((i * 37 % 64) as f32 - 30.5) * 0.173)
+            .collect();
+        let mut q = vec![BlockQ8_1::default(); 2];
+        quantize_q8_1(&x, &mut q);
+        for (xs, b) in x.chunks(QK).zip(&q) {
+            let max = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(b.qs.iter().any(|&v| v.abs() == 127));
+            for (&v, &qv) in xs.iter().zip(&b.qs) {
+                assert!((v - qv as f32 * max / 127.0).abs() <= max / 127.0 * 0.5001);
+            }
+            let sum: i32 = b.qs.iter().map(|&v| v as i32).sum();
+            assert!((b.s - b.d * sum as f32).abs() <= b.s.abs() * 1e-3 + 1e-6);
+        }
+    }
+
+    #[test]
+    fn zeros_quantise_to_zero_scales() {
+        let mut q = vec![BlockQ8_1::default(); 1];
+        quantize_q8_1(&[0.0; QK], &mut q);
+        assert_eq!(q[0], BlockQ8_1::default());
+    }
+}

@@ -1,0 +1,312 @@
+//! The dot product of a Q4_1 row and a Q8_1 row, in the shape of llama.cpp's x86
+//! kernel: per block, eight exact integer sums of four products each (lane `k` holds
+//! values `4k..4k+4` of the unpacked block) are scaled by `d_x * d_y` and added to
+//! eight float lanes; `m_x * s_y` goes to a separate sum; at the end the lanes are
+//! added pairwise as `hsum_float_8` does. Every implementation does exactly these
+//! float operations (multiply and add, never fused), so all agree bit for bit.
+
+use super::blocks::{BlockQ4_1, BlockQ8_1};
+
+/// Eight lanes, summed the way llama.cpp's `hsum_float_8` does, plus the min sums.
+#[inline(always)]
+fn finish(lanes: [f32; 8], summs: f32) -> f32 {
+    let r: [f32; 4] = std::array::from_fn(|i| lanes[4 + i] + lanes[i]);
+    ((r[0] + r[2]) + (r[1] + r[3])) + summs
+}
+
+/// The reference: plain Rust.
+pub fn dot_q4_1_q8_1_scalar(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
+    let mut acc = [0f32; 8];
+    let mut summs = 0f32;
+    for (x, y) in xs.iter().zip(ys) {
+        let (xd, xm) = x.scales();
+        summs += xm * y.s;
+        let d = xd * y.d;
+        for (k, lane) in acc.iter_mut().enumerate() {
+            let sum: i32 = (0..4)
+                .map(|i| {
+                    let j = 4 * k + i;
+                    let q = if j < 16 {
+                        x.qs[j] & 0x0F
+                    } else {
+                        x.qs[j - 16] >> 4
+                    };
+                    q as i32 * y.qs[j] as i32
+                })
+                .sum();
+            *lane += d * sum as f32;
+        }
+    }
+    finish(acc, summs)
+}
+
+/// Four weight rows against one activation row: `[dot(ws[0], ys), …]`, with the
+/// activation loaded once per block for all four.
+#[inline]
+pub fn dot4_q4_1_q8_1(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
+    assert!(ws.iter().all(|w| w.len() == ys.len()));
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        // SAFETY: the CPU has AVX2 and F16C; the rows are as long as `ys`.
+        return unsafe { avx2::dot4(ws, ys) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: the rows are as long as `ys`.
+    return unsafe { simd128::dot4(ws, ys) };
+    #[allow(unreachable_code)]
+    ws.map(|w| dot_q4_1_q8_1_scalar(w, ys))
+}
+
+/// The fastest implementation for this machine.
+#[inline]
+pub fn dot_q4_1_q8_1(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { avx2::dot(xs, ys) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd128::dot(xs, ys);
+    #[allow(unreachable_code)]
+    dot_q4_1_q8_1_scalar(xs, ys)
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128 {
+    use std::arch::wasm32::*;
+
+    use super::{finish, BlockQ4_1, BlockQ8_1};
+
+    /// Four lanes of sums of four products: `nibbles` (16 values 0..15) times `y`.
+    #[inline(always)]
+    unsafe fn quad_sums(nibbles: v128, y: *const i8) -> v128 {
+        // Sums of pairs, then adjacent pairs added.
+        let a = i32x4_dot_i16x8(u16x8_extend_low_u8x16(nibbles), i16x8_load_extend_i8x8(y));
+        let b = i32x4_dot_i16x8(
+            u16x8_extend_high_u8x16(nibbles),
+            i16x8_load_extend_i8x8(y.add(8)),
+        );
+        i32x4_add(
+            i32x4_shuffle::<0, 2, 4, 6>(a, b),
+            i32x4_shuffle::<1, 3, 5, 7>(a, b),
+        )
+    }
+
+    pub fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
+        let mask = u8x16_splat(0x0F);
+        let (mut lo, mut hi) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        let mut summs = 0f32;
+        for (x, y) in xs.iter().zip(ys) {
+            let (xd, xm) = x.scales();
+            summs += xm * y.s;
+            let d = f32x4_splat(xd * y.d);
+            // SAFETY: a block has 16 bytes of nibbles and 32 values, all in bounds.
+            unsafe {
+                let q = v128_load(x.qs.as_ptr() as *const v128);
+                let y = y.qs.as_ptr();
+                let low = quad_sums(v128_and(q, mask), y);
+                let high = quad_sums(u8x16_shr(q, 4), y.add(16));
+                lo = f32x4_add(lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
+                hi = f32x4_add(hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
+            }
+        }
+        finish_lanes(lo, hi, summs)
+    }
+
+    fn finish_lanes(lo: v128, hi: v128, summs: f32) -> f32 {
+        let mut lanes = [0f32; 8];
+        // SAFETY: eight floats are written into eight.
+        unsafe {
+            v128_store(lanes.as_mut_ptr() as *mut v128, lo);
+            v128_store(lanes.as_mut_ptr().add(4) as *mut v128, hi);
+        }
+        finish(lanes, summs)
+    }
+
+    /// # Safety
+    /// Every row of `ws` must be as long as `ys`.
+    pub unsafe fn dot4(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
+        let mask = u8x16_splat(0x0F);
+        let mut lo = [f32x4_splat(0.0); 4];
+        let mut hi = [f32x4_splat(0.0); 4];
+        let mut summs = [0f32; 4];
+        for (b, y) in ys.iter().enumerate() {
+            let yq = y.qs.as_ptr();
+            for r in 0..4 {
+                let x = ws[r].get_unchecked(b);
+                let (xd, xm) = x.scales();
+                summs[r] += xm * y.s;
+                let d = f32x4_splat(xd * y.d);
+                let q = v128_load(x.qs.as_ptr() as *const v128);
+                let low = quad_sums(v128_and(q, mask), yq);
+                let high = quad_sums(u8x16_shr(q, 4), yq.add(16));
+                lo[r] = f32x4_add(lo[r], f32x4_mul(d, f32x4_convert_i32x4(low)));
+                hi[r] = f32x4_add(hi[r], f32x4_mul(d, f32x4_convert_i32x4(high)));
+            }
+        }
+        std::array::from_fn(|r| finish_lanes(lo[r], hi[r], summs[r]))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+    use std::sync::OnceLock;
+
+    use super::{finish, BlockQ4_1, BlockQ8_1};
+
+    pub fn available() -> bool {
+        static AVX2: OnceLock<bool> = OnceLock::new();
+        *AVX2.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"))
+    }
+
+    /// The block's scale and minimum by F16C (exact, like [`BlockQ4_1::scales`]).
+    #[inline(always)]
+    unsafe fn scales(x: &BlockQ4_1) -> (f32, f32) {
+        let dm = _mm_cvtph_ps(_mm_cvtsi32_si128((x.d as u32 | (x.m as u32) << 16) as i32));
+        (_mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)))
+    }
+
+    #[target_feature(enable = "avx2,f16c")]
+    pub unsafe fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
+        let mask = _mm_set1_epi8(0x0F);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = _mm256_setzero_ps();
+        let mut summs = 0f32;
+        for (x, y) in xs.iter().zip(ys) {
+            let (xd, xm) = scales(x);
+            summs += xm * y.s;
+            let q = _mm_loadu_si128(x.qs.as_ptr() as *const __m128i);
+            let lo = _mm_and_si128(q, mask);
+            let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
+            let q = _mm256_set_m128i(hi, lo);
+            let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            // Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128,
+            // so no saturation), then in fours.
+            let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), ones);
+            let d = _mm256_set1_ps(xd * y.d);
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
+        }
+        finish_lanes(acc, summs)
+    }
+
+    #[inline(always)]
+    unsafe fn finish_lanes(acc: __m256, summs: f32) -> f32 {
+        let mut lanes = [0f32; 8];
+        _mm256_storeu_ps(lanes.as_mut_ptr(), acc);
+        finish(lanes, summs)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2 and F16C; every row of `ws` must be as long as `ys`.
+    #[target_feature(enable = "avx2,f16c")]
+    pub unsafe fn dot4(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
+        let mask = _mm_set1_epi8(0x0F);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut summs = [0f32; 4];
+        for (b, y) in ys.iter().enumerate() {
+            let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            for r in 0..4 {
+                let x = ws[r].get_unchecked(b);
+                let (xd, xm) = scales(x);
+                summs[r] += xm * y.s;
+                let q = _mm_loadu_si128(x.qs.as_ptr() as *const __m128i);
+                let lo = _mm_and_si128(q, mask);
+                let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
+                let q = _mm256_set_m128i(hi, lo);
+                let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), ones);
+                let d = _mm256_set1_ps(xd * y.d);
+                acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
+            }
+        }
+        std::array::from_fn(|r| finish_lanes(acc[r], summs[r]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::blocks::quantize_q8_1;
+
+    /// A small deterministic generator (no dependency on a RNG crate's stream).
+    fn lcg(seed: &mut u64) -> u32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) as u32
+    }
+
+    fn random_q4_1(seed: &mut u64, n: usize) -> Vec<BlockQ4_1> {
+        (0..n)
+            .map(|_| {
+                let mut b = [0u8; 20];
+                b.iter_mut().for_each(|v| *v = lcg(seed) as u8);
+                // Finite f16 scales: clear the exponent's top bit.
+                b[1] &= 0b1011_1111;
+                b[3] &= 0b1011_1111;
+                BlockQ4_1::from_bytes(&b)
+            })
+            .collect()
+    }
+
+    fn random_q8_1(seed: &mut u64, n: usize, scale: f32) -> Vec<BlockQ8_1> {
+        let x: Vec<f32> = (0..n * 32)
+            .map(|_| (lcg(seed) as f32 / u32::MAX as f32 - 0.5) * scale)
+            .collect();
+        let mut q = vec![BlockQ8_1::default(); n];
+        quantize_q8_1(&x, &mut q);
+        q
+    }
+
+    #[test]
+    fn the_fast_kernel_equals_the_reference_bit_for_bit() {
+        let mut seed = 7;
+        for n in [1, 2, 18, 48] {
+            for scale in [1e-3, 1.0, 300.0] {
+                let x = random_q4_1(&mut seed, n);
+                let y = random_q8_1(&mut seed, n, scale);
+                let fast = dot_q4_1_q8_1(&x, &y);
+                let reference = dot_q4_1_q8_1_scalar(&x, &y);
+                assert_eq!(fast.to_bits(), reference.to_bits(), "n={n} scale={scale}");
+                let rows: Vec<_> = (0..4).map(|_| random_q4_1(&mut seed, n)).collect();
+                let four = dot4_q4_1_q8_1([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
+                for (row, got) in rows.iter().zip(four) {
+                    assert_eq!(got.to_bits(), dot_q4_1_q8_1_scalar(row, &y).to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_blocks_sum_exactly() {
+        // All nibbles 15 against all -128 (and +127): the largest integer sums.
+        let x = BlockQ4_1 {
+            d: 0x3C00, // 1.0
+            m: 0,
+            qs: [0xFF; 16],
+        };
+        for v in [-128i8, 127] {
+            let y = BlockQ8_1 {
+                qs: [v; 32],
+                d: 1.0,
+                s: 0.0,
+            };
+            let want = 15.0 * 32.0 * v as f32;
+            assert_eq!(dot_q4_1_q8_1(&[x], &[y]), want);
+            assert_eq!(dot_q4_1_q8_1_scalar(&[x], &[y]), want);
+        }
+        // Zero scales give zero.
+        let zero = BlockQ4_1 {
+            d: 0,
+            m: 0,
+            qs: [0xAB; 16],
+        };
+        let y = BlockQ8_1 {
+            qs: [99; 32],
+            d: 0.5,
+            s: 7.0,
+        };
+        assert_eq!(dot_q4_1_q8_1(&[zero], &[y]), 0.0);
+    }
+}

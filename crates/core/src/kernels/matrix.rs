@@ -1,0 +1,141 @@
+//! A Q4_1 weight matrix and its product with a batch of f32 activation rows: each
+//! activation row is quantised to Q8_1 once, each weight row is read once per batch
+//! (all activation rows pass while it is in cache), and natively the weight rows are
+//! shared out over rayon's threads.
+
+use super::blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_1, Q4_1_BYTES, QK};
+use super::dot::{dot4_q4_1_q8_1, dot_q4_1_q8_1};
+use crate::error::{Error, Result};
+
+/// Weight rows per parallel task.
+#[cfg(not(target_arch = "wasm32"))]
+const ROWS_PER_TASK: usize = 32;
+
+/// A `(rows, cols)` matrix of Q4_1 blocks, row-major.
+pub struct Q4_1Matrix {
+    rows: usize,
+    cols: usize,
+    blocks: Vec<BlockQ4_1>,
+}
+
+impl Q4_1Matrix {
+    /// Bytes of a `(rows, cols)` Q4_1 matrix in a GGUF file.
+    pub fn byte_len(rows: usize, cols: usize) -> usize {
+        rows * cols / QK * Q4_1_BYTES
+    }
+
+    /// The matrix stored in `data` (GGUF layout: `rows` rows of `cols / 32` blocks).
+    pub fn from_bytes(data: &[u8], rows: usize, cols: usize) -> Result<Self> {
+        if cols == 0 || !cols.is_multiple_of(QK) || data.len() != Self::byte_len(rows, cols) {
+            return Err(Error::ModelInvalid(format!(
+                "a Q4_1 matrix of {rows}x{cols} cannot be {} bytes",
+                data.len()
+            )));
+        }
+        let blocks = data
+            .chunks_exact(Q4_1_BYTES)
+            .map(BlockQ4_1::from_bytes)
+            .collect();
+        Ok(Q4_1Matrix { rows, cols, blocks })
+    }
+
+    /// Output width.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Input width.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// `x` is `(n, cols)` row-major; returns `x · selfᵀ`, `(n, rows)` row-major.
+    pub fn matmul(&self, x: &[f32]) -> Vec<f32> {
+        let per_row = self.cols / QK;
+        let n = x.len() / self.cols;
+        let mut q = vec![BlockQ8_1::default(); n * per_row];
+        for (xs, qs) in x.chunks_exact(self.cols).zip(q.chunks_exact_mut(per_row)) {
+            quantize_q8_1(xs, qs);
+        }
+        // (rows, n): one weight row against every activation row, then transposed.
+        let mut by_row = vec![0f32; self.rows * n];
+        let row = |r: usize| &self.blocks[r * per_row..(r + 1) * per_row];
+        let fill = |first_row: usize, out: &mut [f32]| {
+            let rows = out.len() / n;
+            let mut r = 0;
+            while r + 4 <= rows {
+                let ws = std::array::from_fn(|i| row(first_row + r + i));
+                for (t, a) in q.chunks_exact(per_row).enumerate() {
+                    let dots = dot4_q4_1_q8_1(ws, a);
+                    for (i, d) in dots.into_iter().enumerate() {
+                        out[(r + i) * n + t] = d;
+                    }
+                }
+                r += 4;
+            }
+            for r in r..rows {
+                for (t, a) in q.chunks_exact(per_row).enumerate() {
+                    out[r * n + t] = dot_q4_1_q8_1(row(first_row + r), a);
+                }
+            }
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use rayon::prelude::*;
+            by_row
+                .par_chunks_mut(ROWS_PER_TASK * n)
+                .enumerate()
+                .for_each(|(task, out)| fill(task * ROWS_PER_TASK, out));
+        }
+        #[cfg(target_arch = "wasm32")]
+        fill(0, &mut by_row);
+        if n == 1 {
+            return by_row;
+        }
+        let mut out = vec![0f32; n * self.rows];
+        for (r, row) in by_row.chunks_exact(n).enumerate() {
+            for (t, &v) in row.iter().enumerate() {
+                out[t * self.rows + r] = v;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::dot::dot_q4_1_q8_1_scalar;
+
+    #[test]
+    fn a_batch_equals_rows_one_at_a_time_and_the_reference() {
+        let (rows, cols) = (70, 64);
+        let data: Vec<u8> = (0..rows * cols / QK * Q4_1_BYTES)
+            .map(|i| match i % Q4_1_BYTES {
+                1 | 3 => 0x2C, // small finite f16 scales
+                _ => (i * 131 % 251) as u8,
+            })
+            .collect();
+        let m = Q4_1Matrix::from_bytes(&data, rows, cols).unwrap();
+        let x: Vec<f32> = (0..3 * cols)
+            .map(|i| ((i * 17 % 29) as f32 - 14.0) / 7.0)
+            .collect();
+        let batch = m.matmul(&x);
+        assert_eq!(batch.len(), 3 * rows);
+        for t in 0..3 {
+            let one = m.matmul(&x[t * cols..(t + 1) * cols]);
+            assert_eq!(&batch[t * rows..(t + 1) * rows], &one[..]);
+            let mut q = vec![BlockQ8_1::default(); cols / QK];
+            quantize_q8_1(&x[t * cols..(t + 1) * cols], &mut q);
+            for (w, got) in m.blocks.chunks(2).zip(&one) {
+                assert_eq!(got.to_bits(), dot_q4_1_q8_1_scalar(w, &q).to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn a_wrong_size_is_an_error() {
+        assert!(Q4_1Matrix::from_bytes(&[0; 39], 1, 64).is_err());
+        assert!(Q4_1Matrix::from_bytes(&[0; 20], 1, 31).is_err());
+    }
+}
