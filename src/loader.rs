@@ -3,11 +3,12 @@
 //! and stored for next time. Works in a window and in a worker alike.
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
+use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Cache, CacheStorage, Crypto, ReadableStreamDefaultReader, Response, ResponseInit,
-    StorageEstimate, StorageManager,
+    Cache, CacheStorage, ReadableStreamDefaultReader, Response, ResponseInit, StorageEstimate,
+    StorageManager,
 };
 
 use crate::error::{describe, error_name, Failure};
@@ -25,8 +26,6 @@ extern "C" {
     type Global;
     #[wasm_bindgen(method, getter, catch)]
     fn caches(this: &Global) -> Result<CacheStorage, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn crypto(this: &Global) -> Crypto;
     #[wasm_bindgen(method, getter)]
     fn navigator(this: &Global) -> Navigator;
     #[wasm_bindgen(method)]
@@ -103,10 +102,9 @@ pub async fn load(
         let status = format!("HTTP {} {}", response.status(), response.status_text());
         return Err(download_failed(&spec.url, &status));
     }
-    let bytes = read_body(&response, Phase::Download, progress)
+    let Body { bytes, sha256: sha } = read_body(&response, Phase::Download, progress)
         .await
         .map_err(|e| download_failed(&spec.url, &e))?;
-    let sha = sha256_hex(&bytes).await?;
     if let Some(want) = &want {
         if &sha != want {
             return Err(Failure::new(
@@ -150,8 +148,7 @@ async fn from_cache(
     if want.is_some() && stored.as_deref() != want {
         return None;
     }
-    let bytes = read_body(&response, Phase::Load, progress).await.ok()?;
-    let sha = sha256_hex(&bytes).await.ok()?;
+    let Body { bytes, sha256: sha } = read_body(&response, Phase::Load, progress).await.ok()?;
     if want.is_some_and(|want| want != sha) || stored.is_some_and(|s| s != sha) {
         let _ = JsFuture::from(cache.delete_with_str(url)).await;
         return None;
@@ -210,12 +207,19 @@ async fn storage_estimate() -> (Option<f64>, Option<f64>) {
     }
 }
 
-/// Read a response body into memory, reporting `phase` progress about every 1%.
+/// A body read into memory, with its sha256 (lowercase hex).
+struct Body {
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+/// Read a response body into memory, hashing it on the way (no second copy for the
+/// hash) and reporting `phase` progress about every 1%.
 async fn read_body(
     response: &Response,
     phase: Phase,
     progress: &dyn Fn(Progress),
-) -> Result<Vec<u8>, String> {
+) -> Result<Body, String> {
     let total = response
         .headers()
         .get("content-length")
@@ -239,6 +243,7 @@ async fn read_body(
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let step = (total / 100).max(1 << 20);
     let mut reported = 0;
+    let mut hasher = Sha256::new();
     loop {
         let result = JsFuture::from(reader.read())
             .await
@@ -256,6 +261,7 @@ async fn read_body(
             .map_err(|_| "not enough memory for the model".to_string())?;
         bytes.resize(start + len, 0);
         chunk.copy_to(&mut bytes[start..]);
+        hasher.update(&bytes[start..]);
         if bytes.len() - reported >= step {
             reported = bytes.len();
             report(reported);
@@ -268,31 +274,12 @@ async fn read_body(
         ));
     }
     report(bytes.len());
-    Ok(bytes)
-}
-
-/// Lowercase hex sha256 of `bytes`, by the browser's SubtleCrypto.
-async fn sha256_hex(bytes: &[u8]) -> Result<String, Failure> {
-    let digest = async {
-        // SAFETY: digest() copies its input before returning the promise.
-        let view = unsafe { Uint8Array::view(bytes) };
-        let promise = global()
-            .crypto()
-            .subtle()
-            .digest_with_str_and_js_u8_array("SHA-256", &view)?;
-        JsFuture::from(promise).await
-    };
-    let digest = digest.await.map_err(|e| {
-        Failure::new(
-            "model_invalid",
-            format!("could not hash the model: {}", describe(&e)),
-        )
-    })?;
-    Ok(Uint8Array::new(&digest)
-        .to_vec()
+    let sha256 = hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect();
+    Ok(Body { bytes, sha256 })
 }
 
 /// The models in the cache.

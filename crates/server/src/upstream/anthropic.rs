@@ -4,9 +4,9 @@
 
 use serde_json::{json, Value};
 use tandem_core::protocol::{ChunkWriter, Stop};
-use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Role, Usage};
+use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
-use super::{malformed, send, stream_error, translate, Translate, Upstream};
+use super::{malformed, send, split_system, stream_error, translate, Translate, Upstream};
 use crate::backend::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -45,24 +45,10 @@ impl Anthropic {
 
 /// The Messages API body of `request`.
 fn body(model: &str, request: &ChatCompletionRequest) -> Value {
-    let system: Vec<&str> = request
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::System)
-        .map(|m| m.content.as_str())
-        .collect();
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .filter(|m| m.role != Role::System)
-        .map(|m| {
-            let role = if m.role == Role::User {
-                "user"
-            } else {
-                "assistant"
-            };
-            json!({"role": role, "content": m.content})
-        })
+    let (system, turns) = split_system(request);
+    let messages: Vec<Value> = turns
+        .into_iter()
+        .map(|(user, text)| json!({"role": if user { "user" } else { "assistant" }, "content": text}))
         .collect();
     let mut body = json!({
         "model": model,
@@ -70,8 +56,8 @@ fn body(model: &str, request: &ChatCompletionRequest) -> Value {
         "max_tokens": request.max_completion_tokens.or(request.max_tokens).unwrap_or(1024),
         "stream": true,
     });
-    if !system.is_empty() {
-        body["system"] = system.join("\n\n").into();
+    if let Some(system) = system {
+        body["system"] = system.into();
     }
     if let Some(t) = request.temperature {
         body["temperature"] = t.min(1.0).into();

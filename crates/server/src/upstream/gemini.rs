@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 use tandem_core::protocol::{ChunkWriter, Stop};
-use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Role, Usage};
+use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
-use super::{malformed, send, stream_error, translate, Translate, Upstream};
+use super::{malformed, send, split_system, stream_error, translate, Translate, Upstream};
 use crate::backend::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -42,24 +42,12 @@ impl Gemini {
 /// The `generateContent` body of `request`.
 fn body(request: &ChatCompletionRequest) -> Value {
     let text = |t: &str| json!({"parts": [{"text": t}]});
-    let system: Vec<&str> = request
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::System)
-        .map(|m| m.content.as_str())
-        .collect();
-    let contents: Vec<Value> = request
-        .messages
-        .iter()
-        .filter(|m| m.role != Role::System)
-        .map(|m| {
-            let mut content = text(&m.content);
-            content["role"] = if m.role == Role::User {
-                "user"
-            } else {
-                "model"
-            }
-            .into();
+    let (system, turns) = split_system(request);
+    let contents: Vec<Value> = turns
+        .into_iter()
+        .map(|(user, t)| {
+            let mut content = text(t);
+            content["role"] = if user { "user" } else { "model" }.into();
             content
         })
         .collect();
@@ -85,8 +73,8 @@ fn body(request: &ChatCompletionRequest) -> Value {
         None => {}
     }
     let mut body = json!({"contents": contents, "generationConfig": config});
-    if !system.is_empty() {
-        body["systemInstruction"] = text(&system.join("\n\n"));
+    if let Some(system) = system {
+        body["systemInstruction"] = text(&system);
     }
     body
 }

@@ -123,6 +123,25 @@ fn stream_error(data: &serde_json::Value) -> ApiError {
 }
 
 /// An event the provider sent that does not have the documented shape.
+/// The system messages of `request` joined by blank lines (`None` without any), and
+/// the conversation without them, each message as (is it the user's, its text): what
+/// Anthropic and Gemini take apart.
+fn split_system(
+    request: &tandem_core::ChatCompletionRequest,
+) -> (Option<String>, Vec<(bool, &str)>) {
+    use tandem_core::Role;
+    let (system, turns): (Vec<_>, Vec<_>) = request
+        .messages
+        .iter()
+        .partition(|m| m.role == Role::System);
+    let system: Vec<&str> = system.iter().map(|m| m.content.as_str()).collect();
+    let turns = turns
+        .iter()
+        .map(|m| (m.role == Role::User, m.content.as_str()))
+        .collect();
+    ((!system.is_empty()).then(|| system.join("\n\n")), turns)
+}
+
 fn malformed(provider: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::upstream(
         "upstream_malformed",
