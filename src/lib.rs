@@ -13,6 +13,7 @@
 //! cache, integrity). [`local_model`] runs a model in the current thread.
 
 mod abort;
+mod deferred;
 mod error;
 mod loader;
 mod local;

@@ -5,13 +5,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
+use js_sys::Function;
 use tandem_core::{ChatCompletionRequest, ChatMessage};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ErrorEvent, MessageEvent, Worker};
 
 use crate::abort::{aborted, AbortHook};
+use crate::deferred::Deferred;
 use crate::error::js_error;
 use crate::messages::{from_js, to_js, FromWorker, LoadSpec, ModelInfo, ToWorker};
 use crate::stream::{Channel, Item};
@@ -29,32 +30,6 @@ pub struct Hooks {
     pub on_progress: Option<Function>,
     /// `onWarning({code, message, usage, quota})`.
     pub on_warning: Option<Function>,
-}
-
-/// A promise's `resolve` and `reject`.
-struct Deferred {
-    resolve: Function,
-    reject: Function,
-}
-
-impl Deferred {
-    fn new() -> (Promise, Deferred) {
-        let mut deferred = None;
-        let promise =
-            Promise::new(&mut |resolve, reject| deferred = Some(Deferred { resolve, reject }));
-        (
-            promise,
-            deferred.expect("the Promise executor runs at once"),
-        )
-    }
-
-    fn resolve(&self, value: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::NULL, value);
-    }
-
-    fn reject(&self, error: &JsValue) {
-        let _ = self.reject.call1(&JsValue::NULL, error);
-    }
 }
 
 /// A request waiting for the worker.

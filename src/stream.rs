@@ -5,9 +5,11 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::deferred::Deferred;
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
@@ -36,8 +38,8 @@ struct State {
     items: VecDeque<Item>,
     /// No more items will be accepted.
     closed: bool,
-    /// `resolve` and `reject` of the promise a reader waits on.
-    waiter: Option<(Function, Function)>,
+    /// The promise a reader waits on.
+    waiter: Option<Deferred>,
     /// Called once when the reader stops early (`break` in `for await`).
     on_return: Option<Box<dyn FnOnce()>>,
 }
@@ -66,9 +68,9 @@ impl Channel {
         let mut state = self.state.borrow_mut();
         state.closed = !matches!(item, Item::Chunk(_));
         match state.waiter.take() {
-            Some((resolve, reject)) => {
+            Some(waiter) => {
                 drop(state);
-                settle(&item, &resolve, &reject);
+                settle(&item, &waiter);
             }
             None => state.items.push_back(item),
         }
@@ -83,12 +85,15 @@ impl Channel {
     pub fn next(&self) -> Promise {
         let mut state = self.state.borrow_mut();
         match state.items.pop_front() {
-            Some(item) => Promise::new(&mut |resolve, reject| settle(&item, &resolve, &reject)),
+            Some(item) => {
+                let (promise, now) = Deferred::new();
+                settle(&item, &now);
+                promise
+            }
             None if state.closed => Promise::resolve(&iter_result(JsValue::UNDEFINED, true)),
             None => {
-                let mut waiter = None;
-                let promise = Promise::new(&mut |resolve, reject| waiter = Some((resolve, reject)));
-                state.waiter = waiter;
+                let (promise, waiter) = Deferred::new();
+                state.waiter = Some(waiter);
                 promise
             }
         }
@@ -125,12 +130,12 @@ fn iter_result(value: JsValue, done: bool) -> JsValue {
     result.into()
 }
 
-fn settle(item: &Item, resolve: &Function, reject: &Function) {
-    let _ = match item {
-        Item::Chunk(chunk) => resolve.call1(&JsValue::NULL, &iter_result(chunk.clone(), false)),
-        Item::End => resolve.call1(&JsValue::NULL, &iter_result(JsValue::UNDEFINED, true)),
-        Item::Error(error) => reject.call1(&JsValue::NULL, error),
-    };
+fn settle(item: &Item, promise: &Deferred) {
+    match item {
+        Item::Chunk(chunk) => promise.resolve(&iter_result(chunk.clone(), false)),
+        Item::End => promise.resolve(&iter_result(JsValue::UNDEFINED, true)),
+        Item::Error(error) => promise.reject(error),
+    }
 }
 
 /// A streamed reply: an async iterator of `ChatCompletionChunk`s. The last chunk has

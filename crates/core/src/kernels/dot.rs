@@ -92,59 +92,67 @@ mod simd128 {
         )
     }
 
-    pub fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
-        let mask = u8x16_splat(0x0F);
-        let (mut lo, mut hi) = (f32x4_splat(0.0), f32x4_splat(0.0));
-        let mut summs = 0f32;
-        for (x, y) in xs.iter().zip(ys) {
+    /// The eight float lanes (as two halves) and the min sum of one row.
+    #[derive(Clone, Copy)]
+    struct Acc {
+        lo: v128,
+        hi: v128,
+        summs: f32,
+    }
+
+    impl Acc {
+        fn new() -> Self {
+            Acc {
+                lo: f32x4_splat(0.0),
+                hi: f32x4_splat(0.0),
+                summs: 0.0,
+            }
+        }
+
+        /// Add the block `x · y`.
+        #[inline(always)]
+        fn add(&mut self, x: &BlockQ4_1, y: &BlockQ8_1) {
             let (xd, xm) = x.scales();
-            summs += xm * y.s;
+            self.summs += xm * y.s;
             let d = f32x4_splat(xd * y.d);
             // SAFETY: a block has 16 bytes of nibbles and 32 values, all in bounds.
             unsafe {
                 let q = v128_load(x.qs.as_ptr() as *const v128);
                 let y = y.qs.as_ptr();
-                let low = quad_sums(v128_and(q, mask), y);
+                let low = quad_sums(v128_and(q, u8x16_splat(0x0F)), y);
                 let high = quad_sums(u8x16_shr(q, 4), y.add(16));
-                lo = f32x4_add(lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
-                hi = f32x4_add(hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
+                self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
+                self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
             }
         }
-        finish_lanes(lo, hi, summs)
+
+        fn finish(self) -> f32 {
+            let mut lanes = [0f32; 8];
+            // SAFETY: eight floats are written into eight.
+            unsafe {
+                v128_store(lanes.as_mut_ptr() as *mut v128, self.lo);
+                v128_store(lanes.as_mut_ptr().add(4) as *mut v128, self.hi);
+            }
+            finish(lanes, self.summs)
+        }
     }
 
-    fn finish_lanes(lo: v128, hi: v128, summs: f32) -> f32 {
-        let mut lanes = [0f32; 8];
-        // SAFETY: eight floats are written into eight.
-        unsafe {
-            v128_store(lanes.as_mut_ptr() as *mut v128, lo);
-            v128_store(lanes.as_mut_ptr().add(4) as *mut v128, hi);
-        }
-        finish(lanes, summs)
+    pub fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
+        let mut acc = Acc::new();
+        xs.iter().zip(ys).for_each(|(x, y)| acc.add(x, y));
+        acc.finish()
     }
 
     /// # Safety
     /// Every row of `ws` must be as long as `ys`.
     pub unsafe fn dot4(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        let mask = u8x16_splat(0x0F);
-        let mut lo = [f32x4_splat(0.0); 4];
-        let mut hi = [f32x4_splat(0.0); 4];
-        let mut summs = [0f32; 4];
+        let mut acc = [Acc::new(); 4];
         for (b, y) in ys.iter().enumerate() {
-            let yq = y.qs.as_ptr();
-            for r in 0..4 {
-                let x = ws[r].get_unchecked(b);
-                let (xd, xm) = x.scales();
-                summs[r] += xm * y.s;
-                let d = f32x4_splat(xd * y.d);
-                let q = v128_load(x.qs.as_ptr() as *const v128);
-                let low = quad_sums(v128_and(q, mask), yq);
-                let high = quad_sums(u8x16_shr(q, 4), yq.add(16));
-                lo[r] = f32x4_add(lo[r], f32x4_mul(d, f32x4_convert_i32x4(low)));
-                hi[r] = f32x4_add(hi[r], f32x4_mul(d, f32x4_convert_i32x4(high)));
+            for (acc, w) in acc.iter_mut().zip(ws) {
+                acc.add(w.get_unchecked(b), y);
             }
         }
-        std::array::from_fn(|r| finish_lanes(lo[r], hi[r], summs[r]))
+        acc.map(Acc::finish)
     }
 }
 
@@ -160,67 +168,82 @@ mod avx2 {
         *AVX2.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"))
     }
 
-    /// The block's scale and minimum by F16C (exact, like [`BlockQ4_1::scales`]).
-    #[inline(always)]
-    unsafe fn scales(x: &BlockQ4_1) -> (f32, f32) {
-        let dm = _mm_cvtph_ps(_mm_cvtsi32_si128((x.d as u32 | (x.m as u32) << 16) as i32));
-        (_mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)))
+    /// The eight float lanes and the min sum of one row.
+    #[derive(Clone, Copy)]
+    struct Acc {
+        lanes: __m256,
+        summs: f32,
     }
 
-    #[target_feature(enable = "avx2,f16c")]
-    pub unsafe fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
-        let mask = _mm_set1_epi8(0x0F);
-        let ones = _mm256_set1_epi16(1);
-        let mut acc = _mm256_setzero_ps();
-        let mut summs = 0f32;
-        for (x, y) in xs.iter().zip(ys) {
-            let (xd, xm) = scales(x);
-            summs += xm * y.s;
+    impl Acc {
+        #[inline(always)]
+        unsafe fn new() -> Self {
+            Acc {
+                lanes: _mm256_setzero_ps(),
+                summs: 0.0,
+            }
+        }
+
+        /// Add the block `x · y`, `y8` being `y`'s values already loaded.
+        #[inline(always)]
+        unsafe fn add(&mut self, x: &BlockQ4_1, y: &BlockQ8_1, y8: __m256i) {
+            // The block's scale and minimum by F16C (exact, like BlockQ4_1::scales).
+            let dm = _mm_cvtph_ps(_mm_cvtsi32_si128((x.d as u32 | (x.m as u32) << 16) as i32));
+            let (xd, xm) = (_mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)));
+            self.summs += xm * y.s;
+            let mask = _mm_set1_epi8(0x0F);
             let q = _mm_loadu_si128(x.qs.as_ptr() as *const __m128i);
             let lo = _mm_and_si128(q, mask);
             let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
             let q = _mm256_set_m128i(hi, lo);
-            let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
             // Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128,
             // so no saturation), then in fours.
-            let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), ones);
+            let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), _mm256_set1_epi16(1));
             let d = _mm256_set1_ps(xd * y.d);
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
+            self.lanes = _mm256_add_ps(self.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
         }
-        finish_lanes(acc, summs)
+
+        #[inline(always)]
+        unsafe fn finish(self) -> f32 {
+            let mut lanes = [0f32; 8];
+            _mm256_storeu_ps(lanes.as_mut_ptr(), self.lanes);
+            finish(lanes, self.summs)
+        }
     }
 
     #[inline(always)]
-    unsafe fn finish_lanes(acc: __m256, summs: f32) -> f32 {
-        let mut lanes = [0f32; 8];
-        _mm256_storeu_ps(lanes.as_mut_ptr(), acc);
-        finish(lanes, summs)
+    unsafe fn load(y: &BlockQ8_1) -> __m256i {
+        _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2 and F16C.
+    #[target_feature(enable = "avx2,f16c")]
+    pub unsafe fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
+        let mut acc = Acc::new();
+        for (x, y) in xs.iter().zip(ys) {
+            acc.add(x, y, load(y));
+        }
+        acc.finish()
     }
 
     /// # Safety
     /// The CPU must have AVX2 and F16C; every row of `ws` must be as long as `ys`.
     #[target_feature(enable = "avx2,f16c")]
     pub unsafe fn dot4(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        let mask = _mm_set1_epi8(0x0F);
-        let ones = _mm256_set1_epi16(1);
-        let mut acc = [_mm256_setzero_ps(); 4];
-        let mut summs = [0f32; 4];
+        let mut acc = [Acc::new(); 4];
         for (b, y) in ys.iter().enumerate() {
-            let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-            for r in 0..4 {
-                let x = ws[r].get_unchecked(b);
-                let (xd, xm) = scales(x);
-                summs[r] += xm * y.s;
-                let q = _mm_loadu_si128(x.qs.as_ptr() as *const __m128i);
-                let lo = _mm_and_si128(q, mask);
-                let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
-                let q = _mm256_set_m128i(hi, lo);
-                let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), ones);
-                let d = _mm256_set1_ps(xd * y.d);
-                acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
+            let y8 = load(y);
+            for (acc, w) in acc.iter_mut().zip(ws) {
+                acc.add(w.get_unchecked(b), y, y8);
             }
         }
-        std::array::from_fn(|r| finish_lanes(acc[r], summs[r]))
+        [
+            acc[0].finish(),
+            acc[1].finish(),
+            acc[2].finish(),
+            acc[3].finish(),
+        ]
     }
 }
 
