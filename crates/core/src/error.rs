@@ -23,6 +23,8 @@ pub enum Error {
     Aborted,
     /// A numeric failure inside the model (a bug or an exhausted resource).
     Inference(String),
+    /// The routing policy leaves no side that may answer; the message says what to change.
+    NoRoute(String),
 }
 
 impl Error {
@@ -36,6 +38,7 @@ impl Error {
             Error::Template(_) => "template_error",
             Error::Aborted => "aborted",
             Error::Inference(_) => "inference_failed",
+            Error::NoRoute(_) => "no_route",
         }
     }
 }
@@ -58,6 +61,7 @@ impl fmt::Display for Error {
             Error::Template(m) => write!(f, "chat template failed: {m}"),
             Error::Aborted => write!(f, "generation was aborted"),
             Error::Inference(m) => write!(f, "inference failed: {m}"),
+            Error::NoRoute(m) => write!(f, "no route: {m}"),
         }
     }
 }

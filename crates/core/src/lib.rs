@@ -10,6 +10,7 @@ pub mod kernels;
 pub mod model;
 pub mod protocol;
 pub mod reply;
+pub mod router;
 pub mod sampling;
 pub mod stops;
 pub mod template;
