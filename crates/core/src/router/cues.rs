@@ -32,6 +32,8 @@ pub enum Cue {
     Reply,
     /// Extracting fields or names.
     Extract,
+    /// Looking up one small fact about a word or a thing (synonym, plural, capital).
+    Lookup,
     /// Summarising.
     Summarize,
     /// Translation or a language name.
@@ -69,13 +71,15 @@ const TABLE: &[(Cue, &str)] = &[
     (Cue::Reply, "smart replies|quick reply|say hello|say thanks"),
     (Cue::Extract, "extract"),
     (Cue::Extract, "pull out|list the names|list all the|find the date|find the name"),
+    (Cue::Lookup, "synonym synonyms antonym antonyms opposite plural singular define definition abbreviation acronym rhymes rhyme mentioned"),
+    (Cue::Lookup, "stand for|capital of|what time|what color|what colour|which is bigger|which is larger|which is smaller|how many days|what day|in order|odd one|the price|the date|the name|spell out"),
     (Cue::Summarize, "summarize summarise summary summarizing summarising gist recap tldr condense"),
     (Cue::Translate, "translate translation translating french spanish german italian portuguese japanese chinese mandarin korean russian arabic hindi dutch swedish polish turkish greek hebrew vietnamese thai indonesian latin"),
     (Cue::Expert, "legal law lawyer contract contracts clause liability lawsuit court medical medicine diagnosis symptoms symptom treatment dosage drug drugs clinical patient tax taxes investment investments portfolio financial finance mortgage accounting regulation regulations regulatory compliance gdpr hipaa patent insurance prescription pharmacology epidemiology securities audit jurisdiction litigation"),
     (Cue::Constraint, "must should ensure without include including handle requirements requirement constraints constraint edge cases each every following additionally also using efficient efficiently robust production"),
     (Cue::Constraint, "make sure|at least|at most|take into account|as well as"),
     (Cue::Creative, "story stories fiction fable lyrics song screenplay novel poem poetry plot characters narrative chapter dialogue worldbuilding"),
-    (Cue::Foreign, "les des est und der das ist nicht ich los las que por para una che della het een niet och att jag vous nous pour avec sind wie mit auf como pero muy dans sur pas sie wir nein oder aber ein eine gibt kann ne je suis mais tu il elle ou qui quoi"),
+    (Cue::Foreign, "el en del al mi su con le la et du au zu den dem im il di da per uno ma em os um uma les des est und der das ist nicht ich los las que por para una che della het een niet och att jag vous nous pour avec sind wie mit auf como pero muy dans sur pas sie wir nein oder aber ein eine gibt kann ne je suis mais tu il elle ou qui quoi"),
 ];
 
 /// Keyword tables keyed by first word: each entry is the remaining words and the cue.
@@ -94,7 +98,11 @@ fn index() -> &'static Index {
             for phrase in phrases {
                 let mut words = phrase.split(' ');
                 if let Some(first) = words.next() {
-                    map.entry(first).or_default().push((words.collect(), cue));
+                    let entry = (words.collect(), cue);
+                    let entries = map.entry(first).or_default();
+                    if !entries.contains(&entry) {
+                        entries.push(entry);
+                    }
                 }
             }
         }

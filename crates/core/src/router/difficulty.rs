@@ -4,6 +4,9 @@
 use super::features::{Features, N};
 use super::weights::WEIGHTS;
 
+/// Prompts from this many words on are called long in reasons.
+const LONG_PROMPT_WORDS: usize = 150;
+
 /// Probability that the query is heavy (better answered by the server), 0..1.
 pub fn difficulty(f: &Features) -> f32 {
     sigmoid(dot(&WEIGHTS, &f.values))
@@ -24,7 +27,10 @@ pub fn heavy_signs(f: &Features) -> Vec<&'static str> {
     let mut pushes: Vec<(f32, &'static str)> = (1..N)
         .filter_map(|k| {
             let push = WEIGHTS[k] * f.values[k];
-            label(k).filter(|_| push > 0.3).map(|l| (push, l))
+            let long = f.words >= LONG_PROMPT_WORDS;
+            label(k)
+                .filter(|l| push > 0.3 && (long || *l != "long prompt"))
+                .map(|l| (push, l))
         })
         .collect();
     pushes.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -5,7 +5,7 @@ use super::cues::{scanned, words, Cue, Hits};
 use super::Task;
 
 /// Number of features (the bias included).
-pub const N: usize = 23;
+pub const N: usize = 24;
 
 /// Feature names, in vector order (the trainer and the weights file use them).
 pub const NAMES: [&str; N] = [
@@ -32,6 +32,7 @@ pub const NAMES: [&str; N] = [
     "creative",
     "task_quick",
     "task_chat",
+    "choice_question",
 ];
 
 /// What the scanner read from a prompt: the feature vector and the cues the policy
@@ -60,7 +61,11 @@ impl Features {
         let requested_tokens = requested_tokens(&w);
         let quick_hits =
             [Cue::Rewrite, Cue::Classify, Cue::Reply, Cue::Extract].map(|cue| hits.count(cue));
-        let kind = task.or_else(|| inferred_task(&hits, quick_hits));
+        let quick = quick_hits.iter().sum::<usize>() + hits.count(Cue::Lookup);
+        let choice = choice_question(&lower);
+        let kind = task
+            .or_else(|| inferred_task(&hits, quick_hits))
+            .or(choice.then_some(Task::Classify));
         let summarize =
             (hits.count(Cue::Summarize) > 0 || task == Some(Task::Summarize)) as u8 as f32;
         let write_code = (hits.followed(Cue::Make, Cue::CodeArtefact, 5)
@@ -70,12 +75,12 @@ impl Features {
         v[0] = 1.0;
         v[1] = length;
         v[2] = ln_scale(instruction_words(&lower) as f32, 200.0);
-        v[3] = code_syntax(text);
+        v[3] = code_syntax(&lower);
         v[4] = c(Cue::Code, 4);
         v[5] = write_code;
         v[6] = ((hits.count(Cue::Math) + math_expressions(&lower)).min(3)) as f32 / 3.0;
         v[7] = c(Cue::Reasoning, 4);
-        v[8] = several_questions(text);
+        v[8] = several_questions(&lower);
         v[9] = non_english(&lower, w.len(), hits.count(Cue::Foreign));
         v[10] = c(Cue::Translate, 2);
         v[11] = c(Cue::Long, 2);
@@ -84,7 +89,7 @@ impl Features {
         });
         v[13] = requested_tokens.is_some_and(|r| r <= 60) as u8 as f32;
         v[14] = c(Cue::Short, 2);
-        v[15] = quick_hits.iter().sum::<usize>().min(3) as f32 / 3.0;
+        v[15] = quick.min(3) as f32 / 3.0;
         v[16] = summarize;
         v[17] = summarize * length;
         v[18] = c(Cue::Expert, 2);
@@ -95,6 +100,7 @@ impl Features {
             Some(Task::Classify | Task::Reply | Task::Rewrite | Task::Extract)
         ) as u8 as f32;
         v[22] = (task == Some(Task::Chat)) as u8 as f32;
+        v[23] = choice as u8 as f32;
         Features {
             values: v,
             requested_tokens,
@@ -102,9 +108,7 @@ impl Features {
             words: total_words,
         }
     }
-}
 
-impl Features {
     /// The value of the feature called `name` (0 for an unknown name).
     pub fn value(&self, name: &str) -> f32 {
         NAMES
@@ -127,6 +131,15 @@ fn inferred_task(hits: &Hits, quick: [usize; 4]) -> Option<Task> {
     let tasks = [Task::Rewrite, Task::Classify, Task::Reply, Task::Extract];
     let (best, &n) = quick.iter().enumerate().max_by_key(|&(k, n)| (*n, 3 - k))?;
     (n > 0).then_some(tasks[best])
+}
+
+/// A question offering options: "Is it X or Y?", "positive or negative?".
+fn choice_question(lower: &str) -> bool {
+    let Some(end) = lower.rfind('?') else {
+        return false;
+    };
+    let start = lower[..end].rfind(['.', '!', '\n']).map_or(0, |i| i + 1);
+    lower[start..end].contains(" or ")
 }
 
 /// Words of the instruction: the text before the first colon, quote or line break
@@ -209,7 +222,13 @@ fn requested_tokens(words: &[&str]) -> Option<usize> {
             [a, b] => (number(b).or(number(a)), None),
             _ => (number(w), None),
         };
-        let Some(n) = number else { continue };
+        let Some(mut n) = number else { continue };
+        // "three thousand words", "five hundred words".
+        let mut i = i;
+        while let Some(times) = words.get(i + 1).and_then(|w| scale(w)) {
+            n *= times;
+            i += 1;
+        }
         // "a sentence", "a short paragraph"; "ten more ideas", "5 bullet points".
         let window = if matches!(*w, "a" | "an") { 2 } else { 3 };
         let unit = unit_in_word.and_then(unit_tokens).or_else(|| {
@@ -246,11 +265,18 @@ fn number(w: &str) -> Option<f32> {
         "fifteen" => 15.0,
         "twenty" => 20.0,
         "fifty" => 50.0,
-        "hundred" => 100.0,
-        "thousand" => 1000.0,
         _ => return None,
     };
     Some(n)
+}
+
+/// A multiplier word after a number.
+fn scale(w: &str) -> Option<f32> {
+    match w {
+        "hundred" => Some(100.0),
+        "thousand" => Some(1000.0),
+        _ => None,
+    }
 }
 
 /// Tokens of answer per unit counted ("words": 1.4).
@@ -291,6 +317,7 @@ mod tests {
         );
         assert_eq!(f("in 300-500 words").requested_tokens, Some(700));
         assert_eq!(f("three short paragraphs").requested_tokens, Some(360));
+        assert_eq!(f("about three thousand words").requested_tokens, Some(4200));
         assert_eq!(f("Tell me about Rome").requested_tokens, None);
     }
 

@@ -2,8 +2,8 @@
 
 use super::*;
 
-const QUICK: &str = "Fix the grammar: 'She don't like apples.'";
-const HEAVY_PROMPT: &str = "Write a detailed 1500-word essay comparing the economic policies of three countries, with an analysis of their trade-offs.";
+const QUICK: &str = "Correct the spelling: 'I recieved teh parcel yesterday.'";
+const HEAVY_PROMPT: &str = "Write a detailed report of about 2000 words on urban water management in three coastal cities, analysing the trade-offs of each approach.";
 const EMAIL: &str = "Rewrite politely: 'Mail your invoice to jane.doe@example.com now.'";
 
 fn msgs(text: &str) -> Vec<ChatMessage> {
@@ -436,4 +436,37 @@ fn empty_and_odd_queries_never_panic() {
         ..Query::default()
     };
     assert!(decide(&q, &both(), &Policy::default()).is_ok());
+}
+
+#[test]
+fn dev_set_accuracy_is_at_least_90_percent_per_class() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/routing_dev.jsonl"
+    );
+    let text = std::fs::read_to_string(path).expect("routing_dev.jsonl");
+    let mut tally = [[0usize; 2]; 2]; // [local, remote] × [right, total]
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let expect: Target = serde_json::from_value(v["expect"].clone()).unwrap();
+        let max_tokens = v["max_tokens"].as_u64().map(|m| m as usize);
+        let task: Option<Task> = serde_json::from_value(v["task"].clone()).unwrap_or(None);
+        let m = msgs(v["prompt"].as_str().unwrap());
+        let q = Query {
+            messages: &m,
+            max_tokens,
+            task,
+            ..Query::default()
+        };
+        let got = decide(&q, &both(), &Policy::default()).unwrap().target;
+        let class = usize::from(expect == Target::Remote);
+        tally[class][0] += usize::from(got == expect);
+        tally[class][1] += 1;
+    }
+    for (name, [right, total]) in ["local", "remote"].iter().zip(tally) {
+        assert!(
+            total > 0 && right * 10 >= total * 9,
+            "{name}: {right}/{total}"
+        );
+    }
 }
