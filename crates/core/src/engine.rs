@@ -1,10 +1,13 @@
 //! The engine: one loaded model with its tokenizer and chat template.
 
+use std::sync::OnceLock;
+
 use crate::error::{Error, Result};
 use crate::generate::{CancelFlag, GenerateParams, Generation};
 use crate::gguf::Gguf;
 use crate::model::Model;
 use crate::protocol::ChatMessage;
+use crate::structured::TokenTrie;
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
 
@@ -14,6 +17,8 @@ pub struct Engine {
     tokenizer: Tokenizer,
     template: ChatTemplate,
     name: String,
+    /// The vocabulary as a trie for constrained decoding, built on first use.
+    token_trie: OnceLock<TokenTrie>,
 }
 
 impl Engine {
@@ -41,6 +46,7 @@ impl Engine {
             tokenizer,
             template,
             name,
+            token_trie: OnceLock::new(),
         })
     }
 
@@ -49,9 +55,20 @@ impl Engine {
         &self.name
     }
 
+    /// The chat template.
+    pub fn template(&self) -> &ChatTemplate {
+        &self.template
+    }
+
     /// The tokenizer.
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
+    }
+
+    /// The vocabulary ordered for constrained decoding (built on first use).
+    pub fn token_trie(&self) -> &TokenTrie {
+        self.token_trie
+            .get_or_init(|| TokenTrie::new(&self.tokenizer))
     }
 
     /// The model, for direct use of its logits.

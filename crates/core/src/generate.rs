@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::protocol::{FinishReason, Usage};
 use crate::sampling::{log_prob, top_log_probs, Sampler, SamplingParams};
 use crate::stops::StopBuffer;
+use crate::structured::{Constraint, Schema};
 use crate::tokenizer::Utf8Stream;
 
 /// What to generate.
@@ -24,6 +25,8 @@ pub struct GenerateParams {
     pub ignore_eos: bool,
     /// With `Some(n)`, each token event carries the `n` most likely tokens.
     pub top_logprobs: Option<usize>,
+    /// With a schema, the reply is JSON matching it (enforced while decoding).
+    pub schema: Option<Arc<Schema>>,
 }
 
 /// Prompt tokens read per forward pass: small enough that a caller can check for
@@ -94,6 +97,7 @@ pub struct Generation {
     sampler: Sampler,
     utf8: Utf8Stream,
     stops: StopBuffer,
+    constraint: Option<Constraint>,
     cancel: CancelFlag,
     finish: Option<FinishReason>,
     done: bool,
@@ -143,6 +147,7 @@ impl Generation {
             sampler: Sampler::new(params.sampling),
             utf8: Utf8Stream::default(),
             stops: StopBuffer::new(params.stop)?,
+            constraint: params.schema.map(Constraint::new),
             cancel,
             finish: None,
             done: false,
@@ -200,8 +205,17 @@ impl Generation {
             None => self.prompt.len(),
             Some(_) => self.pos + 1,
         };
-        let id = self.sampler.sample(&mut logits);
         let tokenizer = engine.tokenizer();
+        if let Some(constraint) = &mut self.constraint {
+            let remaining = self.max_tokens - self.generated;
+            let trie = engine.token_trie();
+            let masked = constraint.mask_logits(trie, tokenizer, &mut logits, remaining);
+            if let Err(e) = masked {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+        let id = self.sampler.sample(&mut logits);
         if !self.ignore_eos && tokenizer.is_end_of_generation(id) {
             self.finish = Some(FinishReason::Stop);
             return self.next_event(engine);
@@ -210,7 +224,11 @@ impl Generation {
         self.generated += 1;
         let text = self.utf8.push(tokenizer.piece(id));
         let released = self.stops.push(&text);
-        if released.stopped {
+        let json_done = self.constraint.as_mut().is_some_and(|c| {
+            c.advance(tokenizer.piece(id));
+            c.is_finished()
+        });
+        if released.stopped || json_done {
             self.finish = Some(FinishReason::Stop);
         } else if self.generated >= self.max_tokens {
             self.finish = Some(FinishReason::Length);

@@ -2,6 +2,7 @@
 //! tokenizes, renders the chat template, samples and generates, natively and on
 //! wasm32 alike. It knows nothing of browsers or servers.
 
+pub mod classify;
 pub mod engine;
 pub mod error;
 pub mod generate;
@@ -13,6 +14,8 @@ pub mod reply;
 pub mod router;
 pub mod sampling;
 pub mod stops;
+pub mod structured;
+pub mod tasks;
 pub mod template;
 pub mod timing;
 pub mod tokenizer;

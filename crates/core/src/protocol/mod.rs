@@ -3,10 +3,12 @@
 
 mod chunks;
 mod content;
+mod format;
 mod request;
 mod response;
 
 pub use chunks::{ChunkWriter, CompletionBuilder};
+pub use format::{JsonSchemaFormat, ResponseFormat};
 pub use request::{ChatCompletionRequest, Stop, StreamOptions, MAX_TOP_LOGPROBS};
 pub use response::{
     AssistantMessage, ChatCompletion, ChatCompletionChunk, Choice, ChunkChoice, Delta, ErrorBody,

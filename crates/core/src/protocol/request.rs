@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ChatMessage;
+use super::{ChatMessage, ResponseFormat};
 use crate::error::{Error, Result};
 use crate::generate::GenerateParams;
 use crate::sampling::SamplingParams;
@@ -75,6 +75,15 @@ pub struct ChatCompletionRequest {
     /// Keep generating past end-of-turn tokens; a tandem extension for benchmarks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore_eos: Option<bool>,
+    /// The shape of the reply: text, any JSON object, or JSON matching a schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+    /// OpenAI's tool definitions, passed to remote engines as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<serde_json::Value>,
+    /// OpenAI's tool choice, passed to remote engines as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<serde_json::Value>,
 }
 
 /// OpenAI accepts one stop string or a list.
@@ -113,6 +122,11 @@ impl ChatCompletionRequest {
     /// Whether chunks were asked for.
     pub fn is_stream(&self) -> bool {
         self.stream.unwrap_or(false)
+    }
+
+    /// Whether the request uses tools, which only remote engines run.
+    pub fn uses_tools(&self) -> bool {
+        self.tools.is_some() || self.tool_choice.is_some()
     }
 
     /// Whether a last usage chunk was asked for.
@@ -159,9 +173,17 @@ impl ChatCompletionRequest {
         Ok(())
     }
 
-    /// The generation parameters this request asks for (after [`Self::validate`]).
+    /// The generation parameters this request asks for (after [`Self::validate`]) on
+    /// the local engine: tools are an `invalid_request` here.
     pub fn generate_params(&self) -> Result<GenerateParams> {
         self.validate()?;
+        if self.uses_tools() {
+            return Err(Error::InvalidRequest("tools need the remote engine".into()));
+        }
+        let schema = match &self.response_format {
+            Some(format) => format.schema()?.map(std::sync::Arc::new),
+            None => None,
+        };
         let defaults = SamplingParams::default();
         let logit_bias = self
             .logit_bias
@@ -192,6 +214,7 @@ impl ChatCompletionRequest {
             },
             ignore_eos: self.ignore_eos.unwrap_or(false),
             top_logprobs: self.top_logprobs_wanted(),
+            schema,
         })
     }
 }
@@ -222,6 +245,39 @@ mod tests {
         assert_eq!(p.sampling.logit_bias, vec![(42, -100.0)]);
         assert_eq!(p.top_logprobs, Some(3));
         assert!(r.is_stream() && r.include_usage());
+    }
+
+    #[test]
+    fn response_format_and_tools() {
+        let user = r#"[{"role":"user","content":"hi"}]"#;
+        let with = |extra: &str| {
+            ChatCompletionRequest::from_json(&format!(r#"{{"messages":{user},{extra}}}"#))
+        };
+        let text = with(r#""response_format":{"type":"text"}"#).unwrap();
+        assert!(text.generate_params().unwrap().schema.is_none());
+        let object = with(r#""response_format":{"type":"json_object"}"#).unwrap();
+        assert!(object.generate_params().unwrap().schema.is_some());
+        let schema = with(
+            r#""response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,
+                "schema":{"type":"object","properties":{"a":{"type":"string"}}}}}"#,
+        )
+        .unwrap();
+        assert!(schema.generate_params().unwrap().schema.is_some());
+        let round = serde_json::to_string(&schema).unwrap();
+        assert_eq!(ChatCompletionRequest::from_json(&round).unwrap(), schema);
+        let bad = with(
+            r#""response_format":{"type":"json_schema","json_schema":{"name":"x",
+                "schema":{"type":"string","minLength":2}}}"#,
+        )
+        .unwrap();
+        let e = bad.generate_params().unwrap_err();
+        assert!(e.to_string().contains("\"minLength\""), "{e}");
+        assert!(with(r#""response_format":{"type":"yaml"}"#).is_err());
+        let tools = with(r#""tools":[{"type":"function","function":{"name":"f"}}]"#).unwrap();
+        assert!(tools.uses_tools());
+        let e = tools.generate_params().unwrap_err();
+        assert_eq!(e.code(), "invalid_request");
+        assert!(e.to_string().contains("remote engine"), "{e}");
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! (fetched by `scripts/fetch-model.sh`), the fixtures from `$TANDEM_FIXTURES` or
 //! `../shared/fixtures` beside the project.
 
+mod classify;
 mod corrupt_files;
 mod exactness;
 mod generation;
 mod reply;
+mod structured;
+mod tasks;
 mod template;
 mod tokenizer;
 

@@ -1,0 +1,54 @@
+//! OpenAI's `response_format`: plain text, any JSON object, or JSON matching a schema.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::structured::Schema;
+
+/// The shape the reply must have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Free text (the default).
+    Text,
+    /// Any JSON object.
+    JsonObject,
+    /// JSON matching `json_schema.schema`.
+    JsonSchema {
+        /// The schema and its name.
+        json_schema: JsonSchemaFormat,
+    },
+}
+
+/// `response_format.json_schema`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSchemaFormat {
+    /// Name of the format (a-z, A-Z, 0-9, `_`, `-`).
+    pub name: String,
+    /// What the format is for (passed upstream; the local engine ignores it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The JSON Schema; without one, any JSON object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Value>,
+    /// OpenAI's strict mode; tandem's local engine always enforces the schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+}
+
+impl ResponseFormat {
+    /// The compiled schema this format asks the decoder to enforce (`None` for text);
+    /// an unsupported schema keyword is an `invalid_request` naming it.
+    pub fn schema(&self) -> Result<Option<Schema>> {
+        Ok(match self {
+            ResponseFormat::Text => None,
+            ResponseFormat::JsonObject => Some(Schema::any_object()),
+            ResponseFormat::JsonSchema { json_schema } => Some(match &json_schema.schema {
+                None => Schema::any_object(),
+                Some(schema) => Schema::compile(schema)?,
+            }),
+        })
+    }
+}

@@ -1,0 +1,400 @@
+//! The JSON Schema subset tandem enforces while decoding, compiled into a small
+//! arena of nodes that the matcher refers to by index.
+//!
+//! Supported: `type` object (`properties`, `required`, `additionalProperties`),
+//! array (`items`, `minItems`, `maxItems`), string, number, integer, boolean and
+//! null; `enum` and `const`; and the annotations `title`, `description`, `$schema`,
+//! `default`, `examples`. Any other keyword is an `invalid_request` that names it.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Most properties of one object and most values of one `enum`.
+pub const MAX_CHOICES: usize = 64;
+/// Most nested schemas.
+const MAX_DEPTH: usize = 32;
+/// Keywords that describe without constraining.
+const ANNOTATIONS: [&str; 5] = ["title", "description", "$schema", "default", "examples"];
+
+/// Index of a node of a [`Schema`].
+pub(crate) type NodeId = u16;
+/// Index of a literal set of a [`Schema`].
+pub(crate) type LitId = u16;
+
+/// Any JSON value.
+pub(crate) const ANY: NodeId = 0;
+/// An object with any keys and any values.
+pub(crate) const ANY_OBJECT: NodeId = 1;
+/// An array of any values.
+pub(crate) const ANY_ARRAY: NodeId = 2;
+/// The literal set `true`, `false`, `null`.
+pub(crate) const KEYWORDS: LitId = 0;
+
+/// One compiled schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    /// Any JSON value.
+    Any,
+    /// An object with the given properties (`keys` are their names as JSON strings).
+    Object {
+        keys: LitId,
+        props: Vec<NodeId>,
+        required: u64,
+    },
+    /// An object with any keys whose values are `value`.
+    FreeObject { value: NodeId },
+    /// An array of `items`, `min..=max` long.
+    Array {
+        items: NodeId,
+        min: usize,
+        max: Option<usize>,
+    },
+    /// Any string.
+    String,
+    /// A number; only integers when `integer`.
+    Number { integer: bool },
+    /// One of a set of JSON texts (`enum`, `const`, booleans, null).
+    Literal(LitId),
+}
+
+/// A JSON Schema compiled for constrained decoding and validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub(crate) nodes: Vec<Node>,
+    /// Sets of literal JSON texts (compact serialisations), each deduplicated.
+    pub(crate) literals: Vec<Vec<Vec<u8>>>,
+    pub(crate) root: NodeId,
+}
+
+impl Schema {
+    fn base() -> Self {
+        Schema {
+            nodes: vec![
+                Node::Any,
+                Node::FreeObject { value: ANY },
+                Node::Array {
+                    items: ANY,
+                    min: 0,
+                    max: None,
+                },
+            ],
+            literals: vec![vec![b"true".to_vec(), b"false".to_vec(), b"null".to_vec()]],
+            root: ANY_OBJECT,
+        }
+    }
+
+    /// Any JSON object (`response_format: {type: "json_object"}`).
+    pub fn any_object() -> Self {
+        Self::base()
+    }
+
+    /// Compile a JSON Schema; unsupported keywords are an `invalid_request` naming them.
+    pub fn compile(schema: &Value) -> Result<Self> {
+        let mut out = Self::base();
+        out.root = out.node(schema, "#", 0)?;
+        Ok(out)
+    }
+
+    fn push(&mut self, node: Node) -> Result<NodeId> {
+        self.nodes.push(node);
+        NodeId::try_from(self.nodes.len() - 1).map_err(|_| invalid("#", "the schema is too large"))
+    }
+
+    fn literal_set(&mut self, values: &[Value], path: &str) -> Result<LitId> {
+        if values.is_empty() || values.len() > MAX_CHOICES {
+            return Err(invalid(
+                path,
+                &format!("enum needs 1 to {MAX_CHOICES} values"),
+            ));
+        }
+        let mut set: Vec<Vec<u8>> = Vec::new();
+        for v in values {
+            let text = serde_json::to_vec(v).expect("a JSON value serialises");
+            if !set.contains(&text) {
+                set.push(text);
+            }
+        }
+        self.literals.push(set);
+        LitId::try_from(self.literals.len() - 1).map_err(|_| invalid(path, "too many enums"))
+    }
+
+    fn node(&mut self, schema: &Value, path: &str, depth: usize) -> Result<NodeId> {
+        if depth > MAX_DEPTH {
+            return Err(invalid(path, "the schema nests too deeply"));
+        }
+        let obj = match schema {
+            Value::Bool(true) => return Ok(ANY),
+            Value::Object(obj) => obj,
+            _ => return Err(invalid(path, "a schema must be an object")),
+        };
+        const KNOWN: [&str; 9] = [
+            "type",
+            "properties",
+            "required",
+            "additionalProperties",
+            "items",
+            "minItems",
+            "maxItems",
+            "enum",
+            "const",
+        ];
+        if let Some(key) = obj
+            .keys()
+            .find(|k| !KNOWN.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()))
+        {
+            return Err(unsupported(key, path));
+        }
+        if let Some(value) = obj.get("const") {
+            let set = self.literal_set(std::slice::from_ref(value), path)?;
+            return self.push(Node::Literal(set));
+        }
+        if let Some(values) = obj.get("enum") {
+            let values = values
+                .as_array()
+                .ok_or_else(|| invalid(path, "enum must be an array"))?;
+            let set = self.literal_set(values, path)?;
+            return self.push(Node::Literal(set));
+        }
+        let ty = match obj.get("type") {
+            None if obj.contains_key("properties") => "object",
+            None if obj.contains_key("items") => "array",
+            None => return Ok(ANY),
+            Some(Value::String(t)) => t.as_str(),
+            Some(_) => return Err(unsupported("type (as a list)", path)),
+        };
+        match ty {
+            "object" => self.object(obj, path, depth),
+            "array" => self.array(obj, path, depth),
+            "string" => self.push(Node::String),
+            "number" => self.push(Node::Number { integer: false }),
+            "integer" => self.push(Node::Number { integer: true }),
+            "boolean" => {
+                let set = self.literal_set(&[Value::Bool(true), Value::Bool(false)], path)?;
+                self.push(Node::Literal(set))
+            }
+            "null" => {
+                let set = self.literal_set(&[Value::Null], path)?;
+                self.push(Node::Literal(set))
+            }
+            other => Err(invalid(path, &format!("unknown type {other:?}"))),
+        }
+    }
+
+    fn object(&mut self, obj: &Map<String, Value>, path: &str, depth: usize) -> Result<NodeId> {
+        let additional = match obj.get("additionalProperties") {
+            None | Some(Value::Bool(_)) => obj.get("additionalProperties") != Some(&false.into()),
+            Some(_) => return Err(unsupported("additionalProperties (as a schema)", path)),
+        };
+        let Some(props) = obj.get("properties") else {
+            if obj.contains_key("required") {
+                return Err(invalid(
+                    path,
+                    "required names properties that are not defined",
+                ));
+            }
+            return match additional {
+                true => Ok(ANY_OBJECT),
+                false => {
+                    let keys = self.literals.len() as LitId;
+                    self.literals.push(vec![]);
+                    self.push(Node::Object {
+                        keys,
+                        props: vec![],
+                        required: 0,
+                    })
+                }
+            };
+        };
+        let props = props
+            .as_object()
+            .ok_or_else(|| invalid(path, "properties must be an object"))?;
+        if props.len() > MAX_CHOICES {
+            return Err(invalid(
+                path,
+                &format!("more than {MAX_CHOICES} properties"),
+            ));
+        }
+        let mut names = Vec::new();
+        let mut ids = Vec::new();
+        for (name, schema) in props {
+            ids.push(self.node(schema, &format!("{path}/properties/{name}"), depth + 1)?);
+            names.push(Value::String(name.clone()));
+        }
+        let mut required = 0u64;
+        for name in obj.get("required").map_or(&[][..], |r| match r {
+            Value::Array(a) => a.as_slice(),
+            _ => &[],
+        }) {
+            let at = props
+                .keys()
+                .position(|k| Some(k.as_str()) == name.as_str())
+                .ok_or_else(|| invalid(path, &format!("required names {name}, not a property")))?;
+            required |= 1 << at;
+        }
+        let keys = match names.is_empty() {
+            true => {
+                self.literals.push(vec![]);
+                (self.literals.len() - 1) as LitId
+            }
+            false => self.literal_set(&names, path)?,
+        };
+        self.push(Node::Object {
+            keys,
+            props: ids,
+            required,
+        })
+    }
+
+    fn array(&mut self, obj: &Map<String, Value>, path: &str, depth: usize) -> Result<NodeId> {
+        let items = match obj.get("items") {
+            None => ANY,
+            Some(items) => self.node(items, &format!("{path}/items"), depth + 1)?,
+        };
+        let count = |key: &str| -> Result<Option<usize>> {
+            obj.get(key)
+                .map(|v| {
+                    v.as_u64()
+                        .map(|n| n as usize)
+                        .ok_or_else(|| invalid(path, &format!("{key} must be a whole number")))
+                })
+                .transpose()
+        };
+        let min = count("minItems")?.unwrap_or(0);
+        let max = count("maxItems")?;
+        if max.is_some_and(|max| max < min || max > u16::MAX as usize) {
+            return Err(invalid(
+                path,
+                "maxItems must be at least minItems and at most 65535",
+            ));
+        }
+        if min > u16::MAX as usize {
+            return Err(invalid(path, "minItems must be at most 65535"));
+        }
+        self.push(Node::Array { items, min, max })
+    }
+
+    /// Whether `value` matches this schema; the error says where it does not.
+    pub fn validate(&self, value: &Value) -> std::result::Result<(), String> {
+        self.check(self.root, value, "#")
+    }
+
+    fn check(&self, node: NodeId, value: &Value, path: &str) -> std::result::Result<(), String> {
+        let fail = |why: &str| Err(format!("{path}: {why}"));
+        match (&self.nodes[node as usize], value) {
+            (Node::Any, _) => Ok(()),
+            (Node::FreeObject { value: inner }, Value::Object(map)) => map
+                .iter()
+                .try_for_each(|(k, v)| self.check(*inner, v, &format!("{path}/{k}"))),
+            (
+                Node::Object {
+                    keys,
+                    props,
+                    required,
+                },
+                Value::Object(map),
+            ) => {
+                let names = &self.literals[*keys as usize];
+                for (k, v) in map {
+                    let text = serde_json::to_vec(k).expect("a string serialises");
+                    let Some(at) = names.iter().position(|n| *n == text) else {
+                        return fail(&format!("unexpected property {k:?}"));
+                    };
+                    self.check(props[at], v, &format!("{path}/{k}"))?;
+                }
+                for (at, name) in names.iter().enumerate() {
+                    let name: String = serde_json::from_slice(name).expect("a JSON string");
+                    if required & (1 << at) != 0 && !map.contains_key(&name) {
+                        return fail(&format!("missing required property {name:?}"));
+                    }
+                }
+                Ok(())
+            }
+            (Node::Array { items, min, max }, Value::Array(list)) => {
+                if list.len() < *min || max.is_some_and(|max| list.len() > max) {
+                    return fail(&format!("{} items is out of range", list.len()));
+                }
+                list.iter()
+                    .enumerate()
+                    .try_for_each(|(i, v)| self.check(*items, v, &format!("{path}/{i}")))
+            }
+            (Node::String, Value::String(_)) => Ok(()),
+            (Node::Number { integer }, Value::Number(n)) => {
+                if *integer && !(n.is_i64() || n.is_u64()) {
+                    return fail("not an integer");
+                }
+                Ok(())
+            }
+            (Node::Literal(set), v) => {
+                let text = serde_json::to_vec(v).expect("a JSON value serialises");
+                match self.literals[*set as usize].contains(&text) {
+                    true => Ok(()),
+                    false => fail("not one of the allowed values"),
+                }
+            }
+            _ => fail("wrong type"),
+        }
+    }
+}
+
+fn invalid(path: &str, why: &str) -> Error {
+    Error::InvalidRequest(format!("response_format schema at {path}: {why}"))
+}
+
+fn unsupported(keyword: &str, path: &str) -> Error {
+    Error::InvalidRequest(format!(
+        "response_format schema at {path}: the JSON Schema keyword \"{keyword}\" is not supported"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn unsupported_keywords_are_named() {
+        for (schema, keyword) in [
+            (json!({"type": "string", "pattern": "a+"}), "pattern"),
+            (
+                json!({"type": "object", "properties": {"a": {"type": "string", "format": "email"}}}),
+                "format",
+            ),
+            (json!({"anyOf": [{"type": "string"}]}), "anyOf"),
+            (json!({"type": ["string", "null"]}), "type (as a list)"),
+        ] {
+            let e = Schema::compile(&schema).unwrap_err();
+            assert_eq!(e.code(), "invalid_request");
+            assert!(e.to_string().contains(&format!("\"{keyword}\"")), "{e}");
+        }
+    }
+
+    #[test]
+    fn validation_follows_the_schema() {
+        let schema = Schema::compile(&json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "age": {"type": "integer"},
+                "tags": {"type": "array", "items": {"enum": ["a", "b"]}, "maxItems": 2}
+            },
+            "required": ["name"],
+            "additionalProperties": false
+        }))
+        .unwrap();
+        assert!(schema
+            .validate(&json!({"name": "x", "age": 3, "tags": ["a"]}))
+            .is_ok());
+        for bad in [
+            json!({"age": 3}),
+            json!({"name": "x", "age": 3.5}),
+            json!({"name": "x", "tags": ["c"]}),
+            json!({"name": "x", "tags": ["a", "a", "b"]}),
+            json!({"name": "x", "extra": 1}),
+            json!([1]),
+        ] {
+            assert!(schema.validate(&bad).is_err(), "{bad}");
+        }
+    }
+}

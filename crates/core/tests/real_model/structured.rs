@@ -1,0 +1,146 @@
+//! Constrained decoding on the real model: whatever the seed and temperature, the
+//! reply parses and matches its schema.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tandem_core::protocol::ResponseFormat;
+use tandem_core::structured::Schema;
+use tandem_core::{
+    CancelFlag, ChatCompletionRequest, ChatMessage, Event, FinishReason, GenerateParams, Role,
+    SamplingParams,
+};
+
+use crate::engine;
+
+/// Generate for `prompt` under `schema` at each temperature (several seeds when
+/// sampling) and check every reply.
+fn always_valid(prompt: &str, schema: Schema) {
+    let schema = Arc::new(schema);
+    let mut engine = engine();
+    let messages = [ChatMessage::new(Role::User, prompt)];
+    for (temperature, seeds) in [(0.0, 1), (0.7, 2), (1.5, 2)] {
+        for seed in 0..seeds {
+            let params = GenerateParams {
+                max_tokens: Some(64),
+                sampling: SamplingParams {
+                    temperature,
+                    seed: Some(seed),
+                    ..SamplingParams::default()
+                },
+                schema: Some(schema.clone()),
+                ..GenerateParams::default()
+            };
+            let prompt = engine.chat_prompt(&messages).unwrap();
+            let mut generation = engine
+                .generate(prompt, params, CancelFlag::default())
+                .unwrap();
+            let mut text = String::new();
+            let mut finish = None;
+            for event in engine.stream(&mut generation) {
+                match event.unwrap() {
+                    Event::Token { text: t, .. } => text.push_str(&t),
+                    Event::Done {
+                        text: t,
+                        finish_reason,
+                        ..
+                    } => {
+                        text.push_str(&t);
+                        finish = Some(finish_reason);
+                    }
+                    Event::Prefill { .. } => {}
+                }
+            }
+            let run = format!("temperature {temperature}, seed {seed}: {text}");
+            assert_eq!(finish, Some(FinishReason::Stop), "{run}");
+            let value: Value = serde_json::from_str(&text).expect(&run);
+            schema.validate(&value).expect(&run);
+        }
+    }
+}
+
+#[test]
+fn flat_object() {
+    always_valid(
+        "Give a person's name and age as JSON.",
+        Schema::compile(&json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+            "required": ["name", "age"],
+            "additionalProperties": false
+        }))
+        .unwrap(),
+    );
+}
+
+#[test]
+fn enum_value() {
+    always_valid(
+        "Is 'I love this film' positive or negative? Answer in JSON.",
+        Schema::compile(&json!({
+            "type": "object",
+            "properties": {"sentiment": {"enum": ["positive", "negative", "neutral"]}},
+            "required": ["sentiment"]
+        }))
+        .unwrap(),
+    );
+}
+
+#[test]
+fn nested_object_with_array() {
+    always_valid(
+        "Describe a city as JSON: its name, country and up to three sights.",
+        Schema::compile(&json!({
+            "type": "object",
+            "properties": {
+                "city": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "country": {"type": "string"}},
+                    "required": ["name"]
+                },
+                "sights": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3}
+            },
+            "required": ["city", "sights"]
+        }))
+        .unwrap(),
+    );
+}
+
+#[test]
+fn numbers_and_booleans() {
+    always_valid(
+        "A product as JSON: price, stock count and whether it is on sale.",
+        Schema::compile(&json!({
+            "type": "object",
+            "properties": {
+                "price": {"type": "number"},
+                "stock": {"type": "integer"},
+                "on_sale": {"type": "boolean"}
+            },
+            "required": ["price", "stock", "on_sale"]
+        }))
+        .unwrap(),
+    );
+}
+
+#[test]
+fn json_object() {
+    always_valid("List two colours as a JSON object.", Schema::any_object());
+}
+
+#[test]
+fn requests_with_unsupported_keywords_fail_before_generating() {
+    let request = ChatCompletionRequest::from_json(
+        r##"{"messages":[{"role":"user","content":"hi"}],
+            "response_format":{"type":"json_schema","json_schema":{"name":"x",
+            "schema":{"type":"object","properties":{"a":{"$ref":"#/x"}}}}}}"##,
+    )
+    .unwrap();
+    assert!(matches!(
+        request.response_format,
+        Some(ResponseFormat::JsonSchema { .. })
+    ));
+    let e = request.generate_params().unwrap_err();
+    assert_eq!(e.code(), "invalid_request");
+    assert!(e.to_string().contains("\"$ref\""), "{e}");
+}
