@@ -3,10 +3,12 @@
 //! becomes OpenAI chunks.
 
 use serde_json::{json, Value};
-use tandem_core::protocol::{ChunkWriter, Stop};
+use tandem_core::protocol::{ChunkWriter, ResponseFormat, Stop};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
-use super::{malformed, send, split_system, stream_error, translate, Translate, Upstream};
+use super::{
+    malformed, send, split_system, stream_error, translate, unsupported, Translate, Upstream,
+};
 use crate::backend::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -27,7 +29,7 @@ impl Anthropic {
             .0
             .post("/v1/messages", &call.forward)
             .header("anthropic-version", VERSION)
-            .json(&body(&self.0.model, request));
+            .json(&body(&self.0.model, request)?);
         if let Some(key) = &self.0.key {
             post = post.header("x-api-key", key);
         }
@@ -43,8 +45,16 @@ impl Anthropic {
     }
 }
 
-/// The Messages API body of `request`.
-fn body(model: &str, request: &ChatCompletionRequest) -> Value {
+/// The Messages API body of `request`. The Messages API has no JSON mode and tandem
+/// does not translate tools: both are a 501 `unsupported_by_upstream`, so a fallback
+/// chain moves on to a backend that takes them.
+fn body(model: &str, request: &ChatCompletionRequest) -> Result<Value, ApiError> {
+    if request.uses_tools() {
+        return Err(unsupported("anthropic", "tools"));
+    }
+    if !matches!(request.response_format, None | Some(ResponseFormat::Text)) {
+        return Err(unsupported("anthropic", "a JSON response_format"));
+    }
     let (system, turns) = split_system(request);
     let messages: Vec<Value> = turns
         .into_iter()
@@ -73,7 +83,7 @@ fn body(model: &str, request: &ChatCompletionRequest) -> Value {
         Some(Stop::Many(v)) => body["stop_sequences"] = json!(v),
         None => {}
     }
-    body
+    Ok(body)
 }
 
 struct Events {

@@ -2,10 +2,12 @@
 //! `systemInstruction`, translated to OpenAI chunks.
 
 use serde_json::{json, Value};
-use tandem_core::protocol::{ChunkWriter, Stop};
+use tandem_core::protocol::{ChunkWriter, ResponseFormat, Stop};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
-use super::{malformed, send, split_system, stream_error, translate, Translate, Upstream};
+use super::{
+    malformed, send, split_system, stream_error, translate, unsupported, Translate, Upstream,
+};
 use crate::backend::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -23,7 +25,7 @@ impl Gemini {
             "/v1beta/models/{}:streamGenerateContent?alt=sse",
             self.0.model
         );
-        let mut post = self.0.post(&path, &call.forward).json(&body(request));
+        let mut post = self.0.post(&path, &call.forward).json(&body(request)?);
         if let Some(key) = &self.0.key {
             post = post.header("x-goog-api-key", key);
         }
@@ -39,8 +41,13 @@ impl Gemini {
     }
 }
 
-/// The `generateContent` body of `request`.
-fn body(request: &ChatCompletionRequest) -> Value {
+/// The `generateContent` body of `request`: a JSON `response_format` becomes
+/// `responseMimeType` (and `responseSchema`); tools are not translated (a 501
+/// `unsupported_by_upstream`, so a fallback chain moves on).
+fn body(request: &ChatCompletionRequest) -> Result<Value, ApiError> {
+    if request.uses_tools() {
+        return Err(unsupported("gemini", "tools"));
+    }
     let text = |t: &str| json!({"parts": [{"text": t}]});
     let (system, turns) = split_system(request);
     let contents: Vec<Value> = turns
@@ -72,11 +79,72 @@ fn body(request: &ChatCompletionRequest) -> Value {
         Some(Stop::Many(v)) => config["stopSequences"] = json!(v),
         None => {}
     }
+    match &request.response_format {
+        None | Some(ResponseFormat::Text) => {}
+        Some(ResponseFormat::JsonObject) => config["responseMimeType"] = "application/json".into(),
+        Some(ResponseFormat::JsonSchema { json_schema }) => {
+            config["responseMimeType"] = "application/json".into();
+            if let Some(schema) = &json_schema.schema {
+                config["responseSchema"] = response_schema(schema);
+            }
+        }
+    }
     let mut body = json!({"contents": contents, "generationConfig": config});
     if let Some(system) = system {
         body["systemInstruction"] = text(&system);
     }
-    body
+    Ok(body)
+}
+
+/// A JSON Schema in the OpenAPI subset Gemini's `responseSchema` takes: the keywords
+/// it knows are kept (`const` becomes a one-value `enum`), the others dropped
+/// (`additionalProperties`, `$schema`…).
+fn response_schema(schema: &Value) -> Value {
+    const KEPT: [&str; 10] = [
+        "type",
+        "format",
+        "description",
+        "nullable",
+        "enum",
+        "required",
+        "minItems",
+        "maxItems",
+        "minimum",
+        "maximum",
+    ];
+    let Some(obj) = schema.as_object() else {
+        return json!({});
+    };
+    let mut out = serde_json::Map::new();
+    for (key, value) in obj {
+        match key.as_str() {
+            "properties" => {
+                let props = value.as_object().into_iter().flatten();
+                let props: serde_json::Map<String, Value> = props
+                    .map(|(name, s)| (name.clone(), response_schema(s)))
+                    .collect();
+                out.insert(key.clone(), Value::Object(props));
+            }
+            "items" => {
+                out.insert(key.clone(), response_schema(value));
+            }
+            "const" => {
+                out.insert("enum".into(), json!([value]));
+            }
+            k if KEPT.contains(&k) => {
+                out.insert(key.clone(), value.clone());
+            }
+            _ => {}
+        }
+    }
+    let strings = out
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.iter().all(Value::is_string));
+    if strings && !out.contains_key("type") {
+        out.insert("type".into(), "string".into());
+    }
+    Value::Object(out)
 }
 
 struct Events {

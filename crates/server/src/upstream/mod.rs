@@ -122,7 +122,18 @@ fn stream_error(data: &serde_json::Value) -> ApiError {
     ApiError::upstream("upstream_error", format!("upstream provider: {message}"))
 }
 
-/// An event the provider sent that does not have the documented shape.
+/// 501: this provider has no way to carry `what` (a fallback chain moves on to its
+/// next backend, as for any server-side failure).
+fn unsupported(provider: &str, what: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_IMPLEMENTED,
+        ..ApiError::upstream(
+            "unsupported_by_upstream",
+            format!("{provider} backends cannot take {what}; use an OpenAI-compatible backend"),
+        )
+    }
+}
+
 /// The system messages of `request` joined by blank lines (`None` without any), and
 /// the conversation without them, each message as (is it the user's, its text): what
 /// Anthropic and Gemini take apart.
@@ -142,6 +153,7 @@ fn split_system(
     ((!system.is_empty()).then(|| system.join("\n\n")), turns)
 }
 
+/// An event the provider sent that does not have the documented shape.
 fn malformed(provider: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::upstream(
         "upstream_malformed",

@@ -182,3 +182,32 @@ async fn full_queue_refuses_and_disconnect_cancels() {
     assert_eq!(cancelled, Some(1.0));
     assert_eq!(chat(&base, hello(1)).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_native_backend_enforces_the_json_schema_and_refuses_tools() {
+    let _turn = model_turn().await;
+    let base = shared_native();
+    let schema = json!({
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "rainy": {"type": "boolean"}},
+        "required": ["city", "rainy"],
+        "additionalProperties": false
+    });
+    let mut body = hello(48);
+    body["response_format"] =
+        json!({"type": "json_schema", "json_schema": {"name": "weather", "schema": schema}});
+    let whole: Value = chat(base, body).await.json().await.unwrap();
+    let content = whole["choices"][0]["message"]["content"].as_str().unwrap();
+    let value: Value = serde_json::from_str(content).expect(content);
+    assert!(
+        value["city"].is_string() && value["rainy"].is_boolean(),
+        "{value}"
+    );
+    assert_eq!(whole["choices"][0]["finish_reason"], "stop");
+
+    let mut body = hello(4);
+    body["tools"] = json!([{"type": "function", "function": {"name": "f"}}]);
+    let r = chat(base, body).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_of(r).await["code"], "invalid_request");
+}

@@ -260,3 +260,76 @@ async fn a_stalled_stream_ends_at_the_idle_timeout() {
     let last: Value = serde_json::from_str(frames.last().unwrap()).unwrap();
     assert_eq!(last["error"]["code"], "timeout");
 }
+
+#[tokio::test]
+async fn response_format_and_tools_go_up_in_each_providers_shape() {
+    let fake = fake::start();
+    let base = spawn(upstream_config(&fake.base));
+    let schema = json!({
+        "type": "object",
+        "properties": {"mood": {"enum": ["good", "bad"]}, "n": {"const": 1}},
+        "required": ["mood"],
+        "additionalProperties": false
+    });
+    let format = json!({"type": "json_schema",
+        "json_schema": {"name": "mood", "strict": true, "schema": schema}});
+    let tools = json!([{"type": "function", "function": {"name": "f", "parameters": {}}}]);
+    let request = |model: &str, extra: Value| {
+        let mut body = json!({"model": model, "messages": [{"role": "user", "content": "Hi"}]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        crate::chat(&base, body)
+    };
+    let r = request(
+        "openai_normal",
+        json!({"response_format": format, "tools": tools, "tool_choice": "auto"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = request("gemini_normal", json!({"response_format": format})).await;
+    assert_eq!(r.status(), 200);
+    let r = request(
+        "gemini_normal",
+        json!({"response_format": {"type": "json_object"}}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let seen = fake.seen.lock().unwrap().clone();
+    assert_eq!(seen[0].body["response_format"], format, "OpenAI: as sent");
+    assert_eq!(seen[0].body["tools"], tools);
+    assert_eq!(seen[0].body["tool_choice"], "auto");
+    let config = &seen[1].body["generationConfig"];
+    assert_eq!(config["responseMimeType"], "application/json");
+    assert_eq!(
+        config["responseSchema"],
+        json!({
+            "type": "object",
+            "properties": {
+                "mood": {"type": "string", "enum": ["good", "bad"]},
+                "n": {"enum": [1]}
+            },
+            "required": ["mood"]
+        })
+    );
+    assert_eq!(
+        seen[2].body["generationConfig"]["responseMimeType"],
+        "application/json"
+    );
+    assert!(seen[2].body["generationConfig"]
+        .get("responseSchema")
+        .is_none());
+
+    // Anthropic has no JSON mode, and neither it nor Gemini gets tools: 501, and
+    // nothing is sent.
+    for (model, extra) in [
+        ("anthropic_normal", json!({"response_format": format})),
+        ("anthropic_normal", json!({"tools": tools})),
+        ("gemini_normal", json!({"tools": tools})),
+    ] {
+        let r = request(model, extra).await;
+        assert_eq!(r.status(), 501, "{model}");
+        assert_eq!(error_of(r).await["code"], "unsupported_by_upstream");
+    }
+    assert_eq!(fake.seen.lock().unwrap().len(), 3);
+}
