@@ -11,7 +11,7 @@
 //! `--eval FILE` reads lines that also carry `"expect"` and prints the accuracy per
 //! class, the prompts routed wrongly and the median decision time.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -108,7 +108,9 @@ fn run(args: Args) -> Result<(), String> {
         let decision = decide(&query, &env, &policy).map_err(|e| e.to_string())?;
         let Some(expect) = line.expect.filter(|_| args.eval.is_some()) else {
             let out = serde_json::json!({"target": decision.target, "reason": decision.reason});
-            println!("{out}");
+            if writeln!(std::io::stdout(), "{out}").is_err() {
+                return Ok(()); // the reader went away
+            }
             continue;
         };
         let start = Instant::now();

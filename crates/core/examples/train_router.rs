@@ -4,8 +4,8 @@
 //! cargo run --release -p tandem-core --example train_router
 //! ```
 //! Reads `crates/core/data/router_train.jsonl` (`{prompt, expect: local|remote,
-//! task?}`), holds out every fifth prompt to report accuracy on prompts the model did
-//! not see, then fits on all of them and writes `src/router/weights.rs`.
+//! task?}`), reports the accuracy on prompts the model did not see (5-fold
+//! cross-validation), then fits on all of them and writes `src/router/weights.rs`.
 //! `--check` only reports, without writing.
 
 use std::fmt::Write as _;
@@ -21,6 +21,8 @@ const L2: f32 = 0.002;
 /// Gradient-descent steps and step size.
 const STEPS: usize = 6000;
 const RATE: f32 = 0.5;
+/// Folds of the cross-validation that reports accuracy on unseen prompts.
+const FOLDS: usize = 5;
 
 #[derive(Deserialize)]
 struct Line {
@@ -63,17 +65,20 @@ fn main() -> ExitCode {
             }
         }
     }
-    let held: Vec<&Example> = examples.iter().skip(4).step_by(5).collect();
-    let train: Vec<&Example> = (examples.iter().enumerate())
-        .filter(|(k, _)| k % 5 != 4)
-        .map(|(_, e)| e)
-        .collect();
-    let w = fit(&train);
-    report("train (80%)", &w, &train, false);
-    report("held out (20%)", &w, &held, true);
+    // Five folds: each prompt is judged by weights fitted without it.
+    let mut judged: Vec<(&Example, [f32; N])> = Vec::new();
+    for fold in 0..FOLDS {
+        let (held, train): (Vec<_>, Vec<_>) =
+            (examples.iter().enumerate()).partition(|(k, _)| k % FOLDS == fold);
+        let train: Vec<&Example> = train.into_iter().map(|(_, e)| e).collect();
+        let w = fit(&train);
+        judged.extend(held.into_iter().map(|(_, e)| (e, w)));
+    }
+    report("held out (5-fold)", &judged, true);
     let all: Vec<&Example> = examples.iter().collect();
     let w = fit(&all);
-    report("all, final weights", &w, &all, false);
+    let fitted: Vec<(&Example, [f32; N])> = all.iter().map(|e| (*e, w)).collect();
+    report("all, final weights", &fitted, false);
     if check {
         return ExitCode::SUCCESS;
     }
@@ -116,11 +121,12 @@ fn fit(examples: &[&Example]) -> [f32; N] {
     w
 }
 
-/// Accuracy per class; with `misses`, the prompts it gets wrong.
-fn report(name: &str, w: &[f32; N], examples: &[&Example], misses: bool) {
+/// Accuracy per class of each example under its weights; with `misses`, the prompts
+/// it gets wrong.
+fn report(name: &str, judged: &[(&Example, [f32; N])], misses: bool) {
     let mut right = [0usize; 2];
     let mut total = [0usize; 2];
-    for e in examples {
+    for (e, w) in judged {
         let said = sigmoid(dot(w, &e.x)) >= 0.5;
         let class = usize::from(e.heavy);
         total[class] += 1;

@@ -5,7 +5,7 @@ use super::cues::{scanned, words, Cue, Hits};
 use super::Task;
 
 /// Number of features (the bias included).
-pub const N: usize = 24;
+pub const N: usize = 25;
 
 /// Feature names, in vector order (the trainer and the weights file use them).
 pub const NAMES: [&str; N] = [
@@ -33,6 +33,7 @@ pub const NAMES: [&str; N] = [
     "task_quick",
     "task_chat",
     "choice_question",
+    "fact_question",
 ];
 
 /// What the scanner read from a prompt: the feature vector and the cues the policy
@@ -101,6 +102,7 @@ impl Features {
         ) as u8 as f32;
         v[22] = (task == Some(Task::Chat)) as u8 as f32;
         v[23] = choice as u8 as f32;
+        v[24] = fact_question(&lower) as u8 as f32;
         Features {
             values: v,
             requested_tokens,
@@ -140,6 +142,31 @@ fn choice_question(lower: &str) -> bool {
     };
     let start = lower[..end].rfind(['.', '!', '\n']).map_or(0, |i| i + 1);
     lower[start..end].contains(" or ")
+}
+
+/// A question after one specific fact: "Who wrote…?", "Which planet…?", "What is
+/// the plural of…?" (not "What is X?" or "Why…?", which ask for an explanation).
+fn fact_question(lower: &str) -> bool {
+    let Some(end) = lower.rfind('?') else {
+        return false;
+    };
+    let start = lower[..end]
+        .rfind(['.', '!', '?', '\n'])
+        .map_or(0, |i| i + 1);
+    let q = lower[start..end].trim_start();
+    [
+        "who ",
+        "which ",
+        "when ",
+        "where ",
+        "how many ",
+        "how much ",
+        "what is the ",
+        "what's the ",
+        "what are the ",
+    ]
+    .iter()
+    .any(|w| q.starts_with(w))
 }
 
 /// Words of the instruction: the text before the first colon, quote or line break

@@ -3,7 +3,7 @@
 //! data/router_train.jsonl, in `features::NAMES` order.
 
 /// Feature names the weights were trained for.
-pub const NAMES: [&str; 24] = [
+pub const NAMES: [&str; 25] = [
     "bias",
     "length",
     "instruction_length",
@@ -28,32 +28,34 @@ pub const NAMES: [&str; 24] = [
     "task_quick",
     "task_chat",
     "choice_question",
+    "fact_question",
 ];
 
 /// One weight per feature; the first is the bias.
-pub const WEIGHTS: [f32; 24] = [
-    -1.1472, // bias
-    1.0326,  // length
-    2.3342,  // instruction_length
-    0.4759,  // code_syntax
-    1.9277,  // code_words
-    1.2790,  // write_code
-    1.7237,  // math
-    4.7921,  // reasoning
+pub const WEIGHTS: [f32; 25] = [
+    -0.9676, // bias
+    1.0305,  // length
+    2.3558,  // instruction_length
+    0.5136,  // code_syntax
+    1.8798,  // code_words
+    1.1903,  // write_code
+    1.6424,  // math
+    4.6166,  // reasoning
     0.0000,  // several_questions
-    1.5428,  // non_english
-    1.1541,  // translate
-    1.5364,  // long_requested
-    1.3216,  // requested_long
-    -1.9555, // requested_short
-    -2.8159, // short_requested
-    -4.1129, // quick_task
-    0.4473,  // summarize
-    0.4123,  // summarize_long
-    0.7189,  // expert_domain
-    1.4466,  // constraints
-    0.8916,  // creative
-    -1.6250, // task_quick
-    -0.1824, // task_chat
-    -0.6341, // choice_question
+    1.5206,  // non_english
+    1.0861,  // translate
+    1.3884,  // long_requested
+    1.2401,  // requested_long
+    -1.9714, // requested_short
+    -3.0657, // short_requested
+    -4.4353, // quick_task
+    0.2351,  // summarize
+    0.3698,  // summarize_long
+    0.7219,  // expert_domain
+    1.4042,  // constraints
+    0.8398,  // creative
+    -1.6343, // task_quick
+    -0.0955, // task_chat
+    -0.6522, // choice_question
+    -0.6512, // fact_question
 ];
