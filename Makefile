@@ -37,6 +37,8 @@ pkg:
 bench: setup
 	$(call section,bench)
 	node scripts/bench.mjs
+	$(call section,bench the router in the browser (decision time, handoff overhead))
+	node scripts/bench-router.mjs
 	$(call section,bench tandem-server)
 	cargo run --release -p tandem-server --example bench -- all
 	cargo run --release -p tandem-core --example route -- --eval ../shared/fixtures/routing_dev.jsonl

@@ -55,6 +55,14 @@ pub fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| format!("{value:?}"))
 }
 
+/// The `code` of a tandem error (empty for other thrown values).
+pub fn code(value: &JsValue) -> String {
+    Reflect::get(value, &"code".into())
+        .ok()
+        .and_then(|c| c.as_string())
+        .unwrap_or_default()
+}
+
 /// The `name` of a thrown JS value (e.g. `QuotaExceededError`, `AbortError`).
 pub fn error_name(value: &JsValue) -> String {
     Reflect::get(value, &"name".into())

@@ -13,21 +13,28 @@
 //! cache, integrity). [`local_model`] runs a model in the current thread.
 
 mod abort;
+mod chunks;
 mod deferred;
+mod dispatch;
 mod error;
+mod global;
 mod loader;
 mod local;
 mod local_model;
 mod messages;
 mod options;
+mod remote;
 mod stream;
 mod tandem;
+mod tasks;
+mod timer;
 mod types;
 mod worker;
 
 pub use local_model::{LocalModel, ReplyStream};
 pub use stream::ChunkStream;
 pub use tandem::{Chat, Completions, Tandem};
+pub use tasks::Tasks;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

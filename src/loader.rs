@@ -2,16 +2,14 @@
 //! otherwise streamed from the network with byte progress; sha256-checked before use
 //! and stored for next time. Works in a window and in a worker alike.
 
-use js_sys::{Array, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    Cache, CacheStorage, ReadableStreamDefaultReader, Response, ResponseInit, StorageEstimate,
-    StorageManager,
-};
+use web_sys::{Cache, ReadableStreamDefaultReader, Response, ResponseInit, StorageEstimate};
 
 use crate::error::{describe, error_name, Failure};
+use crate::global::global;
 use crate::messages::{LoadSpec, Phase, Progress, Warning};
 
 /// The Cache API bucket tandem keeps models in.
@@ -19,27 +17,6 @@ const CACHE_NAME: &str = "tandem-models";
 /// Response headers stored with a cached model.
 const SHA_HEADER: &str = "x-tandem-sha256";
 const BYTES_HEADER: &str = "x-tandem-bytes";
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global scope: a `Window` or a `WorkerGlobalScope`, both of which have these.
-    type Global;
-    #[wasm_bindgen(method, getter, catch)]
-    fn caches(this: &Global) -> Result<CacheStorage, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn navigator(this: &Global) -> Navigator;
-    #[wasm_bindgen(method)]
-    fn fetch(this: &Global, url: &str) -> Promise;
-
-    /// `Navigator` or `WorkerNavigator`.
-    type Navigator;
-    #[wasm_bindgen(method, getter)]
-    fn storage(this: &Navigator) -> Option<StorageManager>;
-}
-
-fn global() -> Global {
-    js_sys::global().unchecked_into()
-}
 
 /// The model file's bytes and where they came from.
 pub struct ModelBytes {
@@ -94,7 +71,7 @@ pub async fn load(
             });
         }
     }
-    let response = JsFuture::from(global().fetch(&spec.url))
+    let response = JsFuture::from(global().fetch(&spec.url.as_str().into()))
         .await
         .map_err(|e| download_failed(&spec.url, &describe(&e)))?;
     let response: Response = response.unchecked_into();

@@ -38,7 +38,8 @@ enum Pending {
         channel: Rc<Channel>,
         _abort: Option<AbortHook>,
     },
-    Count(Deferred),
+    /// A request answered by one message (a token count, labels).
+    Answer(Deferred),
 }
 
 /// The running worker and its message handlers.
@@ -207,9 +208,10 @@ impl Local {
         let Some(pending) = self.remove(id) else {
             return;
         };
-        if let Pending::Reply { channel, .. } = &pending {
-            self.send(&ToWorker::Abort { id });
-            channel.fail(aborted());
+        self.send(&ToWorker::Abort { id });
+        match &pending {
+            Pending::Reply { channel, .. } => channel.fail(aborted()),
+            Pending::Answer(deferred) => deferred.reject(&aborted()),
         }
         // This may run inside the abort listener `pending` owns: drop it afterwards.
         wasm_bindgen_futures::spawn_local(async move { drop(pending) });
@@ -225,8 +227,36 @@ impl Local {
         let (promise, deferred) = Deferred::new();
         self.pending
             .borrow_mut()
-            .insert(id, Pending::Count(deferred));
+            .insert(id, Pending::Answer(deferred));
         self.send(&ToWorker::CountTokens { id, messages });
+        JsFuture::from(promise).await
+    }
+
+    /// `labels` ranked for `text` by the model: `[{label, probability}]`, best first.
+    pub async fn classify(
+        self: &Rc<Self>,
+        text: String,
+        labels: Vec<String>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<JsValue, JsValue> {
+        if signal.is_some_and(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        self.ensure_started().await?;
+        let id = self.id();
+        let (promise, deferred) = Deferred::new();
+        self.pending
+            .borrow_mut()
+            .insert(id, Pending::Answer(deferred));
+        let this = Rc::downgrade(self);
+        let _abort = signal.map(|signal| {
+            AbortHook::new(signal, move || {
+                if let Some(this) = this.upgrade() {
+                    this.abort(id);
+                }
+            })
+        });
+        self.send(&ToWorker::Classify { id, text, labels });
         JsFuture::from(promise).await
     }
 
@@ -246,7 +276,7 @@ impl Local {
         for (_, pending) in pending {
             match pending {
                 Pending::Reply { channel, .. } => channel.fail(error.clone()),
-                Pending::Count(deferred) => deferred.reject(error),
+                Pending::Answer(deferred) => deferred.reject(error),
             }
         }
     }
@@ -273,6 +303,12 @@ impl Local {
             code,
             &format!("the local model's worker stopped: {message}"),
         ));
+    }
+
+    fn answer(&self, id: u32, value: &JsValue) {
+        if let Some(Pending::Answer(deferred)) = self.remove(id) {
+            deferred.resolve(value);
+        }
     }
 
     fn remove(&self, id: u32) -> Option<Pending> {
@@ -311,11 +347,8 @@ impl Local {
                     channel.push(Item::End);
                 }
             }
-            FromWorker::Count { id, tokens } => {
-                if let Some(Pending::Count(deferred)) = self.remove(id) {
-                    deferred.resolve(&tokens.into());
-                }
-            }
+            FromWorker::Count { id, tokens } => self.answer(id, &tokens.into()),
+            FromWorker::Labels { id, labels } => self.answer(id, &to_js(&labels)),
             FromWorker::Failed { id, code, message } => {
                 let error = js_error(&code, &message);
                 match id {
@@ -327,7 +360,7 @@ impl Local {
                     }
                     Some(id) => match self.remove(id) {
                         Some(Pending::Reply { channel, .. }) => channel.push(Item::Error(error)),
-                        Some(Pending::Count(deferred)) => deferred.reject(&error),
+                        Some(Pending::Answer(deferred)) => deferred.reject(&error),
                         None => {}
                     },
                 }
@@ -337,7 +370,8 @@ impl Local {
     }
 }
 
-fn call_hook(hook: &Option<Function>, value: &JsValue) {
+/// Call an app callback; a throw is logged, never propagated.
+pub fn call_hook(hook: &Option<Function>, value: &JsValue) {
     if let Some(hook) = hook {
         if let Err(e) = hook.call1(&JsValue::NULL, value) {
             web_sys::console::error_2(&"tandem: a callback threw".into(), &e);

@@ -11,7 +11,7 @@ use tandem_core::{
 use wasm_bindgen::prelude::*;
 
 use crate::error::{js_error, Failure};
-use crate::messages::{from_js, to_js};
+use crate::messages::{from_js, to_js, LabelScore};
 
 /// A GGUF model loaded from bytes, running in this thread.
 #[wasm_bindgen]
@@ -75,6 +75,15 @@ impl LocalModel {
     /// Prompt tokens of `messages`.
     pub fn count(&self, messages: &[ChatMessage]) -> Result<usize, Failure> {
         Ok(self.engine.borrow().chat_prompt(messages)?.len())
+    }
+
+    /// `labels` ranked for `text`, best first (calibrated label scoring).
+    pub fn classify(&self, text: &str, labels: &[String]) -> Result<Vec<LabelScore>, Failure> {
+        let ranked = self.engine.borrow_mut().classify_text(text, labels)?;
+        Ok(ranked
+            .into_iter()
+            .map(|(label, probability)| LabelScore { label, probability })
+            .collect())
     }
 
     /// Start a reply that stops at its next step once `cancel` is set.

@@ -25,6 +25,15 @@ pub enum ToWorker {
         /// Request id.
         id: u32,
     },
+    /// Rank `labels` for `text` by the model's likelihood (no text generated).
+    Classify {
+        /// Request id.
+        id: u32,
+        /// The text to classify.
+        text: String,
+        /// 2–20 labels.
+        labels: Vec<String>,
+    },
     /// Count the prompt tokens of `messages` after the chat template.
     CountTokens {
         /// Request id.
@@ -63,7 +72,7 @@ pub enum FromWorker {
         /// Request id.
         id: u32,
         /// The chunk.
-        chunk: ChatCompletionChunk,
+        chunk: Box<ChatCompletionChunk>,
     },
     /// Request `id` ended normally (its last chunk was sent).
     Done {
@@ -76,6 +85,13 @@ pub enum FromWorker {
         id: u32,
         /// Prompt tokens.
         tokens: usize,
+    },
+    /// The labels of request `id`, best first.
+    Labels {
+        /// Request id.
+        id: u32,
+        /// Each label with its probability; they sum to 1.
+        labels: Vec<LabelScore>,
     },
     /// Request `id` failed; without an id, the load failed.
     Failed {
@@ -91,6 +107,15 @@ pub enum FromWorker {
         /// What happened.
         message: String,
     },
+}
+
+/// One label of a classification, as `ai.tasks.classify` gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelScore {
+    /// The label.
+    pub label: String,
+    /// Its probability; all labels' sum to 1.
+    pub probability: f32,
 }
 
 /// `{phase, loaded, total}` as `onProgress` receives it.

@@ -3,6 +3,8 @@
 //! are an error that names them, never silently ignored.
 
 use js_sys::{Function, Object, Reflect};
+use serde::Deserialize;
+use tandem_core::router::{Mode, Policy, Privacy, Task};
 use tandem_core::ChatCompletionRequest;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
@@ -10,15 +12,73 @@ use web_sys::AbortSignal;
 use crate::error::js_error;
 use crate::local::Hooks;
 use crate::messages::{from_js, LoadSpec};
+use crate::remote::{RemoteSpec, Token, FIRST_BYTE_MS, IDLE_MS};
 
 /// `Tandem.create` options.
 pub struct CreateOptions {
-    /// The local model.
-    pub local: LoadSpec,
+    /// The local model, if any.
+    pub local: Option<LoadSpec>,
+    /// The remote engine, if any.
+    pub remote: Option<RemoteSpec>,
+    /// Routing defaults for every request.
+    pub routing: RouteFields,
     /// Callbacks.
     pub hooks: Hooks,
     /// Aborts the load.
     pub signal: Option<AbortSignal>,
+}
+
+/// The routing fields of `Tandem.create` options and of a request; a request's own
+/// fields win over the defaults.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct RouteFields {
+    /// `auto` (default), `local-only`, `remote-only`, `prefer-local` or `prefer-remote`.
+    pub route: Option<Mode>,
+    /// `standard` (default) or `strict`: keep requests with personal data local.
+    pub privacy: Option<Privacy>,
+    /// Answer locally, then ask the server if the local answer looks unsure.
+    pub escalate: Option<bool>,
+    /// What the request is for: a hint to the router.
+    pub task: Option<Task>,
+}
+
+/// The names of [`RouteFields`] as JS sees them.
+const ROUTE_FIELDS: [&str; 4] = ["route", "privacy", "escalate", "task"];
+
+/// How one request is routed.
+#[derive(Debug, Clone, Default)]
+pub struct RouteOptions {
+    /// Mode and privacy.
+    pub policy: Policy,
+    /// Cascade: escalate doubtful local answers.
+    pub escalate: bool,
+    /// What the request is for.
+    pub task: Option<Task>,
+}
+
+impl RouteFields {
+    /// Read the routing fields of `object`, naming a bad value.
+    fn from_js(object: &JsValue) -> Result<Self, JsValue> {
+        let fields = Object::new();
+        for key in ROUTE_FIELDS {
+            if let Some(value) = get(object, key) {
+                let _ = Reflect::set(&fields, &key.into(), &value);
+            }
+        }
+        from_js(fields.into()).map_err(|e| invalid(format!("invalid routing option: {e}")))
+    }
+
+    /// These fields, missing ones taken from `defaults`.
+    pub fn resolve(self, defaults: RouteFields) -> RouteOptions {
+        RouteOptions {
+            policy: Policy {
+                mode: self.route.or(defaults.route).unwrap_or_default(),
+                privacy: self.privacy.or(defaults.privacy).unwrap_or_default(),
+            },
+            escalate: self.escalate.or(defaults.escalate).unwrap_or(false),
+            task: self.task.or(defaults.task),
+        }
+    }
 }
 
 fn invalid(message: String) -> JsValue {
@@ -67,34 +127,27 @@ fn signal(object: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
 }
 
 impl CreateOptions {
-    /// Read `{local: {modelUrl, sha256?, cache?}, onProgress?, onWarning?, signal?}`;
-    /// a relative `modelUrl` is resolved against the page.
+    /// Read `{local?: {modelUrl, sha256?, cache?}, remote?: {baseUrl, token?, getToken?,
+    /// model?, firstByteTimeoutMs?, idleTimeoutMs?}, route?, privacy?, escalate?,
+    /// onProgress?, onWarning?, signal?}`; relative URLs are resolved against the page.
     pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
-        only(
-            options,
-            &["local", "onProgress", "onWarning", "signal"],
-            "the options",
-        )?;
-        let local = get(options, "local")
-            .ok_or_else(|| invalid("options.local.modelUrl is required".into()))?;
-        only(&local, &["modelUrl", "sha256", "cache"], "options.local")?;
-        let url = get(&local, "modelUrl")
-            .and_then(|u| u.as_string())
-            .ok_or_else(|| invalid("options.local.modelUrl must be a URL string".into()))?;
-        let sha256 = get(&local, "sha256")
-            .map(|s| {
-                s.as_string()
-                    .filter(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
-                    .ok_or_else(|| invalid("options.local.sha256 must be 64 hex digits".into()))
-            })
-            .transpose()?;
-        let cache = get(&local, "cache").is_none_or(|c| c.is_truthy());
+        let mut known = vec!["local", "remote", "onProgress", "onWarning", "signal"];
+        known.extend(ROUTE_FIELDS);
+        only(options, &known, "the options")?;
+        let local = get(options, "local").map(|l| local(&l)).transpose()?;
+        let remote = get(options, "remote").map(|r| remote(&r)).transpose()?;
+        if local.is_none() && remote.is_none() {
+            return Err(invalid(
+                "give options.local (a model to run in the browser), options.remote (a server), or both"
+                    .into(),
+            ));
+        }
+        let mut routing = RouteFields::from_js(options)?;
+        routing.task = None;
         Ok(CreateOptions {
-            local: LoadSpec {
-                url: absolute(&url)?,
-                sha256,
-                cache,
-            },
+            local,
+            remote,
+            routing,
             hooks: Hooks {
                 on_progress: function(options, "onProgress")?,
                 on_warning: function(options, "onWarning")?,
@@ -102,6 +155,105 @@ impl CreateOptions {
             signal: signal(options)?,
         })
     }
+}
+
+fn local(local: &JsValue) -> Result<LoadSpec, JsValue> {
+    only(local, &["modelUrl", "sha256", "cache"], "options.local")?;
+    let url = get(local, "modelUrl")
+        .and_then(|u| u.as_string())
+        .ok_or_else(|| invalid("options.local.modelUrl must be a URL string".into()))?;
+    let sha256 = get(local, "sha256")
+        .map(|s| {
+            s.as_string()
+                .filter(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
+                .ok_or_else(|| invalid("options.local.sha256 must be 64 hex digits".into()))
+        })
+        .transpose()?;
+    let cache = get(local, "cache").is_none_or(|c| c.is_truthy());
+    Ok(LoadSpec {
+        url: absolute(&url)?,
+        sha256,
+        cache,
+    })
+}
+
+fn remote(remote: &JsValue) -> Result<RemoteSpec, JsValue> {
+    only(
+        remote,
+        &[
+            "baseUrl",
+            "token",
+            "getToken",
+            "model",
+            "firstByteTimeoutMs",
+            "idleTimeoutMs",
+        ],
+        "options.remote",
+    )?;
+    let base_url = get(remote, "baseUrl")
+        .and_then(|u| u.as_string())
+        .ok_or_else(|| invalid("options.remote.baseUrl must be a URL string".into()))?;
+    let text = |key: &str| -> Result<Option<String>, JsValue> {
+        get(remote, key)
+            .map(|v| {
+                v.as_string().filter(|s| !s.is_empty()).ok_or_else(|| {
+                    invalid(format!("options.remote.{key} must be a non-empty string"))
+                })
+            })
+            .transpose()
+    };
+    let millis = |key: &str, default: f64| -> Result<f64, JsValue> {
+        get(remote, key).map_or(Ok(default), |v| {
+            v.as_f64()
+                .filter(|ms| *ms > 0.0 && ms.is_finite())
+                .ok_or_else(|| invalid(format!("options.remote.{key} must be a positive number")))
+        })
+    };
+    let token = match (text("token")?, function(remote, "getToken")?) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "options.remote takes token or getToken, not both".into(),
+            ))
+        }
+        (Some(token), None) => Token::Fixed(token),
+        (None, Some(getter)) => Token::Getter(getter),
+        (None, None) => Token::None,
+    };
+    Ok(RemoteSpec {
+        base_url: absolute(&base_url)?,
+        token,
+        model: text("model")?,
+        first_byte_ms: millis("firstByteTimeoutMs", FIRST_BYTE_MS)?,
+        idle_ms: millis("idleTimeoutMs", IDLE_MS)?,
+    })
+}
+
+/// The options object of an `ai.tasks` call: `specific` keys (read by the caller with
+/// [`option`]) plus `route`, `privacy` and `signal`.
+pub fn task_options(
+    options: &JsValue,
+    specific: &[&str],
+) -> Result<(RouteFields, Option<AbortSignal>), JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok((RouteFields::default(), None));
+    }
+    let mut known = specific.to_vec();
+    known.extend(["route", "privacy", "signal"]);
+    only(options, &known, "the task options")?;
+    Ok((RouteFields::from_js(options)?, signal(options)?))
+}
+
+/// `options[key]` read as `T`, or `None` when absent; a bad value names the key.
+pub fn option<T: serde::de::DeserializeOwned>(
+    options: &JsValue,
+    key: &str,
+) -> Result<Option<T>, JsValue> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    get(options, key)
+        .map(|v| from_js(v).map_err(|e| invalid(format!("invalid option `{key}`: {e}"))))
+        .transpose()
 }
 
 /// `url` resolved against the page (or worker) it is used from.
@@ -119,21 +271,37 @@ pub fn absolute(url: &str) -> Result<String, JsValue> {
         .map_err(|_| invalid(format!("{url:?} is not a valid URL")))
 }
 
-/// Read a chat request: OpenAI's fields plus `signal`, an `AbortSignal`.
-pub fn chat_request(
-    request: JsValue,
-) -> Result<(ChatCompletionRequest, Option<AbortSignal>), JsValue> {
+/// A chat request as the app gives it: OpenAI's fields, tandem's routing fields and
+/// an `AbortSignal`.
+pub struct ChatCall {
+    /// The OpenAI request.
+    pub request: ChatCompletionRequest,
+    /// `route`, `privacy`, `escalate`, `task`.
+    pub routing: RouteFields,
+    /// Aborts it.
+    pub signal: Option<AbortSignal>,
+}
+
+/// Read a chat request: OpenAI's fields plus `signal` and the routing fields.
+pub fn chat_request(request: JsValue) -> Result<ChatCall, JsValue> {
     if !request.is_object() {
         return Err(invalid("the request must be an object".into()));
     }
     let signal = signal(&request)?;
-    // Copy without `signal`, which is not data.
+    let routing = RouteFields::from_js(&request)?;
+    // Copy without `signal` and the routing fields, which are not OpenAI's.
     let data = Object::assign(&Object::new(), request.unchecked_ref());
-    let _ = Reflect::delete_property(&data, &"signal".into());
+    for key in ROUTE_FIELDS.iter().chain(&["signal"]) {
+        let _ = Reflect::delete_property(&data, &(*key).into());
+    }
     let request: ChatCompletionRequest =
         from_js(data.into()).map_err(|e| invalid(format!("invalid request: {e}")))?;
     request
         .validate()
         .map_err(|e| js_error(e.code(), &e.to_string()))?;
-    Ok((request, signal))
+    Ok(ChatCall {
+        request,
+        routing,
+        signal,
+    })
 }

@@ -110,7 +110,7 @@ impl Channel {
     }
 
     /// The reader stops early: drop what is left and tell the owner.
-    fn stop(&self) {
+    pub fn stop(&self) {
         let mut state = self.state.borrow_mut();
         state.items.clear();
         state.closed = true;

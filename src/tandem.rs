@@ -3,77 +3,158 @@
 
 use std::rc::Rc;
 
-use js_sys::Promise;
-use tandem_core::protocol::CompletionBuilder;
-use tandem_core::{ChatCompletionChunk, ChatMessage};
+use js_sys::{Function, Promise};
+use tandem_core::ChatMessage;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::error::js_error;
+use crate::chunks;
+use crate::dispatch::Engines;
+use crate::error::{code, describe, js_error};
 use crate::loader;
-use crate::local::Local;
-use crate::messages::{from_js, to_js};
+use crate::local::{call_hook, Local};
+use crate::messages::{from_js, to_js, Warning};
 use crate::options::{absolute, chat_request, CreateOptions};
+use crate::remote::Remote;
 use crate::stream::ChunkStream;
+use crate::tasks::Tasks;
 
-/// tandem: one OpenAI-shaped chat API over a model running in a worker.
+/// tandem: one OpenAI-shaped chat API over a model running in a worker and a server,
+/// with a router choosing between them per request.
 #[wasm_bindgen]
 pub struct Tandem {
-    local: Rc<Local>,
+    engines: Rc<Engines>,
 }
 
 #[wasm_bindgen]
 impl Tandem {
-    /// Download (or read from cache), verify and load the model in a worker.
-    /// Rejects with `model_download_failed`, `integrity_mismatch`, `model_invalid`,
-    /// `out_of_memory`, `worker_crashed`, `aborted` or `invalid_request`.
+    /// Download (or read from cache), verify and load the local model in a worker,
+    /// and set up the remote engine. Rejects with `model_download_failed`,
+    /// `integrity_mismatch`, `model_invalid`, `out_of_memory`, `worker_crashed`,
+    /// `aborted` or `invalid_request`; when a remote engine is configured, a failed
+    /// local load is a warning (`local_unavailable`) and requests go to the server.
     pub async fn create(
         #[wasm_bindgen(unchecked_param_type = "TandemOptions")] options: JsValue,
     ) -> Result<Tandem, JsValue> {
         let options = CreateOptions::from_js(&options)?;
-        let local = Local::new(options.local, options.hooks);
-        local.start(options.signal.as_ref()).await?;
-        Ok(Tandem { local })
+        let remote = options.remote.map(Remote::new);
+        let on_warning = options.hooks.on_warning.clone();
+        let local = match options.local {
+            None => None,
+            Some(spec) => {
+                let local = Local::new(spec, options.hooks);
+                match local.start(options.signal.as_ref()).await {
+                    Ok(_) => Some(local),
+                    Err(e) if remote.is_some() && code(&e) != "aborted" => {
+                        local.unload();
+                        let warning = Warning {
+                            code: "local_unavailable".into(),
+                            message: format!(
+                                "the local model did not load ({}); requests go to the server",
+                                describe(&e)
+                            ),
+                            usage: None,
+                            quota: None,
+                        };
+                        web_sys::console::warn_1(&format!("tandem: {}", warning.message).into());
+                        call_hook(&on_warning, &to_js(&warning));
+                        None
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        Ok(Tandem {
+            engines: Engines::new(local, remote, options.routing)?,
+        })
     }
 
     /// OpenAI's `chat` namespace: `ai.chat.completions.create(request)`.
     #[wasm_bindgen(getter)]
     pub fn chat(&self) -> Chat {
         Chat {
-            local: self.local.clone(),
+            engines: self.engines.clone(),
         }
     }
 
-    /// Most tokens a conversation (prompt and reply) can hold.
+    /// Quick tasks: `ai.tasks.classify`, `summarize`, `rewrite`, `smartReplies`,
+    /// `extract`.
+    #[wasm_bindgen(getter)]
+    pub fn tasks(&self) -> Tasks {
+        Tasks::new(self.engines.clone())
+    }
+
+    /// Where `request` would run and why, without running it:
+    /// `{target, reason, scores}`. Rejects with `no_route` when no engine may take it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<RouteDecision>")]
+    pub fn route(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TandemRequest")] request: JsValue,
+    ) -> Promise {
+        let engines = self.engines.clone();
+        future_to_promise(async move {
+            let call = chat_request(request)?;
+            let options = engines.options(call.routing);
+            Ok(to_js(&engines.decide(&call.request, &options).await?))
+        })
+    }
+
+    /// Listen to tandem's events: `route` (detail: `{target, reason, scores,
+    /// fallback?}`), sent before a request's first chunk and again on a fallback or
+    /// an escalation.
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(&self, kind: &str, listener: &Function) -> Result<(), JsValue> {
+        self.engines
+            .events()
+            .add_event_listener_with_callback(kind, listener)
+    }
+
+    /// Stop listening.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(&self, kind: &str, listener: &Function) -> Result<(), JsValue> {
+        self.engines
+            .events()
+            .remove_event_listener_with_callback(kind, listener)
+    }
+
+    /// Most tokens a conversation (prompt and reply) can hold on the local model
+    /// (0 without one).
     #[wasm_bindgen(getter, js_name = contextWindow)]
     pub fn context_window(&self) -> usize {
-        self.local.info().map_or(0, |i| i.context_window)
+        self.local()
+            .and_then(|l| l.info())
+            .map_or(0, |i| i.context_window)
     }
 
-    /// The local model: `{model, contextWindow, fromCache, bytes, loadMs}`.
-    #[wasm_bindgen(getter, unchecked_return_type = "ModelInfo")]
+    /// The local model: `{model, contextWindow, fromCache, bytes, loadMs}`, or `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "ModelInfo | null")]
     pub fn model(&self) -> JsValue {
-        to_js(&self.local.info())
+        to_js(&self.local().and_then(|l| l.info()))
     }
 
-    /// Prompt tokens of `messages` after the model's chat template.
+    /// Prompt tokens of `messages` after the local model's chat template.
     #[wasm_bindgen(js_name = countTokens, unchecked_return_type = "Promise<number>")]
     pub fn count_tokens(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ChatMessage[]")] messages: JsValue,
     ) -> Promise {
-        let local = self.local.clone();
+        let local = self.local().cloned();
         future_to_promise(async move {
+            let local = local.ok_or_else(|| {
+                js_error("no_route", "there is no local model to count tokens with")
+            })?;
             let messages: Vec<ChatMessage> = from_js(messages)
                 .map_err(|e| js_error("invalid_request", &format!("invalid messages: {e}")))?;
             local.count_tokens(messages).await
         })
     }
 
-    /// Stop the worker and free the model's memory. Requests in flight reject with
-    /// `aborted`; later ones with `invalid_request`.
+    /// Stop the worker and free the model's memory. Local requests in flight reject
+    /// with `aborted`; later ones with `invalid_request`.
     pub fn unload(&self) {
-        self.local.unload();
+        if let Some(local) = self.local() {
+            local.unload();
+        }
     }
 
     /// The models in the browser's cache: `[{url, sha256, bytes}]`.
@@ -88,10 +169,16 @@ impl Tandem {
     }
 }
 
+impl Tandem {
+    fn local(&self) -> Option<&Rc<Local>> {
+        self.engines.local()
+    }
+}
+
 /// `ai.chat`.
 #[wasm_bindgen]
 pub struct Chat {
-    local: Rc<Local>,
+    engines: Rc<Engines>,
 }
 
 #[wasm_bindgen]
@@ -100,7 +187,7 @@ impl Chat {
     #[wasm_bindgen(getter)]
     pub fn completions(&self) -> Completions {
         Completions {
-            local: self.local.clone(),
+            engines: self.engines.clone(),
         }
     }
 }
@@ -108,38 +195,31 @@ impl Chat {
 /// `ai.chat.completions`.
 #[wasm_bindgen]
 pub struct Completions {
-    local: Rc<Local>,
+    engines: Rc<Engines>,
 }
 
 #[wasm_bindgen]
 impl Completions {
-    /// Answer an OpenAI chat request. With `stream: true`, resolves to an async
-    /// iterator of chunks; otherwise to the whole `ChatCompletion`. `signal` (an
-    /// `AbortSignal`) aborts it: the promise or the iterator rejects with `aborted`.
+    /// Answer an OpenAI chat request where the router says. With `stream: true`,
+    /// resolves to an async iterator of chunks; otherwise to the whole
+    /// `ChatCompletion`. `signal` (an `AbortSignal`) aborts it: the promise or the
+    /// iterator rejects with `aborted`. `route`, `privacy`, `escalate` and `task`
+    /// steer the router for this request.
     #[wasm_bindgen(unchecked_return_type = "Promise<ChatCompletion | ChunkStream>")]
     pub fn create(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ChatCompletionRequest & { signal?: AbortSignal }")]
-        request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TandemRequest")] request: JsValue,
     ) -> Promise {
-        let local = self.local.clone();
+        let engines = self.engines.clone();
         future_to_promise(async move {
-            let (request, signal) = chat_request(request)?;
-            let stream = request.is_stream();
-            let channel = local.chat(request, signal).await?;
+            let call = chat_request(request)?;
+            let stream = call.request.is_stream();
+            let options = engines.options(call.routing);
+            let channel = engines.chat(call.request, options, call.signal).await?;
             if stream {
                 return Ok(ChunkStream::iterable(channel));
             }
-            let mut completion = CompletionBuilder::default();
-            while let Some(chunk) = channel.next_chunk().await? {
-                let chunk: ChatCompletionChunk = from_js(chunk)
-                    .map_err(|e| js_error("internal", &format!("unreadable chunk: {e}")))?;
-                completion.push(chunk);
-            }
-            let completion = completion
-                .finish()
-                .ok_or_else(|| js_error("internal", "the reply had no chunks"))?;
-            Ok(to_js(&completion))
+            Ok(to_js(&chunks::completion(&channel).await?))
         })
     }
 }

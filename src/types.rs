@@ -38,7 +38,7 @@ export interface ChatCompletionRequest {
   ignore_eos?: boolean;
 }
 
-export type FinishReason = "stop" | "length";
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
 
 export interface Usage {
   prompt_tokens: number;
@@ -46,14 +46,80 @@ export interface Usage {
   total_tokens: number;
 }
 
-/** Where an answer was made and how fast: on every response and last chunk. */
+/** Where an answer was made, why, and how fast: on every response and last chunk.
+ * `local→remote`: the local answer looked unsure and the server's replaced it. */
 export interface TandemInfo {
-  route: "local" | "remote";
+  route: "local" | "remote" | "local→remote";
   model: string;
   prefill_tokens_per_s: number;
   decode_tokens_per_s: number;
   time_to_first_token_ms: number;
+  reason?: string;
+  scores?: RouteScores;
+  /** Why the first choice failed, when the other engine answered instead. */
+  fallback?: string;
+  /** With `escalate: true`: whether the server's answer replaced the local one. */
+  escalated?: boolean;
 }
+
+/** What the router weighed. */
+export interface RouteScores {
+  /** 0..1: how likely the query is too heavy for the local model. */
+  difficulty: number;
+  expected_tokens: number;
+  /** Counted with the local tokenizer when the model is loaded, else estimated. */
+  prompt_tokens: number;
+  local_ms: number | null;
+  remote_ms: number | null;
+  sensitive: ("email" | "phone" | "card" | "iban")[];
+  /** Why the local model cannot take the request at all (tools, context window). */
+  local_limit?: string;
+}
+
+/** The router's choice for one request (also the detail of `route` events, with
+ * `fallback` when the other engine failed first). */
+export interface RouteDecision {
+  target: "local" | "remote";
+  reason: string;
+  scores: RouteScores;
+  fallback?: string;
+}
+
+export type RouteMode = "auto" | "local-only" | "remote-only" | "prefer-local" | "prefer-remote";
+export type Task = "classify" | "reply" | "rewrite" | "summarize" | "extract" | "chat";
+
+/** How a request is routed; on `Tandem.create` these are the defaults. */
+export interface RouteFields {
+  /** Default `auto`: the router weighs difficulty, speed and limits. */
+  route?: RouteMode;
+  /** `strict`: requests with e-mail addresses, phone, card or IBAN numbers stay local. */
+  privacy?: "standard" | "strict";
+  /** Cascade: answer locally, and ask the server if the answer looks unsure. */
+  escalate?: boolean;
+}
+
+/** Options every `ai.tasks` call takes. */
+export interface TaskOptions {
+  route?: RouteMode;
+  privacy?: "standard" | "strict";
+  signal?: AbortSignal;
+}
+
+/** What an `ai.tasks` call gives: its result and where it ran. */
+export type TaskResult<T> = T & { tandem: TandemInfo | null };
+
+/** One label of `ai.tasks.classify`, best first; probabilities sum to 1. */
+export interface LabelScore {
+  label: string;
+  probability: number;
+}
+
+/** A chat request as `ai.chat.completions.create` takes it. */
+export type TandemRequest = ChatCompletionRequest & RouteFields & {
+  /** What the request is for: a hint to the router. */
+  task?: Task;
+  signal?: AbortSignal;
+};
 
 export interface TopLogprob {
   token: string;
@@ -117,14 +183,30 @@ export interface TandemWarning {
   quota: number | null;
 }
 
-export interface TandemOptions {
-  local: {
+export interface TandemOptions extends RouteFields {
+  /** A model to run in the browser. */
+  local?: {
     /** URL of the GGUF file (relative URLs resolve against the page). */
     modelUrl: string;
     /** Expected sha256 (64 hex digits), checked before use. */
     sha256?: string;
     /** Keep the file in the Cache API (default true). */
     cache?: boolean;
+  };
+  /** An OpenAI-compatible server (tandem-server or any other). */
+  remote?: {
+    /** E.g. `https://api.example/v1`; `/chat/completions` is appended. */
+    baseUrl: string;
+    /** A bearer token... */
+    token?: string;
+    /** ...or a function giving one (called per request, again after a 401). */
+    getToken?: () => string | Promise<string>;
+    /** Model id sent when a request names none. */
+    model?: string;
+    /** Most ms until the server answers (default 30000). */
+    firstByteTimeoutMs?: number;
+    /** Most ms between two pieces of a streamed answer (default 30000). */
+    idleTimeoutMs?: number;
   };
   onProgress?: (progress: LoadProgress) => void;
   onWarning?: (warning: TandemWarning) => void;
@@ -154,6 +236,9 @@ export interface TandemError extends Error {
   code:
     | "model_download_failed" | "integrity_mismatch" | "model_invalid" | "unsupported_model"
     | "context_length_exceeded" | "invalid_request" | "aborted" | "worker_crashed"
-    | "out_of_memory" | "template_error" | "inference_failed" | "internal";
+    | "out_of_memory" | "template_error" | "inference_failed" | "internal" | "no_route"
+    | "remote_unavailable" | "rate_limited" | "remote_error" | "unauthorized";
+  /** With `rate_limited` (and some `remote_unavailable`): seconds to wait. */
+  retryAfter?: number;
 }
 "#;

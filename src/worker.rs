@@ -54,10 +54,18 @@ fn post_failure(id: Option<u32>, failure: Failure) {
     });
 }
 
+/// Work that uses the model's cache, so runs one at a time.
+enum Job {
+    /// A chat reply, streamed.
+    Chat(Box<ChatCompletionRequest>),
+    /// Label scoring.
+    Classify { text: String, labels: Vec<String> },
+}
+
 #[derive(Default)]
 struct Worker {
     model: RefCell<Option<Rc<LocalModel>>>,
-    queue: RefCell<VecDeque<(u32, ChatCompletionRequest)>>,
+    queue: RefCell<VecDeque<(u32, Job)>>,
     running: RefCell<Option<(u32, CancelFlag)>>,
     busy: Cell<bool>,
 }
@@ -73,12 +81,9 @@ impl Worker {
                 let this = self.clone();
                 spawn_local(async move { this.load(spec).await });
             }
-            ToWorker::Chat { id, request } => {
-                self.queue.borrow_mut().push_back((id, *request));
-                if !self.busy.replace(true) {
-                    let this = self.clone();
-                    spawn_local(async move { this.run_queue().await });
-                }
+            ToWorker::Chat { id, request } => self.enqueue(id, Job::Chat(request)),
+            ToWorker::Classify { id, text, labels } => {
+                self.enqueue(id, Job::Classify { text, labels })
             }
             ToWorker::Abort { id } => self.abort(id),
             ToWorker::CountTokens { id, messages } => match self.model() {
@@ -88,6 +93,14 @@ impl Worker {
                 },
                 Err(f) => post_failure(Some(id), f),
             },
+        }
+    }
+
+    fn enqueue(self: &Rc<Self>, id: u32, job: Job) {
+        self.queue.borrow_mut().push_back((id, job));
+        if !self.busy.replace(true) {
+            let this = self.clone();
+            spawn_local(async move { this.run_queue().await });
         }
     }
 
@@ -145,11 +158,21 @@ impl Worker {
 
     async fn run_queue(&self) {
         loop {
-            let Some((id, request)) = self.queue.borrow_mut().pop_front() else {
+            let Some((id, job)) = self.queue.borrow_mut().pop_front() else {
                 break;
             };
-            match self.run(id, &request).await {
-                Ok(()) => post(&FromWorker::Done { id }),
+            let done = match job {
+                Job::Chat(request) => self
+                    .run(id, &request)
+                    .await
+                    .map(|()| FromWorker::Done { id }),
+                Job::Classify { text, labels } => self
+                    .model()
+                    .and_then(|model| model.classify(&text, &labels))
+                    .map(|labels| FromWorker::Labels { id, labels }),
+            };
+            match done {
+                Ok(message) => post(&message),
                 Err(f) => post_failure(Some(id), f),
             }
             *self.running.borrow_mut() = None;
@@ -163,7 +186,10 @@ impl Worker {
         let mut reply = self.model()?.start(request, cancel)?;
         while let Some(step) = reply.step()? {
             if let ReplyStep::Chunk(chunk) = step {
-                post(&FromWorker::Chunk { id, chunk });
+                post(&FromWorker::Chunk {
+                    id,
+                    chunk: Box::new(chunk),
+                });
             }
             yield_now().await;
         }

@@ -4,7 +4,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { launch, ROOT, serve } from "../../scripts/browser.mjs";
+import { ROOT } from "../../scripts/browser.mjs";
+import { openPage } from "./harness.mjs";
 
 const PORT = 8792;
 const SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
@@ -21,35 +22,14 @@ const MESSAGES = FIXTURE.messages;
 const GREEDY_TEXT = FIXTURE.greedy_text.replace("<|im_end|>", "");
 const GREEDY_TOKENS = FIXTURE.greedy_ids.length - 1;
 
-let server, browser, page;
-const pageErrors = [];
+let browser, inPage;
 
 before(async () => {
-  server = await serve(PORT);
-  browser = await launch();
-  page = await browser.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await page.goto(`${server.origin}/e2e/api.html`);
-  await page.waitForFunction(() => window.ready);
+  browser = await openPage(PORT);
+  inPage = browser.inPage;
 });
 
-after(async () => {
-  await browser?.close();
-  server?.kill();
-});
-
-/** Run `fn` in the page; a rejected promise comes back as `{error: {code, message}}`. */
-const inPage = (fn, arg) =>
-  page.evaluate(
-    async ([source, arg]) => {
-      try {
-        return await (0, eval)(source)(arg);
-      } catch (e) {
-        return { error: { code: e.code, message: e.message, name: e.name } };
-      }
-    },
-    [fn.toString(), arg],
-  );
+after(() => browser?.close());
 
 test("create() downloads the model with byte progress and loads it in a worker", async () => {
   const r = await inPage(async (sha256) => {
@@ -217,7 +197,7 @@ test("bad requests reject with stable codes", async () => {
 
 test("a second create() loads from the cache with no network", async () => {
   let modelRequests = 0;
-  await page.route("**/models/**", (route) => {
+  await browser.page.route("**/models/**", (route) => {
     modelRequests++;
     return route.abort();
   });
@@ -238,13 +218,13 @@ test("a second create() loads from the cache with no network", async () => {
     assert.ok(GREEDY_TEXT.startsWith(r.text) && r.text.length > 0, r.text);
     assert.equal(modelRequests, 0);
   } finally {
-    await page.unroute("**/models/**");
+    await browser.page.unroute("**/models/**");
   }
 });
 
 test("load failures reject with model_download_failed, integrity_mismatch, model_invalid, aborted", async () => {
   const truncated = readFileSync(MODEL).subarray(0, 5_000_000);
-  await page.route("**/models/truncated.gguf", (route) =>
+  await browser.page.route("**/models/truncated.gguf", (route) =>
     route.fulfill({ status: 200, body: truncated, contentType: "application/octet-stream" }));
   try {
     const codes = await inPage(async () => {
@@ -269,15 +249,15 @@ test("load failures reject with model_download_failed, integrity_mismatch, model
       aborted: "aborted",
     });
   } finally {
-    await page.unroute("**/models/truncated.gguf");
+    await browser.page.unroute("**/models/truncated.gguf");
   }
 });
 
 test("a worker that dies rejects with worker_crashed, and the next create() starts a new one", async () => {
-  await page.route("**/tandem_worker.js", (route) =>
+  await browser.page.route("**/tandem_worker.js", (route) =>
     route.fulfill({ contentType: "text/javascript", body: "throw new Error('worker died');" }));
   const crashed = await inPage(() => tandem.Tandem.create({ local: { modelUrl: MODEL_URL } }));
-  await page.unroute("**/tandem_worker.js");
+  await browser.page.unroute("**/tandem_worker.js");
   assert.equal(crashed.error?.code, "worker_crashed", JSON.stringify(crashed));
   const fine = await inPage(async () => {
     const again = await tandem.Tandem.create({ local: { modelUrl: MODEL_URL } });
@@ -305,5 +285,5 @@ test("cached() lists the model and evict() removes it; unload() ends the instanc
 });
 
 test("no uncaught errors in the page", () => {
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(browser.errors, []);
 });

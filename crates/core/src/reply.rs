@@ -136,6 +136,7 @@ impl Reply {
                     prefill_tokens_per_s: timings.prefill_tokens_per_s,
                     decode_tokens_per_s: timings.decode_tokens_per_s,
                     time_to_first_token_ms: timings.time_to_first_token_ms,
+                    ..TandemInfo::default()
                 };
                 if !text.is_empty() {
                     self.pending.push_back(self.writer.content(text, None));

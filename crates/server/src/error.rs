@@ -142,7 +142,7 @@ impl From<tandem_core::Error> for ApiError {
         use tandem_core::Error as E;
         let message = e.to_string();
         match e {
-            E::InvalidRequest(_) | E::Template(_) => ApiError {
+            E::InvalidRequest(_) | E::Template(_) | E::NoRoute(_) => ApiError {
                 code: e.code(),
                 ..Self::invalid_request(message)
             },

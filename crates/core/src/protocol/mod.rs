@@ -6,6 +6,7 @@ mod content;
 mod format;
 mod request;
 mod response;
+mod sse;
 
 pub use chunks::{ChunkWriter, CompletionBuilder};
 pub use format::{JsonSchemaFormat, ResponseFormat};
@@ -14,6 +15,7 @@ pub use response::{
     AssistantMessage, ChatCompletion, ChatCompletionChunk, Choice, ChunkChoice, Delta, ErrorBody,
     ErrorObject, Logprobs, TandemInfo, TokenLogprob, TopLogprob, CHUNK_OBJECT, COMPLETION_OBJECT,
 };
+pub use sse::{SseDecoder, DONE};
 
 use serde::{Deserialize, Serialize};
 
@@ -53,12 +55,16 @@ impl ChatMessage {
 
 /// Why generation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// End of turn or a stop string.
     Stop,
     /// `max_tokens` reached.
     Length,
+    /// The model called tools (remote engines only).
+    ToolCalls,
+    /// A provider's content filter cut the reply (remote engines only).
+    ContentFilter,
 }
 
 /// Token counts of one generation.

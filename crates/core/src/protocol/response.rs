@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FinishReason, Role, Usage};
+use crate::router::Scores;
 
 /// `object` of a whole response.
 pub const COMPLETION_OBJECT: &str = "chat.completion";
@@ -132,10 +133,11 @@ pub struct TopLogprob {
 }
 
 /// tandem's extension object on every response and last chunk: where the answer
-/// was made and how fast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// was made, why, and how fast.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TandemInfo {
-    /// `local` (in the browser) or `remote` (a server).
+    /// `local` (in the browser), `remote` (a server), or `local→remote` (a local
+    /// answer judged unsure and replaced by the server's).
     pub route: String,
     /// The model that answered.
     pub model: String,
@@ -145,6 +147,18 @@ pub struct TandemInfo {
     pub decode_tokens_per_s: f64,
     /// From the request to the first token.
     pub time_to_first_token_ms: f64,
+    /// Why the router chose this route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What the router weighed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Scores>,
+    /// Why the first choice failed, when the other engine answered instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// With `escalate`: whether the local answer was replaced by the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated: Option<bool>,
 }
 
 /// OpenAI's error body: `{"error": {message, type, param, code}}`.

@@ -1,0 +1,70 @@
+// Shared by the page tests: a page with the package loaded, a way to run code in it,
+// and a real tandem-server on loopback.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launch, ROOT, serve } from "../../scripts/browser.mjs";
+
+/** Serve the test pages on `port`, open tests/e2e/pages/api.html in headless
+ * Chromium and wait for the package. `inPage(fn, arg)` runs `fn(arg)` in the page; a
+ * rejection comes back as `{error: {code, message, name, retryAfter}}`. */
+export async function openPage(port) {
+  const server = await serve(port);
+  const browser = await launch();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${server.origin}/e2e/api.html`);
+  await page.waitForFunction(() => window.ready);
+  const inPage = (fn, arg) =>
+    page.evaluate(
+      async ([source, arg]) => {
+        try {
+          return await (0, eval)(source)(arg);
+        } catch (e) {
+          const error = { code: e.code, message: e.message, name: e.name };
+          if (e.retryAfter !== undefined) error.retryAfter = e.retryAfter;
+          return { error };
+        }
+      },
+      [fn.toString(), arg],
+    );
+  return {
+    origin: server.origin,
+    page,
+    inPage,
+    errors,
+    close: async () => {
+      await browser.close();
+      server.kill();
+    },
+  };
+}
+
+/** tandem-server (the debug build `cargo test` makes; built here if missing) on
+ * `port`, with CORS for `origin` and an optional static bearer token. Resolves once
+ * it answers; `.kill()` stops it. */
+export async function startTandemServer(port, origin, token) {
+  execFileSync("cargo", ["build", "-p", "tandem-server"], { cwd: ROOT, stdio: "inherit" });
+  const config = join(mkdtempSync(join(tmpdir(), "tandem-e2e-")), "server.toml");
+  writeFileSync(
+    config,
+    `addr = "127.0.0.1:${port}"\ncors_origins = ["${origin}"]\n` +
+      (token ? `[auth]\ntokens = ["${token}"]\n` : ""),
+  );
+  const child = spawn(join(ROOT, "target/debug/tandem-server"), ["--config", config], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const baseUrl = `http://127.0.0.1:${port}/v1`;
+  for (let i = 0; ; i++) {
+    try {
+      await fetch(`${baseUrl}/models`);
+      return { baseUrl, kill: () => child.kill() };
+    } catch (e) {
+      if (i > 300) throw new Error(`tandem-server did not start on port ${port}: ${e}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
