@@ -71,6 +71,11 @@ impl Engine {
             .get_or_init(|| TokenTrie::new(&self.tokenizer))
     }
 
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     /// The model, for direct use of its logits.
     pub fn model_mut(&mut self) -> &mut Model {
         &mut self.model

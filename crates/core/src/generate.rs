@@ -179,6 +179,8 @@ impl Generation {
         }
         let logits = match self.last {
             None => {
+                // Start after what the model's cache already holds of this prompt.
+                self.pos = engine.model().reusable_prefix(&self.prompt);
                 let end = (self.pos + PREFILL_CHUNK).min(self.prompt.len());
                 let logits = engine
                     .model_mut()

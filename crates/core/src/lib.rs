@@ -8,6 +8,7 @@ pub mod error;
 pub mod generate;
 pub mod gguf;
 pub mod kernels;
+mod kv_cache;
 pub mod model;
 pub mod protocol;
 pub mod reply;

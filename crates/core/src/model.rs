@@ -12,6 +12,7 @@ use candle_core::{Device, Module, Tensor};
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kernels::Q4_1Matrix;
+use crate::kv_cache::KvCache;
 
 /// Hyper-parameters read from the GGUF metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +118,11 @@ struct Block {
     gate: Linear,
     up: Linear,
     down: Linear,
-    /// Keys and values of earlier positions, `(kv_heads, positions, head_dim)`.
-    cache: Option<(Tensor, Tensor)>,
+    cache: KvCache,
 }
 
-/// A loaded model with its key/value cache.
+/// A loaded model with its key/value cache. The model remembers which tokens the
+/// cache holds, so a new sequence that starts like the last one can skip them.
 pub struct Model {
     /// Token embeddings, kept quantised; rows are dequantised when looked up.
     embedding: Arc<QTensor>,
@@ -133,6 +134,10 @@ pub struct Model {
     sin: Tensor,
     hparams: HyperParams,
     device: Device,
+    /// The tokens whose keys and values the cache holds, at positions `0..`.
+    cached: Vec<u32>,
+    /// Tokens run through the model since it was loaded.
+    forwarded: usize,
 }
 
 struct Loader<'a> {
@@ -224,7 +229,7 @@ impl Model {
                     gate: load.linear(&name("ffn_gate"))?,
                     up: load.linear(&name("ffn_up"))?,
                     down: load.linear(&name("ffn_down"))?,
-                    cache: None,
+                    cache: KvCache::default(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -238,6 +243,8 @@ impl Model {
             sin,
             hparams: hp,
             device,
+            cached: Vec::new(),
+            forwarded: 0,
         })
     }
 
@@ -251,8 +258,27 @@ impl Model {
         self.hparams.context
     }
 
-    /// Run `tokens`, placed at positions `pos..`, through the model after the cached
-    /// ones, and return the logits of the last token. `pos == 0` starts a new sequence.
+    /// How many leading `tokens` the cache already holds, leaving at least the last
+    /// one to run (its logits are not kept): run `tokens[n..]` at position `n`.
+    pub fn reusable_prefix(&self, tokens: &[u32]) -> usize {
+        let common = self
+            .cached
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count();
+        common.min(tokens.len().saturating_sub(1))
+    }
+
+    /// Tokens run through the model since it was loaded (cached ones are not run).
+    pub fn tokens_forwarded(&self) -> usize {
+        self.forwarded
+    }
+
+    /// Run `tokens`, placed at positions `pos..`, through the model after the first
+    /// `pos` cached ones (whatever the cache held after them is dropped), and return
+    /// the logits of the last token. `pos == 0` starts a new sequence; `pos` may not
+    /// exceed the number of cached tokens.
     pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
         let seq = tokens.len();
         if seq == 0 || pos + seq > self.context_window() {
@@ -260,9 +286,28 @@ impl Model {
                 "{seq} tokens at position {pos} do not fit the context window"
             )));
         }
-        if pos == 0 {
-            self.blocks.iter_mut().for_each(|b| b.cache = None);
+        if pos > self.cached.len() {
+            return Err(Error::Inference(format!(
+                "position {pos} is past the {} cached tokens",
+                self.cached.len()
+            )));
         }
+        self.cached.truncate(pos);
+        let logits = self.run(tokens, pos);
+        match logits {
+            Ok(_) => {
+                self.cached.extend_from_slice(tokens);
+                self.forwarded += seq;
+            }
+            // A block may have lost its cache: nothing cached can be trusted.
+            Err(_) => self.cached.clear(),
+        }
+        logits
+    }
+
+    /// The forward pass of [`Model::forward`], writing the cache at `pos..`.
+    fn run(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
+        let seq = tokens.len();
         let mut x = self.embed(tokens)?;
         let hp = &self.hparams;
         let cos = self.cos.narrow(0, pos, seq)?;
@@ -270,7 +315,7 @@ impl Model {
         let mask = causal_mask(seq, pos, &self.device)?;
         for block in &mut self.blocks {
             let h = rms_norm(&x, &block.attn_norm, hp.rms_eps)?;
-            let attn = block.attention(&h, &cos, &sin, mask.as_ref(), hp)?;
+            let attn = block.attention(&h, &cos, &sin, mask.as_ref(), pos, hp)?;
             x = (x + attn)?;
             let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
             let gate = block.gate.forward(&h)?;
@@ -311,13 +356,15 @@ impl Model {
 }
 
 impl Block {
-    /// Grouped-query self-attention of `h` (`(seq, embedding)`) over the cache.
+    /// Grouped-query self-attention of `h` (`(seq, embedding)`, at positions `pos..`)
+    /// over the cache, which takes the new keys and values.
     fn attention(
         &mut self,
         h: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
         mask: Option<&Tensor>,
+        pos: usize,
         hp: &HyperParams,
     ) -> Result<Tensor> {
         let seq = h.dim(0)?;
@@ -332,11 +379,7 @@ impl Block {
         let q = candle_nn::rotary_emb::rope_i(&q, cos, sin)?.squeeze(0)?;
         let k = candle_nn::rotary_emb::rope_i(&k, cos, sin)?.squeeze(0)?;
         let v = v.squeeze(0)?;
-        let (k, v) = match self.cache.take() {
-            None => (k, v),
-            Some((ck, cv)) => (Tensor::cat(&[&ck, &k], 1)?, Tensor::cat(&[&cv, &v], 1)?),
-        };
-        self.cache = Some((k.clone(), v.clone()));
+        let (k, v) = self.cache.write(&k, &v, pos, hp.context)?;
 
         let group = hp.heads / hp.kv_heads;
         let kv_len = k.dim(1)?;

@@ -8,6 +8,7 @@ mod classify;
 mod corrupt_files;
 mod exactness;
 mod generation;
+mod kv_reuse;
 mod reply;
 mod structured;
 mod tasks;
