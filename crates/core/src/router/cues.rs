@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// Characters of a prompt scanned from its start and from its end.
-const HEAD_CHARS: usize = 6000;
-const TAIL_CHARS: usize = 2000;
+/// Bytes of a prompt scanned from its start and from its end.
+const HEAD_BYTES: usize = 6000;
+const TAIL_BYTES: usize = 2000;
 
 /// A kind of cue a keyword stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,15 +120,20 @@ pub fn words(lower: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The part of `text` that is scanned: all of it, or its head and tail.
+/// The part of `text` that is scanned, lowercase: all of it, or its head and tail.
 pub fn scanned(text: &str) -> String {
-    let chars = text.chars().count();
-    if chars <= HEAD_CHARS + TAIL_CHARS {
+    if text.len() <= HEAD_BYTES + TAIL_BYTES {
         return text.to_lowercase();
     }
-    let head: String = text.chars().take(HEAD_CHARS).collect();
-    let tail: String = text.chars().skip(chars - TAIL_CHARS).collect();
-    format!("{head}\n{tail}").to_lowercase()
+    let mut head = HEAD_BYTES;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - TAIL_BYTES;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}\n{}", &text[..head], &text[tail..]).to_lowercase()
 }
 
 /// Counts of each cue in `words`, with the positions where they occur.
@@ -193,6 +198,8 @@ mod tests {
     #[test]
     fn long_text_is_capped() {
         let text = "word ".repeat(10_000);
-        assert!(scanned(&text).len() <= 5 * (HEAD_CHARS + TAIL_CHARS) + 1);
+        assert!(scanned(&text).len() <= HEAD_BYTES + TAIL_BYTES + 1);
+        let wide = "é".repeat(10_000);
+        assert!(scanned(&wide).len() <= HEAD_BYTES + TAIL_BYTES + 1);
     }
 }

@@ -243,11 +243,10 @@ fn requested_tokens(words: &[&str]) -> Option<usize> {
     let mut best: Option<f32> = None;
     for (i, w) in words.iter().enumerate() {
         // "2000-word" is one word; "300-500 words" takes the second number.
-        let parts: Vec<&str> = w.split('-').collect();
-        let (number, unit_in_word) = match parts.as_slice() {
-            [n, unit] if unit_tokens(unit).is_some() => (number(n), Some(*unit)),
-            [a, b] => (number(b).or(number(a)), None),
-            _ => (number(w), None),
+        let (number, unit_in_word) = match w.split_once('-') {
+            Some((n, unit)) if unit_tokens(unit).is_some() => (number(n), Some(unit)),
+            Some((a, b)) => (number(b).or(number(a)), None),
+            None => (number(w), None),
         };
         let Some(mut n) = number else { continue };
         // "three thousand words", "five hundred words".
@@ -274,7 +273,8 @@ fn requested_tokens(words: &[&str]) -> Option<usize> {
 
 /// A number written in digits or words ("a" counts as one).
 fn number(w: &str) -> Option<f32> {
-    if let Ok(n) = w.replace(',', "").parse::<f32>() {
+    if w.starts_with(|c: char| c.is_ascii_digit()) {
+        let n = w.replace(',', "").parse::<f32>().ok()?;
         return (n > 0.0 && n < 100_000.0).then_some(n);
     }
     let n = match w {

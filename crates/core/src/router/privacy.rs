@@ -54,22 +54,19 @@ fn has_email(text: &str) -> bool {
     let b = text.as_bytes();
     let local_char = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
     let domain_char = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
-    b.iter()
-        .enumerate()
-        .filter(|(_, &c)| c == b'@')
-        .any(|(at, _)| {
-            let local = b[..at].iter().rev().take_while(|&&c| local_char(c)).count();
-            let domain = b[at + 1..].iter().take_while(|&&c| domain_char(c)).count();
-            let domain = std::str::from_utf8(&b[at + 1..at + 1 + domain])
-                .unwrap_or("")
-                .trim_end_matches(['.', '-']);
-            let tld = domain.rsplit('.').next().unwrap_or("");
-            local > 0
-                && domain.contains('.')
-                && !domain.contains("..")
-                && tld.len() >= 2
-                && tld.bytes().all(|c| c.is_ascii_alphabetic())
-        })
+    text.match_indices('@').any(|(at, _)| {
+        let local = b[..at].iter().rev().take_while(|&&c| local_char(c)).count();
+        let domain = b[at + 1..].iter().take_while(|&&c| domain_char(c)).count();
+        let domain = std::str::from_utf8(&b[at + 1..at + 1 + domain])
+            .unwrap_or("")
+            .trim_end_matches(['.', '-']);
+        let tld = domain.rsplit('.').next().unwrap_or("");
+        local > 0
+            && domain.contains('.')
+            && !domain.contains("..")
+            && tld.len() >= 2
+            && tld.bytes().all(|c| c.is_ascii_alphabetic())
+    })
 }
 
 /// Scans runs of digits joined by single separators (space, `-`, `.`, `(`, `)`, `/`)
@@ -77,15 +74,24 @@ fn has_email(text: &str) -> bool {
 fn digit_runs(text: &str) -> (bool, bool) {
     let b = text.as_bytes();
     let (mut phone, mut card) = (false, false);
+    let mut digits = Vec::with_capacity(32);
     let mut i = 0;
     while i < b.len() {
-        let starts = b[i].is_ascii_digit() || (b"+(".contains(&b[i]) && next_is_digit(b, i + 1));
+        // Jump to the next digit, `+` or `(`.
+        match b[i..]
+            .iter()
+            .position(|c| c.is_ascii_digit() || *c == b'+' || *c == b'(')
+        {
+            Some(k) => i += k,
+            None => break,
+        }
+        let starts = b[i].is_ascii_digit() || next_is_digit(b, i + 1);
         if !starts || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
             i += 1;
             continue;
         }
         let plus = b[i] == b'+';
-        let mut digits = Vec::new();
+        digits.clear();
         let mut separated = false;
         let mut j = i;
         while j < b.len() {
@@ -155,9 +161,9 @@ pub fn luhn(digits: &[u8]) -> bool {
 /// compact or in groups of four; it must pass the mod-97 check.
 fn has_iban(text: &str) -> bool {
     let b = text.as_bytes();
-    (0..b.len().saturating_sub(3)).any(|i| {
-        let head = b[i].is_ascii_uppercase()
-            && b[i + 1].is_ascii_uppercase()
+    let upper = b.iter().enumerate().filter(|(_, c)| c.is_ascii_uppercase());
+    upper.take_while(|(i, _)| i + 3 < b.len()).any(|(i, _)| {
+        let head = b[i + 1].is_ascii_uppercase()
             && b[i + 2].is_ascii_digit()
             && b[i + 3].is_ascii_digit()
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric());

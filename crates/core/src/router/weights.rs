@@ -33,29 +33,29 @@ pub const NAMES: [&str; 25] = [
 
 /// One weight per feature; the first is the bias.
 pub const WEIGHTS: [f32; 25] = [
-    -0.9676, // bias
-    1.0305,  // length
-    2.3558,  // instruction_length
-    0.5136,  // code_syntax
-    1.8798,  // code_words
-    1.1903,  // write_code
-    1.6424,  // math
-    4.6166,  // reasoning
+    -0.9571, // bias
+    1.0129,  // length
+    2.3222,  // instruction_length
+    0.4698,  // code_syntax
+    1.8912,  // code_words
+    1.1957,  // write_code
+    1.5791,  // math
+    4.6484,  // reasoning
     0.0000,  // several_questions
-    1.5206,  // non_english
+    1.5165,  // non_english
     1.0861,  // translate
-    1.3884,  // long_requested
-    1.2401,  // requested_long
-    -1.9714, // requested_short
-    -3.0657, // short_requested
-    -4.4353, // quick_task
-    0.2351,  // summarize
-    0.3698,  // summarize_long
-    0.7219,  // expert_domain
-    1.4042,  // constraints
-    0.8398,  // creative
-    -1.6343, // task_quick
-    -0.0955, // task_chat
-    -0.6522, // choice_question
-    -0.6512, // fact_question
+    1.3937,  // long_requested
+    1.2099,  // requested_long
+    -1.9695, // requested_short
+    -3.0560, // short_requested
+    -4.4238, // quick_task
+    0.2392,  // summarize
+    0.3729,  // summarize_long
+    0.7313,  // expert_domain
+    1.3988,  // constraints
+    0.8491,  // creative
+    -1.6297, // task_quick
+    -0.0841, // task_chat
+    -0.6456, // choice_question
+    -0.6717, // fact_question
 ];
