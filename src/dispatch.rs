@@ -428,15 +428,16 @@ impl Engines {
                 decision.reason, verdict.reason
             )));
         };
+        let next = Decision {
+            reason: format!("escalated: {}", verdict.reason),
+            ..next
+        };
         self.announce(&next, None);
         match self.start(Target::Remote, &request, signal).await {
             Ok(started) => {
                 let report = Report {
                     route: format!("{}→{}", Target::Local, Target::Remote),
-                    decision: Decision {
-                        reason: format!("escalated: {}", verdict.reason),
-                        ..next
-                    },
+                    decision: next,
                     fallback: None,
                     escalated: Some(true),
                     requested_at,
