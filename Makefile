@@ -36,6 +36,7 @@ pkg:
 
 bench: setup
 	$(call section,bench)
+	bash scripts/bench-peers.sh
 	node scripts/bench.mjs
 	$(call section,bench the router in the browser (decision time, handoff overhead))
 	node scripts/bench-router.mjs

@@ -1,6 +1,9 @@
 // `make bench`: prefill/decode speed of one ~40-token chat prompt and 128 greedy
 // tokens, natively (1 and 2 rayon threads) and as the release wasm build in headless
-// Chromium. Medians of 5 runs go to target/bench/summary.json and a table.
+// Chromium; beside it llama.cpp (node-llama-cpp 3.21.1, prebuilt CPU binary, one
+// thread) on the same prompt ids, and the second-turn time to first token with the KV
+// cache reused vs a cold prefill. Medians of 5 runs go to target/bench/summary.json
+// and a table.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -52,6 +55,19 @@ function native(threads) {
   };
 }
 
+/** Median llama.cpp speeds (node-llama-cpp, CPU, one thread) on tandem's prompt ids. */
+function llamaCpp() {
+  const ids = JSON.parse(run("target/release/examples/generate",
+    ["--model", MODEL, "--prompt", PROMPT, "--max-tokens", "1", "--json"])).prompt_ids;
+  const out = run("node", ["bench/llama-cpp.mjs", MODEL, JSON.stringify(ids),
+    String(MAX_TOKENS), String(RUNS)]);
+  const runs = out.trim().split("\n").map((l) => JSON.parse(l));
+  return {
+    prefill: median(runs.map((r) => r.prefill_tokens_per_s)),
+    decode: median(runs.map((r) => r.decode_tokens_per_s)),
+  };
+}
+
 const wasmMedians = (runs) => ({
   loadMs: median(runs.map((r) => r.loadMs)),
   fromCache: runs.every((r) => r.fromCache),
@@ -82,11 +98,14 @@ async function inBrowser(fn) {
 }
 
 console.log("building the native example and the release wasm package…");
-build("cargo", ["build", "--release", "-p", "tandem-core", "--example", "generate"]);
+build("cargo", ["build", "--release", "-p", "tandem-core", "--example", "generate",
+  "--example", "kv_reuse"]);
 build("bash", ["scripts/build-pkg.sh", "--release"]);
 
 const n1 = native(1);
 const n2 = native(2);
+const llama = llamaCpp();
+const reuse = JSON.parse(run("target/release/examples/kv_reuse", []));
 const w = {
   direct: await inBrowser("benchDirect"),
   loads: await inBrowser("benchLoads"),
@@ -98,6 +117,14 @@ const summary = {
   native_decode_tok_s_1t: round(n1.decode),
   native_prefill_tok_s_2t: round(n2.prefill),
   native_decode_tok_s_2t: round(n2.decode),
+  llama_cpp_prefill_tok_s_1t: round(llama.prefill),
+  llama_cpp_decode_tok_s_1t: round(llama.decode),
+  prefill_vs_llama_cpp_1t: round(n1.prefill / llama.prefill * 100) / 100,
+  decode_vs_llama_cpp_1t: round(n1.decode / llama.decode * 100) / 100,
+  second_turn_ttft_ms_reused: round(reuse.warm_ttft_ms),
+  second_turn_ttft_ms_cold: round(reuse.cold_ttft_ms),
+  second_turn_reused_tokens: reuse.reused_tokens,
+  second_turn_prompt_tokens: reuse.prompt_tokens,
   wasm_prefill_tok_s_1t: round(w.direct.prefill),
   wasm_decode_tok_s_1t: round(w.direct.decode),
   wasm_bytes: statSync(join(ROOT, "pkg/tandem_bg.wasm")).size,
@@ -116,6 +143,7 @@ console.log(`\nmedian of ${RUNS} runs, ${MAX_TOKENS} greedy tokens, prompt "${PR
 console.table({
   "native, 1 thread": { "prefill tok/s": summary.native_prefill_tok_s_1t, "decode tok/s": summary.native_decode_tok_s_1t },
   "native, 2 threads": { "prefill tok/s": summary.native_prefill_tok_s_2t, "decode tok/s": summary.native_decode_tok_s_2t },
+  "llama.cpp (node-llama-cpp), 1 thread": { "prefill tok/s": summary.llama_cpp_prefill_tok_s_1t, "decode tok/s": summary.llama_cpp_decode_tok_s_1t },
   "wasm (Chromium), direct": { "prefill tok/s": summary.wasm_prefill_tok_s_1t, "decode tok/s": summary.wasm_decode_tok_s_1t },
   "wasm (Chromium), JS API": { "prefill tok/s": summary.api_prefill_tok_s_1t, "decode tok/s": summary.api_decode_tok_s_1t },
 });
@@ -123,4 +151,10 @@ console.log(`JS API: decode overhead ${summary.api_decode_overhead_pct}% vs dire
   `first token ${summary.api_ttft_ms} ms, load from cache ${summary.api_load_from_cache_ms} ms; ` +
   `tab peak RSS ${summary.renderer_peak_rss_mb} MB`);
 console.log(`wasm: ${(summary.wasm_bytes / 1e6).toFixed(2)} MB, model load ${summary.wasm_load_ms} ms`);
+console.log(`tandem / llama.cpp, native 1 thread: prefill ${summary.prefill_vs_llama_cpp_1t}x, ` +
+  `decode ${summary.decode_vs_llama_cpp_1t}x`);
+console.log(`second turn (${summary.second_turn_prompt_tokens} tokens, ` +
+  `${summary.second_turn_reused_tokens} reused): first token ${summary.second_turn_ttft_ms_reused} ms ` +
+  `vs ${summary.second_turn_ttft_ms_cold} ms cold ` +
+  `(${Math.round(summary.second_turn_ttft_ms_reused / summary.second_turn_ttft_ms_cold * 100)}%)`);
 console.log("written to target/bench/summary.json");
