@@ -43,6 +43,7 @@ bench: setup
 	$(call section,bench tandem-server)
 	cargo run --release -p tandem-server --example bench -- all
 	cargo run --release -p tandem-core --example route -- --eval ../shared/fixtures/routing_dev.jsonl
+	cargo run --release -p tandem-core --example tasks -- bench
 
 demo: setup pkg
 	$(call section,demo on http://127.0.0.1:8080/ (tandem-server))

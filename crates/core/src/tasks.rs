@@ -160,8 +160,10 @@ impl Task {
             Task::Extract { schema } => (
                 "You extract information from texts into JSON.".to_string(),
                 format!(
-                    "Extract these fields from the text: {}.\n\nText: {text}",
-                    fields(schema)
+                    "Text: {text}\n\nExtract these fields from the text: {}.\n\n\
+                     Answer with JSON in this form:\n{}",
+                    fields(schema),
+                    skeleton(schema)
                 ),
                 160,
                 Some(schema.clone()),
@@ -294,6 +296,17 @@ fn fields(schema: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The shape of an extraction's answer, one property per line with `...` values.
+fn skeleton(schema: &Value) -> String {
+    let names: Vec<String> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| format!("  {}: ...", Value::String(name.clone())))
+        .collect();
+    format!("{{\n{}\n}}", names.join(",\n"))
 }
 
 /// A text answer without surrounding whitespace or quotes.
