@@ -68,6 +68,29 @@ function llamaCpp() {
   };
 }
 
+/** Median wllama speeds (single-thread wasm, llama.cpp's own timings) on the same
+ * chat prompt (the GGUF's own template), in the same headless Chromium; bench/ is
+ * served at /. */
+async function wllama() {
+  const server = await serve(PORT, "bench");
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.origin}/wllama.html`);
+    await page.waitForFunction(() => window.benchReady);
+    const runs = await page.evaluate((o) => window.benchWllama(o),
+      { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS });
+    return {
+      promptTokens: runs[0].prompt_n,
+      prefill: median(runs.map((r) => r.prompt_per_second)),
+      decode: median(runs.map((r) => r.predicted_per_second)),
+    };
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+}
+
 const wasmMedians = (runs) => ({
   loadMs: median(runs.map((r) => r.loadMs)),
   fromCache: runs.every((r) => r.fromCache),
@@ -111,6 +134,7 @@ const w = {
   loads: await inBrowser("benchLoads"),
   api: await inBrowser("benchApi"),
 };
+const wl = await wllama();
 if (!w.loads.fromCache) throw new Error("the API loads were not served from the cache");
 const summary = {
   native_prefill_tok_s_1t: round(n1.prefill),
@@ -129,6 +153,11 @@ const summary = {
   wasm_decode_tok_s_1t: round(w.direct.decode),
   wasm_bytes: statSync(join(ROOT, "pkg/tandem_bg.wasm")).size,
   wasm_load_ms: round(w.direct.loadMs),
+  wllama_prompt_tokens: wl.promptTokens,
+  wllama_prefill_tok_s_1t: round(wl.prefill),
+  wllama_decode_tok_s_1t: round(wl.decode),
+  prefill_vs_wllama_1t: round(w.direct.prefill / wl.prefill * 100) / 100,
+  decode_vs_wllama_1t: round(w.direct.decode / wl.decode * 100) / 100,
   api_prefill_tok_s_1t: round(w.api.prefill),
   api_decode_tok_s_1t: round(w.api.decode),
   api_ttft_ms: round(w.api.ttft),
@@ -145,6 +174,7 @@ console.table({
   "native, 2 threads": { "prefill tok/s": summary.native_prefill_tok_s_2t, "decode tok/s": summary.native_decode_tok_s_2t },
   "llama.cpp (node-llama-cpp), 1 thread": { "prefill tok/s": summary.llama_cpp_prefill_tok_s_1t, "decode tok/s": summary.llama_cpp_decode_tok_s_1t },
   "wasm (Chromium), direct": { "prefill tok/s": summary.wasm_prefill_tok_s_1t, "decode tok/s": summary.wasm_decode_tok_s_1t },
+  "wllama (Chromium), 1 thread": { "prefill tok/s": summary.wllama_prefill_tok_s_1t, "decode tok/s": summary.wllama_decode_tok_s_1t },
   "wasm (Chromium), JS API": { "prefill tok/s": summary.api_prefill_tok_s_1t, "decode tok/s": summary.api_decode_tok_s_1t },
 });
 console.log(`JS API: decode overhead ${summary.api_decode_overhead_pct}% vs direct, ` +
@@ -153,6 +183,8 @@ console.log(`JS API: decode overhead ${summary.api_decode_overhead_pct}% vs dire
 console.log(`wasm: ${(summary.wasm_bytes / 1e6).toFixed(2)} MB, model load ${summary.wasm_load_ms} ms`);
 console.log(`tandem / llama.cpp, native 1 thread: prefill ${summary.prefill_vs_llama_cpp_1t}x, ` +
   `decode ${summary.decode_vs_llama_cpp_1t}x`);
+console.log(`tandem / wllama, wasm 1 thread: prefill ${summary.prefill_vs_wllama_1t}x, ` +
+  `decode ${summary.decode_vs_wllama_1t}x (wllama read ${summary.wllama_prompt_tokens} prompt tokens)`);
 console.log(`second turn (${summary.second_turn_prompt_tokens} tokens, ` +
   `${summary.second_turn_reused_tokens} reused): first token ${summary.second_turn_ttft_ms_reused} ms ` +
   `vs ${summary.second_turn_ttft_ms_cold} ms cold ` +
