@@ -1,7 +1,7 @@
 // Shared by the page tests: a page with the package loaded, a way to run code in it,
 // and a real tandem-server on loopback.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch, ROOT, serve } from "../../scripts/browser.mjs";
@@ -42,18 +42,23 @@ export async function openPage(port) {
   };
 }
 
-/** tandem-server (the debug build `cargo test` makes; built here if missing) on
- * `port`, with CORS for `origin` and an optional static bearer token. Resolves once
- * it answers; `.kill()` stops it. */
+const SERVER_BIN = join(ROOT, "target/debug/tandem-server");
+
+/** tandem-server on `port`, with CORS for `origin` and an optional static bearer
+ * token. Uses the debug build `cargo test --workspace` made just before in
+ * `make test` (built here only if missing). Resolves once it answers; `.kill()`
+ * stops it. */
 export async function startTandemServer(port, origin, token) {
-  execFileSync("cargo", ["build", "-p", "tandem-server"], { cwd: ROOT, stdio: "inherit" });
+  if (!existsSync(SERVER_BIN)) {
+    execFileSync("cargo", ["build", "-p", "tandem-server"], { cwd: ROOT, stdio: "inherit" });
+  }
   const config = join(mkdtempSync(join(tmpdir(), "tandem-e2e-")), "server.toml");
   writeFileSync(
     config,
     `addr = "127.0.0.1:${port}"\ncors_origins = ["${origin}"]\n` +
       (token ? `[auth]\ntokens = ["${token}"]\n` : ""),
   );
-  const child = spawn(join(ROOT, "target/debug/tandem-server"), ["--config", config], {
+  const child = spawn(SERVER_BIN, ["--config", config], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
   });
