@@ -44,11 +44,11 @@ export async function openPage(port) {
 
 const SERVER_BIN = join(ROOT, "target/debug/tandem-server");
 
-/** tandem-server on `port`, with CORS for `origin` and an optional static bearer
- * token. Uses the debug build `cargo test --workspace` made just before in
+/** tandem-server on `port`, with CORS for `origin`, an optional static bearer
+ * token and optional extra TOML (e.g. `[limits]`). Uses the debug build `cargo test --workspace` made just before in
  * `make test` (built here only if missing). Resolves once it answers; `.kill()`
  * stops it. */
-export async function startTandemServer(port, origin, token) {
+export async function startTandemServer(port, origin, token, extraToml = "") {
   if (!existsSync(SERVER_BIN)) {
     execFileSync("cargo", ["build", "-p", "tandem-server"], { cwd: ROOT, stdio: "inherit" });
   }
@@ -56,7 +56,8 @@ export async function startTandemServer(port, origin, token) {
   writeFileSync(
     config,
     `addr = "127.0.0.1:${port}"\ncors_origins = ["${origin}"]\n` +
-      (token ? `[auth]\ntokens = ["${token}"]\n` : ""),
+      (token ? `[auth]\ntokens = ["${token}"]\n` : "") +
+      extraToml,
   );
   const child = spawn(SERVER_BIN, ["--config", config], {
     cwd: ROOT,

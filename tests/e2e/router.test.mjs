@@ -202,6 +202,55 @@ test("a wrong token is unauthorized; getToken is asked again after a 401", async
   assert.deepEqual(r, { code: "unauthorized", asked: 2, route: "remote" });
 });
 
+test("a model that fails to load leaves create() to the server, with a warning", async () => {
+  const r = await inPage(async (baseUrl) => {
+    const warnings = [];
+    const ai = await tandem.Tandem.create({
+      local: { modelUrl: "/models/missing.gguf" },
+      remote: { baseUrl, token: "e2e-secret-token" },
+      onWarning: (w) => warnings.push(w.code),
+    });
+    const reply = await ai.chat.completions.create({
+      messages: [{ role: "user", content: "Say hi." }], max_tokens: 4,
+    });
+    return { warnings, model: ai.model, route: reply.tandem.route, reason: reply.tandem.reason };
+  }, tandemServer.baseUrl);
+  assert.deepEqual(r.warnings, ["local_unavailable"], JSON.stringify(r));
+  assert.equal(r.model, null);
+  assert.equal(r.route, "remote", r.reason);
+});
+
+test("a rate-limited server (429) falls back to the local model before the first chunk", async () => {
+  const limited = await startTandemServer(8801, browser.origin, undefined,
+    "[limits]\nrequests_per_minute = 1\n");
+  try {
+    const r = await inPage(async (baseUrl) => {
+      const ai = await tandem.Tandem.create({ local: { modelUrl: MODEL_URL }, remote: { baseUrl } });
+      const ask = () => ai.chat.completions.create({
+        messages: [{ role: "user", content: "Say hi." }], max_tokens: 4, route: "prefer-remote",
+      });
+      const first = await ask();
+      const second = await ask();
+      let error;
+      try {
+        await ai.chat.completions.create({
+          messages: [{ role: "user", content: "Say hi." }], max_tokens: 4, route: "remote-only",
+        });
+      } catch (e) {
+        error = { code: e.code, retryAfter: e.retryAfter };
+      }
+      return { first: first.tandem, second: second.tandem, error };
+    }, limited.baseUrl);
+    assert.equal(r.first.route, "remote", JSON.stringify(r.first));
+    assert.equal(r.second.route, "local", JSON.stringify(r.second));
+    assert.match(r.second.fallback, /429|rate/i);
+    assert.equal(r.error.code, "rate_limited");
+    assert.ok(r.error.retryAfter > 0, JSON.stringify(r.error));
+  } finally {
+    limited.kill();
+  }
+});
+
 test("with the server stopped, a heavy prompt falls back to the local model and says why", async () => {
   stopServer();
   await new Promise((r) => setTimeout(r, 200));
