@@ -20,6 +20,8 @@ const run = (cmd, args, env = {}) =>
 const build = (cmd, args) =>
   execFileSync(cmd, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
 const round = (x) => Math.round(x * 10) / 10;
+/** a / b to two decimals. */
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 
 /** Peak resident memory (VmHWM, MB) of the largest Chromium renderer: the tab, with
  * its worker. */
@@ -143,8 +145,8 @@ const summary = {
   native_decode_tok_s_2t: round(n2.decode),
   llama_cpp_prefill_tok_s_1t: round(llama.prefill),
   llama_cpp_decode_tok_s_1t: round(llama.decode),
-  prefill_vs_llama_cpp_1t: round(n1.prefill / llama.prefill * 100) / 100,
-  decode_vs_llama_cpp_1t: round(n1.decode / llama.decode * 100) / 100,
+  prefill_vs_llama_cpp_1t: ratio(n1.prefill, llama.prefill),
+  decode_vs_llama_cpp_1t: ratio(n1.decode, llama.decode),
   second_turn_ttft_ms_reused: round(reuse.warm_ttft_ms),
   second_turn_ttft_ms_cold: round(reuse.cold_ttft_ms),
   second_turn_reused_tokens: reuse.reused_tokens,
@@ -156,8 +158,8 @@ const summary = {
   wllama_prompt_tokens: wl.promptTokens,
   wllama_prefill_tok_s_1t: round(wl.prefill),
   wllama_decode_tok_s_1t: round(wl.decode),
-  prefill_vs_wllama_1t: round(w.direct.prefill / wl.prefill * 100) / 100,
-  decode_vs_wllama_1t: round(w.direct.decode / wl.decode * 100) / 100,
+  prefill_vs_wllama_1t: ratio(w.direct.prefill, wl.prefill),
+  decode_vs_wllama_1t: ratio(w.direct.decode, wl.decode),
   api_prefill_tok_s_1t: round(w.api.prefill),
   api_decode_tok_s_1t: round(w.api.decode),
   api_ttft_ms: round(w.api.ttft),
