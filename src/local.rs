@@ -222,14 +222,8 @@ impl Local {
         self: &Rc<Self>,
         messages: Vec<ChatMessage>,
     ) -> Result<JsValue, JsValue> {
-        self.ensure_started().await?;
-        let id = self.id();
-        let (promise, deferred) = Deferred::new();
-        self.pending
-            .borrow_mut()
-            .insert(id, Pending::Answer(deferred));
-        self.send(&ToWorker::CountTokens { id, messages });
-        JsFuture::from(promise).await
+        self.ask(|id| ToWorker::CountTokens { id, messages }, None)
+            .await
     }
 
     /// `labels` ranked for `text` by the model: `[{label, probability}]`, best first.
@@ -237,6 +231,17 @@ impl Local {
         self: &Rc<Self>,
         text: String,
         labels: Vec<String>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<JsValue, JsValue> {
+        self.ask(|id| ToWorker::Classify { id, text, labels }, signal)
+            .await
+    }
+
+    /// Send the message `make(id)` and wait for the worker's one-message answer;
+    /// `signal` aborts the wait (and the work, if still queued).
+    async fn ask(
+        self: &Rc<Self>,
+        make: impl FnOnce(u32) -> ToWorker,
         signal: Option<&AbortSignal>,
     ) -> Result<JsValue, JsValue> {
         if signal.is_some_and(AbortSignal::aborted) {
@@ -256,7 +261,7 @@ impl Local {
                 }
             })
         });
-        self.send(&ToWorker::Classify { id, text, labels });
+        self.send(&make(id));
         JsFuture::from(promise).await
     }
 

@@ -65,6 +65,26 @@ const streamed = (request) =>
 
 const user = (content) => [{ role: "user", content }];
 
+/** Stream a long reply to `request` and abort it at its third chunk: the chunks seen
+ * and the error's code. */
+const abortAfterThreeChunks = (request) =>
+  inPage(async (request) => {
+    const controller = new AbortController();
+    const stream = await ai.chat.completions.create({
+      ...request, max_tokens: 200, ignore_eos: true, stream: true, signal: controller.signal,
+    });
+    let chunks = 0;
+    let error;
+    try {
+      for await (const chunk of stream) {
+        if (++chunks === 3) controller.abort();
+      }
+    } catch (e) {
+      error = e.code;
+    }
+    return { chunks, error };
+  }, request);
+
 test("a quick prompt is answered locally, with the reason and scores", async () => {
   const r = await streamed({ messages: user(QUICK), max_tokens: 24, temperature: 0 });
   assert.equal(r.error, undefined, JSON.stringify(r.error));
@@ -154,25 +174,8 @@ test("escalate: a confident local answer stays local", async () => {
 });
 
 test("aborting works on the remote route", async () => {
-  const r = await inPage(async (messages) => {
-    const controller = new AbortController();
-    const stream = await ai.chat.completions.create({
-      messages, max_tokens: 200, ignore_eos: true, stream: true,
-      route: "remote-only", signal: controller.signal,
-    });
-    let chunks = 0;
-    let error;
-    try {
-      for await (const chunk of stream) {
-        if (++chunks === 3) controller.abort();
-      }
-    } catch (e) {
-      error = e.code;
-    }
-    return { chunks, error };
-  }, user(QUICK));
-  assert.equal(r.error, "aborted");
-  assert.equal(r.chunks, 3, "no chunk after the abort");
+  const r = await abortAfterThreeChunks({ messages: user(QUICK), route: "remote-only" });
+  assert.deepEqual(r, { chunks: 3, error: "aborted" }, "no chunk after the abort");
 });
 
 test("a wrong token is unauthorized; getToken is asked again after a 401", async () => {
@@ -272,24 +275,8 @@ test("with the server stopped, a heavy prompt falls back to the local model and 
 });
 
 test("aborting works on the local route after a fallback", async () => {
-  const r = await inPage(async (messages) => {
-    const controller = new AbortController();
-    const stream = await ai.chat.completions.create({
-      messages, max_tokens: 200, ignore_eos: true, stream: true, signal: controller.signal,
-    });
-    let chunks = 0;
-    let error;
-    try {
-      for await (const chunk of stream) {
-        if (++chunks === 3) controller.abort();
-      }
-    } catch (e) {
-      error = e.code;
-    }
-    return { chunks, error };
-  }, user(HEAVY));
-  assert.equal(r.error, "aborted");
-  assert.equal(r.chunks, 3);
+  const r = await abortAfterThreeChunks({ messages: user(HEAVY) });
+  assert.deepEqual(r, { chunks: 3, error: "aborted" }, "no chunk after the abort");
 });
 
 test("no uncaught errors in the page", () => {
