@@ -52,11 +52,21 @@ struct Started {
 /// What the last chunk's `tandem` object will say.
 struct Report {
     decision: Decision,
-    route: String,
     fallback: Option<String>,
     escalated: Option<bool>,
     requested_at: f64,
     first_token_at: f64,
+}
+
+impl Report {
+    /// `local`, `remote`, or `local→remote` when the server's answer replaced a
+    /// local one.
+    fn route(&self) -> String {
+        match self.escalated {
+            Some(true) => format!("{}→{}", Target::Local, Target::Remote),
+            _ => self.decision.target.to_string(),
+        }
+    }
 }
 
 impl Engines {
@@ -176,35 +186,29 @@ impl Engines {
         let requested_at = js_sys::Date::now();
         let decision = self.decide(&request, &options).await?;
         self.announce(&decision, None);
-        let signal = signal.as_ref();
+        self.answer(decision, request, &options, signal.as_ref(), requested_at)
+            .await
+    }
+
+    /// Run `request` as `decision` says: on its engine, falling back to the other,
+    /// or through the cascade.
+    async fn answer(
+        self: &Rc<Self>,
+        decision: Decision,
+        request: ChatCompletionRequest,
+        options: &RouteOptions,
+        signal: Option<&AbortSignal>,
+        requested_at: f64,
+    ) -> Result<Rc<Channel>, JsValue> {
         if options.escalate && decision.target == Target::Local {
             return self
                 .cascade(request, decision, &options.policy, signal, requested_at)
                 .await;
         }
-        let (decision, started, fallback) =
-            match self.start(decision.target, &request, signal).await {
-                Ok(started) => (decision, started, None),
-                Err(error) => {
-                    let why = describe(&error);
-                    let next = fallback_eligible(&error)
-                        .then(|| {
-                            router::fallback(
-                                &decision,
-                                &self.environment(&options.policy),
-                                &options.policy,
-                                &why,
-                            )
-                        })
-                        .flatten()
-                        .ok_or(error)?;
-                    self.announce(&next, Some(&why));
-                    let started = self.start(next.target, &request, signal).await?;
-                    (next, started, Some(why))
-                }
-            };
+        let (decision, started, fallback) = self
+            .start_or_fall_back(decision, &request, &request, &options.policy, signal)
+            .await?;
         let report = Report {
-            route: decision.target.to_string(),
             decision,
             fallback,
             escalated: None,
@@ -212,6 +216,44 @@ impl Engines {
             first_token_at: started.first_token_at,
         };
         Ok(self.relay(started, report, signal, !request.logprobs.unwrap_or(false)))
+    }
+
+    /// Start `first` on `decision`'s engine; if that fails before its first chunk and
+    /// the router allows it, start `then` on the other engine. Gives the decision
+    /// that holds and, after a fallback, why the first engine failed.
+    async fn start_or_fall_back(
+        &self,
+        decision: Decision,
+        first: &ChatCompletionRequest,
+        then: &ChatCompletionRequest,
+        policy: &Policy,
+        signal: Option<&AbortSignal>,
+    ) -> Result<(Decision, Started, Option<String>), JsValue> {
+        match self.start(decision.target, first, signal).await {
+            Ok(started) => Ok((decision, started, None)),
+            Err(error) => {
+                let (next, why) = self.fall_back(&decision, policy, error)?;
+                let started = self.start(next.target, then, signal).await?;
+                Ok((next, started, Some(why)))
+            }
+        }
+    }
+
+    /// The router's other side after `failed` failed with `error` (announced), with
+    /// the reason; `error` itself when there is no other side.
+    fn fall_back(
+        &self,
+        failed: &Decision,
+        policy: &Policy,
+        error: JsValue,
+    ) -> Result<(Decision, String), JsValue> {
+        let why = describe(&error);
+        let next = fallback_eligible(&error)
+            .then(|| router::fallback(failed, &self.environment(policy), policy, &why))
+            .flatten()
+            .ok_or(error)?;
+        self.announce(&next, Some(&why));
+        Ok((next, why))
     }
 
     /// Run a quick task on `text` where the router says (the task is its hint) and
@@ -229,21 +271,18 @@ impl Engines {
         let mut options = self.options(routing);
         options.escalate = false;
         options.task = Some(hint(&task));
-        let mut fallback = None;
-        if let (Task::Classify { labels }, Some(local)) = (&task, &self.local) {
-            let decision = self.decide(&request, &options).await?;
-            if decision.target == Target::Local {
-                self.announce(&decision, None);
-                let started = js_sys::Date::now();
-                match local
-                    .classify(text.into(), labels.clone(), signal.as_ref())
-                    .await
-                {
+        let requested_at = js_sys::Date::now();
+        let decision = self.decide(&request, &options).await?;
+        self.announce(&decision, None);
+        let signal = signal.as_ref();
+        let channel = match (&task, &self.local, decision.target) {
+            (Task::Classify { labels }, Some(local), Target::Local) => {
+                match local.classify(text.into(), labels.clone(), signal).await {
                     Ok(labels) => {
                         let info = TandemInfo {
                             route: Target::Local.to_string(),
                             model: local.info().map(|i| i.model).unwrap_or_default(),
-                            time_to_first_token_ms: js_sys::Date::now() - started,
+                            time_to_first_token_ms: js_sys::Date::now() - requested_at,
                             reason: Some(decision.reason),
                             scores: Some(decision.scores),
                             ..TandemInfo::default()
@@ -254,27 +293,25 @@ impl Engines {
                         }));
                     }
                     Err(error) => {
-                        let why = describe(&error);
-                        let next = fallback_eligible(&error)
-                            .then(|| {
-                                let env = self.environment(&options.policy);
-                                router::fallback(&decision, &env, &options.policy, &why)
-                            })
-                            .flatten()
-                            .ok_or(error)?;
-                        self.announce(&next, Some(&why));
-                        options.policy.mode = Mode::RemoteOnly;
-                        fallback = Some((next, why));
+                        let (next, why) = self.fall_back(&decision, &options.policy, error)?;
+                        let started = self.start(next.target, &request, signal).await?;
+                        let report = Report {
+                            decision: next,
+                            fallback: Some(why),
+                            escalated: None,
+                            requested_at,
+                            first_token_at: started.first_token_at,
+                        };
+                        self.relay(started, report, signal, true)
                     }
                 }
             }
-        }
-        let channel = self.chat(request, options, signal).await?;
-        let mut completion = chunks::completion(&channel).await?;
-        if let (Some(info), Some((next, why))) = (&mut completion.tandem, fallback) {
-            info.reason = Some(next.reason);
-            info.fallback = Some(why);
-        }
+            _ => {
+                self.answer(decision, request, &options, signal, requested_at)
+                    .await?
+            }
+        };
+        let completion = chunks::completion(&channel).await?;
         let answer = completion
             .choices
             .first()
@@ -363,27 +400,19 @@ impl Engines {
         let strip = !request.logprobs.unwrap_or(false);
         let mut probed = request.clone();
         probed.logprobs = Some(true);
-        let local = match self.start(Target::Local, &probed, signal).await {
-            Ok(started) => started,
-            Err(error) => {
-                let why = describe(&error);
-                let next = fallback_eligible(&error)
-                    .then(|| router::fallback(&decision, &self.environment(policy), policy, &why))
-                    .flatten()
-                    .ok_or(error)?;
-                self.announce(&next, Some(&why));
-                let started = self.start(next.target, &request, signal).await?;
-                let report = Report {
-                    route: next.target.to_string(),
-                    decision: next,
-                    fallback: Some(why),
-                    escalated: None,
-                    requested_at,
-                    first_token_at: started.first_token_at,
-                };
-                return Ok(self.relay(started, report, signal, strip));
-            }
-        };
+        let (decision, local, fallback) = self
+            .start_or_fall_back(decision, &probed, &request, policy, signal)
+            .await?;
+        if fallback.is_some() {
+            let report = Report {
+                decision,
+                fallback,
+                escalated: None,
+                requested_at,
+                first_token_at: local.first_token_at,
+            };
+            return Ok(self.relay(local, report, signal, strip));
+        }
         let first_token_at = local.first_token_at;
         let mut answer = local.head;
         while let Some(chunk) = local.rest.next_chunk().await? {
@@ -402,7 +431,6 @@ impl Engines {
                 first_token_at,
             };
             let report = Report {
-                route: Target::Local.to_string(),
                 decision,
                 fallback: None,
                 escalated: Some(false),
@@ -436,7 +464,6 @@ impl Engines {
         match self.start(Target::Remote, &request, signal).await {
             Ok(started) => {
                 let report = Report {
-                    route: format!("{}→{}", Target::Local, Target::Remote),
                     decision: next,
                     fallback: None,
                     escalated: Some(true),
@@ -568,7 +595,7 @@ impl Engines {
         chunks::set_tandem(
             chunk,
             &TandemInfo {
-                route: report.route.clone(),
+                route: report.route(),
                 reason: Some(report.decision.reason.clone()),
                 scores: Some(report.decision.scores.clone()),
                 fallback: report.fallback.clone(),
