@@ -215,7 +215,7 @@ impl Engines {
             requested_at,
             first_token_at: started.first_token_at,
         };
-        Ok(self.relay(started, report, signal, !request.logprobs.unwrap_or(false)))
+        Ok(self.relay(started, report, signal, false))
     }
 
     /// Start `first` on `decision`'s engine; if that fails before its first chunk and
@@ -302,7 +302,7 @@ impl Engines {
                             requested_at,
                             first_token_at: started.first_token_at,
                         };
-                        self.relay(started, report, signal, true)
+                        self.relay(started, report, signal, false)
                     }
                 }
             }
@@ -411,7 +411,7 @@ impl Engines {
                 requested_at,
                 first_token_at: local.first_token_at,
             };
-            return Ok(self.relay(local, report, signal, strip));
+            return Ok(self.relay(local, report, signal, false));
         }
         let first_token_at = local.first_token_at;
         let mut answer = local.head;
@@ -470,7 +470,7 @@ impl Engines {
                     requested_at,
                     first_token_at: started.first_token_at,
                 };
-                Ok(self.relay(started, report, signal, strip))
+                Ok(self.relay(started, report, signal, false))
             }
             Err(error) if crate::error::code(&error) == "aborted" => Err(error),
             Err(error) => Ok(keep_local(format!(
@@ -494,7 +494,8 @@ impl Engines {
     }
 
     /// Pass the rest of `started` to a new channel, marking the last chunk with the
-    /// report and learning the engine's speed from it.
+    /// report and learning the engine's speed from it; `strip_logprobs` drops the
+    /// log-probabilities the cascade asked for on its own.
     fn relay(
         self: &Rc<Self>,
         started: Started,
