@@ -56,6 +56,7 @@ pub async fn load(
                     ),
                     usage: None,
                     quota: None,
+                    cause: None,
                 });
                 None
             }
@@ -164,6 +165,7 @@ async fn store(cache: &Cache, url: &str, sha: &str, bytes: &[u8], warn: &dyn Fn(
             ),
             usage,
             quota,
+            cause: None,
         });
     }
 }

@@ -151,6 +151,10 @@ pub struct Warning {
     pub usage: Option<f64>,
     /// `navigator.storage.estimate().quota`, when known.
     pub quota: Option<f64>,
+    /// The code of the error behind the warning, e.g. `model_download_failed` for
+    /// `local_unavailable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// What the page learns once the model is loaded.
@@ -167,6 +171,9 @@ pub struct ModelInfo {
     pub bytes: f64,
     /// Milliseconds from the start of the load to ready.
     pub load_ms: f64,
+    /// Bytes of the worker's wasm memory once loaded: the model, its caches and
+    /// buffers (wasm memory only grows, so this is the load's high-water mark).
+    pub memory_bytes: f64,
 }
 
 /// Serialise a message (or any plain data) into a JS value.

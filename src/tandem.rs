@@ -55,6 +55,7 @@ impl Tandem {
                             ),
                             usage: None,
                             quota: None,
+                            cause: Some(code(&e)),
                         };
                         web_sys::console::warn_1(&format!("tandem: {}", warning.message).into());
                         call_hook(&on_warning, &to_js(&warning));

@@ -181,6 +181,9 @@ export interface TandemWarning {
   message: string;
   usage: number | null;
   quota: number | null;
+  /** The code of the error behind it, e.g. `model_download_failed` for
+   * `local_unavailable` (the model did not load; requests go to the server). */
+  cause?: string;
 }
 
 export interface TandemOptions extends RouteFields {
@@ -220,6 +223,8 @@ export interface ModelInfo {
   fromCache: boolean;
   bytes: number;
   loadMs: number;
+  /** The worker's wasm memory once loaded (model, caches, buffers). */
+  memoryBytes: number;
 }
 
 export interface CachedModel {

@@ -135,6 +135,7 @@ impl Worker {
                     from_cache: fetched.from_cache,
                     bytes: total,
                     load_ms: js_sys::Date::now() - started,
+                    memory_bytes: memory_bytes(),
                 };
                 *self.model.borrow_mut() = Some(Rc::new(model));
                 post(&FromWorker::Loaded(info));
@@ -209,4 +210,13 @@ async fn yield_now() {
         }
     });
     let _ = JsFuture::from(turn).await;
+}
+
+/// Bytes of this worker's wasm memory.
+fn memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
 }

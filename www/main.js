@@ -1,77 +1,51 @@
-// The tandem demo: the model downloads once (with a progress bar, then from the
-// cache) and runs in tandem's worker; replies stream in and Stop aborts them.
-import init, { Tandem } from "/pkg/tandem.js";
+// The tandem demo: one Tandem with the model in this page and the server that serves
+// it, shown panel by panel. `?model=URL` and `?server=URL` point it elsewhere.
+import init, { Tandem } from "../pkg/tandem.js";
+import { Chart } from "./chart.js";
+import { Chat } from "./chat.js";
+import { $ } from "./dom.js";
+import { Jobs } from "./jobs.js";
+import { ModelStatus } from "./model-status.js";
+import { showNotice } from "./notice.js";
+import { quickTasks } from "./quick-tasks.js";
+import { watchServer } from "./server-status.js";
 
-const MODEL_URL = "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
-const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const modelUrl = new URL(params.get("model") ?? "../models/SmolLM2-135M-Instruct.Q4_1.gguf",
+  import.meta.url).href;
+const serverUrl = params.get("server") ?? `${location.origin}/v1`;
 
-let ai;
-let controller; // aborts the reply being generated, if any
+const model = new ModelStatus(modelUrl, (url) => Tandem.evict(url));
+const checkServer = watchServer(serverUrl);
+const chart = new Chart($("chart"));
 
-function showError(e) {
-  $("error").textContent = e && e.code ? `${e.code}: ${e.message}` : String(e);
-}
-
-async function load() {
+async function start() {
   await init();
-  const mb = (n) => (n / 1e6).toFixed(1);
-  ai = await Tandem.create({
-    local: { modelUrl: MODEL_URL },
-    onProgress: ({ phase, loaded, total }) => {
-      $("progress").value = total ? loaded / total : 0;
-      $("status").textContent = phase === "download"
-        ? `Downloading model: ${mb(loaded)} / ${mb(total)} MB`
-        : "Loading model…";
-    },
-    onWarning: (w) => showError(w),
+  const ai = await Tandem.create({
+    local: { modelUrl },
+    remote: { baseUrl: serverUrl },
+    onProgress: (progress) => model.progress(progress),
+    onWarning: (warning) =>
+      warning.code === "local_unavailable" ? model.failed(warning) : showNotice(warning),
   });
-  $("progress").hidden = true;
-  const { model, fromCache, loadMs } = ai.model;
-  $("status").textContent =
-    `Ready: ${model} (${fromCache ? "loaded from cache" : "downloaded"} in ${(loadMs / 1000).toFixed(1)} s)`;
-  $("prompt").disabled = $("send").disabled = false;
+  if (ai.model) model.ready(ai.model);
+
+  // The prompt stays editable (and Escape stops) while an answer runs.
+  const inputs = [$("send"), $("new-chat"), ...document.querySelectorAll("[data-task]")];
+  const jobs = new Jobs(ai, (busy) => {
+    for (const input of inputs) input.disabled = busy;
+    $("stop").disabled = !busy;
+    if (!busy) checkServer();
+  });
+  const record = (answer) => chart.add(answer);
+  new Chat(ai, jobs, record);
+  quickTasks(ai, jobs, record);
+  for (const input of [$("prompt"), ...inputs]) input.disabled = false;
+  $("prompt").focus();
+  document.body.dataset.ready = "true";
 }
 
-async function send(event) {
-  event.preventDefault();
-  const content = $("prompt").value.trim();
-  if (!content || controller) return;
-  $("reply").textContent = $("stats").textContent = $("error").textContent = "";
-  $("send").disabled = true;
-  $("stop").disabled = false;
-  controller = new AbortController();
-  try {
-    const stream = await ai.chat.completions.create({
-      messages: [{ role: "user", content }],
-      max_tokens: 256,
-      temperature: 0,
-      stream: true,
-      signal: controller.signal,
-    });
-    for await (const chunk of stream) {
-      $("reply").textContent += chunk.choices[0]?.delta.content ?? "";
-      if (chunk.usage) {
-        const t = chunk.tandem;
-        $("stats").textContent =
-          `${chunk.usage.completion_tokens} tokens · ran ${t.route} · ` +
-          `first token ${t.time_to_first_token_ms.toFixed(0)} ms · ` +
-          `prefill ${t.prefill_tokens_per_s.toFixed(1)} tok/s · ` +
-          `decode ${t.decode_tokens_per_s.toFixed(1)} tok/s`;
-      }
-    }
-  } catch (e) {
-    if (e.code === "aborted") $("stats").textContent = "Stopped.";
-    else showError(e);
-  } finally {
-    controller = undefined;
-    $("send").disabled = false;
-    $("stop").disabled = true;
-  }
-}
-
-$("chat").addEventListener("submit", send);
-$("stop").addEventListener("click", () => controller?.abort());
-load().catch((e) => {
-  $("status").textContent = "Could not load the model.";
-  showError(e);
+start().catch((e) => {
+  model.failed(e);
+  showNotice(e);
 });
