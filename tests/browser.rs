@@ -171,7 +171,8 @@ fn lcg(seed: &mut u64) -> u8 {
 #[wasm_bindgen_test]
 async fn simd_kernels_equal_the_scalar_reference() {
     use tandem_core::kernels::{
-        dot4_q4_1_q8_1, dot_q4_1_q8_1, dot_q4_1_q8_1_scalar, quantize_q8_1, BlockQ4_1, BlockQ8_1,
+        dot_q4_1_q8_1_scalar, dot_q8_0_q8_1_scalar, quantize_q8_1, BlockQ4_1, BlockQ8_0, BlockQ8_1,
+        WeightBlock,
     };
     let mut seed = 11;
     let response = fetch("/models/SmolLM2-135M-Instruct.Q4_1.gguf").await;
@@ -183,30 +184,49 @@ async fn simd_kernels_equal_the_scalar_reference() {
     // 18 blocks (one 576-wide row) from the middle of the file's Q4_1 data.
     let real = model.slice(40_000_000, 40_000_000 + 4 * 18 * 20).to_vec();
     for n in [1, 18, 48] {
-        let random: Vec<u8> = (0..4 * n * 20).map(|_| lcg(&mut seed)).collect();
-        let bytes = if n == 18 { &real } else { &random };
-        let rows: Vec<Vec<BlockQ4_1>> = bytes
-            .chunks(n * 20)
+        let random: Vec<u8> = (0..4 * n * 34).map(|_| lcg(&mut seed)).collect();
+        let q4_1 = if n == 18 {
+            &real[..]
+        } else {
+            &random[..4 * n * 20]
+        };
+        check::<BlockQ4_1>(q4_1, n, 20, &mut seed, dot_q4_1_q8_1_scalar);
+        check::<BlockQ8_0>(&random, n, 34, &mut seed, dot_q8_0_q8_1_scalar);
+    }
+
+    /// Four rows of `n` blocks of `size` bytes from `bytes` (scales made finite)
+    /// against a random activation row: `dot4` and `dot` equal `reference`.
+    fn check<B: WeightBlock>(
+        bytes: &[u8],
+        n: usize,
+        size: usize,
+        seed: &mut u64,
+        reference: fn(&[B], &[BlockQ8_1]) -> f32,
+    ) {
+        let rows: Vec<Vec<B>> = bytes
+            .chunks(n * size)
             .map(|row| {
-                row.chunks(20)
+                row.chunks(size)
                     .map(|b| {
                         let mut b = b.to_vec();
-                        // Finite f16 scales.
+                        // Finite f16 scales (Q4_1 also has its minimum at bytes 2-3).
                         b[1] &= 0b1011_1111;
-                        b[3] &= 0b1011_1111;
-                        BlockQ4_1::from_bytes(&b)
+                        if size == 20 {
+                            b[3] &= 0b1011_1111;
+                        }
+                        B::read(&b)
                     })
                     .collect()
             })
             .collect();
-        let x: Vec<f32> = (0..n * 32).map(|_| lcg(&mut seed) as f32 - 127.5).collect();
+        let x: Vec<f32> = (0..n * 32).map(|_| lcg(seed) as f32 - 127.5).collect();
         let mut y = vec![BlockQ8_1::default(); n];
         quantize_q8_1(&x, &mut y);
-        let four = dot4_q4_1_q8_1([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
+        let four = B::dot4([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
         for (row, got) in rows.iter().zip(four) {
-            let reference = dot_q4_1_q8_1_scalar(row, &y);
-            assert_eq!(got.to_bits(), reference.to_bits());
-            assert_eq!(dot_q4_1_q8_1(row, &y).to_bits(), reference.to_bits());
+            let want = reference(row, &y);
+            assert_eq!(got.to_bits(), want.to_bits());
+            assert_eq!(B::dot(row, &y).to_bits(), want.to_bits());
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The transformer: a GGUF llama model on candle tensors. Weights stay in the file's
 //! quantisation and activations are quantised to 8 bits per block as in llama.cpp:
-//! Q4_1 matrices run on tandem's own kernels, others on candle's.
+//! Q4_1 and Q8_0 matrices run on tandem's own kernels, others on candle's.
 
 use std::borrow::Cow;
 use std::io::Cursor;
@@ -11,7 +11,7 @@ use candle_core::{Device, Module, Tensor};
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
-use crate::kernels::Q4_1Matrix;
+use crate::kernels::{Matrix, Q4_1Matrix, Q8_0Matrix, WeightBlock};
 use crate::kv_cache::KvCache;
 
 /// Hyper-parameters read from the GGUF metadata.
@@ -89,6 +89,8 @@ impl HyperParams {
 enum Linear {
     /// On tandem's kernels.
     Q4_1(Q4_1Matrix),
+    /// On tandem's kernels.
+    Q8_0(Q8_0Matrix),
     /// Any other quantisation, on candle's.
     Candle(QMatMul),
 }
@@ -96,15 +98,34 @@ enum Linear {
 impl Linear {
     /// `x` is `(seq, cols)`; returns `(seq, rows)`.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        fn own<B: WeightBlock>(m: &Matrix<B>, x: &Tensor) -> Result<Tensor> {
+            let seq = x.dim(0)?;
+            let y = m.matmul(&x.flatten_all()?.to_vec1::<f32>()?);
+            Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?)
+        }
         match self {
-            Linear::Q4_1(m) => {
-                let seq = x.dim(0)?;
-                let y = m.matmul(&x.flatten_all()?.to_vec1::<f32>()?);
-                Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?)
-            }
+            Linear::Q4_1(m) => own(m, x),
+            Linear::Q8_0(m) => own(m, x),
             Linear::Candle(m) => Ok(m.forward(x)?),
         }
     }
+
+    /// Row `r` of the weights, when they are on tandem's kernels (tied embeddings).
+    fn row(&self, r: usize) -> Option<Vec<f32>> {
+        match self {
+            Linear::Q4_1(m) => Some(m.row(r)),
+            Linear::Q8_0(m) => Some(m.row(r)),
+            Linear::Candle(_) => None,
+        }
+    }
+}
+
+/// Token embeddings, kept quantised; rows are dequantised when looked up.
+enum Embedding {
+    /// Tied to the output matrix, which is on tandem's kernels: its rows.
+    Output,
+    /// A table of its own, as candle keeps it.
+    Table(Arc<QTensor>),
 }
 
 /// One transformer block with its key/value cache.
@@ -124,11 +145,12 @@ struct Block {
 /// A loaded model with its key/value cache. The model remembers which tokens the
 /// cache holds, so a new sequence that starts like the last one can skip them.
 pub struct Model {
-    /// Token embeddings, kept quantised; rows are dequantised when looked up.
-    embedding: Arc<QTensor>,
+    embedding: Embedding,
+    /// Rows of the embedding table.
+    vocab: usize,
     blocks: Vec<Block>,
     norm: Tensor,
-    output: QMatMul,
+    output: Linear,
     /// Rotary tables, `(context, head_dim / 2)`.
     cos: Tensor,
     sin: Tensor,
@@ -166,15 +188,21 @@ impl Loader<'_> {
         let Some(info) = self.content.tensor_infos.get(name) else {
             return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
         };
+        let start = self.content.tensor_data_offset as usize + info.offset as usize;
+        let bytes = self.reader.get_ref();
+        let data = |len| {
+            bytes
+                .get(start..start + len)
+                .ok_or_else(|| Error::ModelInvalid(format!("tensor {name} lies outside the file")))
+        };
         match (info.ggml_dtype, info.shape.dims()) {
             (GgmlDType::Q4_1, &[rows, cols]) => {
-                let start = self.content.tensor_data_offset as usize + info.offset as usize;
-                let len = Q4_1Matrix::byte_len(rows, cols);
-                let bytes = self.reader.get_ref();
-                let data = bytes.get(start..start + len).ok_or_else(|| {
-                    Error::ModelInvalid(format!("tensor {name} lies outside the file"))
-                })?;
-                Ok(Linear::Q4_1(Q4_1Matrix::from_bytes(data, rows, cols)?))
+                let data = data(Q4_1Matrix::byte_len(rows, cols))?;
+                Ok(Linear::Q4_1(Matrix::from_bytes(data, rows, cols)?))
+            }
+            (GgmlDType::Q8_0, &[rows, cols]) => {
+                let data = data(Q8_0Matrix::byte_len(rows, cols))?;
+                Ok(Linear::Q8_0(Matrix::from_bytes(data, rows, cols)?))
             }
             _ => Ok(Linear::Candle(self.matmul(name)?)),
         }
@@ -202,18 +230,31 @@ impl Model {
             reader: Cursor::new(gguf.bytes),
             device: &device,
         };
-        let embedding = Arc::new(load.qtensor("token_embd.weight")?);
-        let dims = embedding.shape().dims();
+        const EMBEDDING: &str = "token_embd.weight";
+        let Some(info) = gguf.content.tensor_infos.get(EMBEDDING) else {
+            return Err(Error::ModelInvalid(format!(
+                "tensor {EMBEDDING} is missing"
+            )));
+        };
+        let dims = info.shape.dims();
         if dims.len() != 2 || dims[1] != hp.embedding {
             return Err(Error::ModelInvalid(format!(
-                "token_embd.weight has shape {dims:?}, expected [vocab, {}]",
+                "{EMBEDDING} has shape {dims:?}, expected [vocab, {}]",
                 hp.embedding
             )));
         }
-        let output = if gguf.content.tensor_infos.contains_key("output.weight") {
-            load.matmul("output.weight")?
+        let vocab = dims[0];
+        let tied = !gguf.content.tensor_infos.contains_key("output.weight");
+        // Tied weights on tandem's kernels are kept once, as the output matrix.
+        let (output, embedding) = if tied && has_own_kernels(info.ggml_dtype) {
+            (load.linear(EMBEDDING)?, Embedding::Output)
         } else {
-            QMatMul::from_arc(embedding.clone())?
+            let table = Arc::new(load.qtensor(EMBEDDING)?);
+            let output = match tied {
+                true => Linear::Candle(QMatMul::from_arc(table.clone())?),
+                false => load.linear("output.weight")?,
+            };
+            (output, Embedding::Table(table))
         };
         let norm = load.vector("output_norm.weight", hp.embedding)?;
         let blocks = (0..hp.layers)
@@ -236,6 +277,7 @@ impl Model {
         let (cos, sin) = rotary_tables(&hp, &device)?;
         Ok(Model {
             embedding,
+            vocab,
             blocks,
             norm,
             output,
@@ -334,9 +376,7 @@ impl Model {
     /// Embedding rows of `tokens`, `(tokens, embedding)`, dequantised one row at a time
     /// so the table stays quantised in memory.
     fn embed(&self, tokens: &[u32]) -> Result<Tensor> {
-        let vocab = self.embedding.shape().dims()[0];
-        let data = self.embedding.data()?;
-        let row_bytes = data.len() / vocab;
+        let (vocab, width) = (self.vocab, self.hparams.embedding);
         let rows = tokens
             .iter()
             .map(|&t| {
@@ -346,9 +386,19 @@ impl Model {
                         "token {t} is outside the vocabulary of {vocab}"
                     )));
                 }
-                let bytes = Cow::Borrowed(&data[t * row_bytes..(t + 1) * row_bytes]);
-                let row = QStorage::from_data(bytes, &self.device, self.embedding.dtype())?;
-                Ok(QTensor::new(row, (1, self.hparams.embedding))?.dequantize(&self.device)?)
+                match &self.embedding {
+                    Embedding::Output => {
+                        let row = self.output.row(t).expect("tied to tandem's kernels");
+                        Ok(Tensor::from_vec(row, (1, width), &self.device)?)
+                    }
+                    Embedding::Table(table) => {
+                        let data = table.data()?;
+                        let row_bytes = data.len() / vocab;
+                        let bytes = Cow::Borrowed(&data[t * row_bytes..(t + 1) * row_bytes]);
+                        let row = QStorage::from_data(bytes, &self.device, table.dtype())?;
+                        Ok(QTensor::new(row, (1, width))?.dequantize(&self.device)?)
+                    }
+                }
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Tensor::cat(&rows, 0)?)
@@ -397,6 +447,11 @@ impl Block {
         let y = y.transpose(0, 1)?.reshape((seq, hp.embedding))?;
         self.o.forward(&y)
     }
+}
+
+/// Whether tandem has its own kernels for weights of type `dtype`.
+fn has_own_kernels(dtype: GgmlDType) -> bool {
+    matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q8_0)
 }
 
 /// RMS norm of each row of `x`, times `weight`.

@@ -1,4 +1,5 @@
-//! The Q4_1 and Q8_1 block formats, and quantising activations to Q8_1.
+//! The block formats (Q4_1 and Q8_0 weights, Q8_1 activations), the trait the
+//! weight formats share, and quantising activations to Q8_1.
 
 use half::f16;
 
@@ -38,6 +39,48 @@ impl BlockQ4_1 {
     pub fn scales(&self) -> (f32, f32) {
         (f16_to_f32(self.d), f16_to_f32(self.m))
     }
+}
+
+/// 32 weights as 8-bit values `q` with `w = d * q` (GGML's `block_q8_0`, 34 bytes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+pub struct BlockQ8_0 {
+    /// Scale (f16 bits).
+    pub d: u16,
+    /// Values in -127..=127.
+    pub qs: [i8; QK],
+}
+
+/// Bytes of one Q8_0 block in a GGUF file.
+pub const Q8_0_BYTES: usize = 34;
+
+impl BlockQ8_0 {
+    /// Read a block from its 34 bytes in file order (little-endian f16 d, values).
+    /// GGML's quantiser never writes -128; one in a file is read as -127, so that
+    /// every kernel (the x86 one takes absolute values of bytes) agrees.
+    pub fn from_bytes(b: &[u8]) -> Self {
+        BlockQ8_0 {
+            d: u16::from_le_bytes([b[0], b[1]]),
+            qs: std::array::from_fn(|i| (b[2 + i] as i8).max(-127)),
+        }
+    }
+}
+
+/// A weight block format with tandem kernels: how it is read and its dot products
+/// with Q8_1 activation blocks.
+pub trait WeightBlock: Copy + Send + Sync {
+    /// The GGUF type's name, for errors.
+    const NAME: &'static str;
+    /// Bytes of one block in a GGUF file.
+    const BYTES: usize;
+    /// Read a block from its bytes in file order.
+    fn read(bytes: &[u8]) -> Self;
+    /// The 32 weights as f32 (as candle and llama.cpp dequantise them).
+    fn dequantize(&self) -> [f32; QK];
+    /// `xs · ys`, on the fastest kernel for this machine.
+    fn dot(xs: &[Self], ys: &[BlockQ8_1]) -> f32;
+    /// Four weight rows against one activation row.
+    fn dot4(ws: [&[Self]; 4], ys: &[BlockQ8_1]) -> [f32; 4];
 }
 
 /// Exact f16 → f32 for finite values (zero and subnormals included) in four integer

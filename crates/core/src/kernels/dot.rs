@@ -5,11 +5,40 @@
 //! added pairwise as `hsum_float_8` does. Every implementation does exactly these
 //! float operations (multiply and add, never fused), so all agree bit for bit.
 
-use super::blocks::{BlockQ4_1, BlockQ8_1};
+use super::blocks::{BlockQ4_1, BlockQ8_1, WeightBlock, Q4_1_BYTES, QK};
+
+impl WeightBlock for BlockQ4_1 {
+    const NAME: &'static str = "Q4_1";
+    const BYTES: usize = Q4_1_BYTES;
+
+    fn read(bytes: &[u8]) -> Self {
+        BlockQ4_1::from_bytes(bytes)
+    }
+
+    fn dequantize(&self) -> [f32; QK] {
+        let (d, m) = self.scales();
+        std::array::from_fn(|j| {
+            let q = if j < QK / 2 {
+                self.qs[j] & 0x0F
+            } else {
+                self.qs[j - QK / 2] >> 4
+            };
+            q as f32 * d + m
+        })
+    }
+
+    fn dot(xs: &[Self], ys: &[BlockQ8_1]) -> f32 {
+        dot_q4_1_q8_1(xs, ys)
+    }
+
+    fn dot4(ws: [&[Self]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
+        dot4_q4_1_q8_1(ws, ys)
+    }
+}
 
 /// Eight lanes, summed the way llama.cpp's `hsum_float_8` does, plus the min sums.
 #[inline(always)]
-fn finish(lanes: [f32; 8], summs: f32) -> f32 {
+pub(super) fn finish(lanes: [f32; 8], summs: f32) -> f32 {
     let r: [f32; 4] = std::array::from_fn(|i| lanes[4 + i] + lanes[i]);
     ((r[0] + r[2]) + (r[1] + r[3])) + summs
 }

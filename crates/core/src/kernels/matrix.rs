@@ -1,42 +1,48 @@
-//! A Q4_1 weight matrix and its product with a batch of f32 activation rows: each
-//! activation row is quantised to Q8_1 once, each weight row is read once per batch
-//! (all activation rows pass while it is in cache), and natively the weight rows are
-//! shared out over rayon's threads.
+//! A quantised weight matrix (Q4_1 or Q8_0) and its product with a batch of f32
+//! activation rows: each activation row is quantised to Q8_1 once, each weight row
+//! is read once per batch (all activation rows pass while it is in cache), and
+//! natively the weight rows are shared out over rayon's threads.
 
-use super::blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_1, Q4_1_BYTES, QK};
-use super::dot::{dot4_q4_1_q8_1, dot_q4_1_q8_1};
+use super::blocks::{quantize_q8_1, BlockQ8_1, WeightBlock, QK};
 use crate::error::{Error, Result};
 
 /// Weight rows per parallel task.
 #[cfg(not(target_arch = "wasm32"))]
 const ROWS_PER_TASK: usize = 32;
 
-/// A `(rows, cols)` matrix of Q4_1 blocks, row-major.
-pub struct Q4_1Matrix {
+/// A `(rows, cols)` matrix of blocks `B`, row-major.
+pub struct Matrix<B> {
     rows: usize,
     cols: usize,
-    blocks: Vec<BlockQ4_1>,
+    blocks: Vec<B>,
 }
 
-impl Q4_1Matrix {
-    /// Bytes of a `(rows, cols)` Q4_1 matrix in a GGUF file.
+impl<B: WeightBlock> Matrix<B> {
+    /// Bytes of a `(rows, cols)` matrix in a GGUF file.
     pub fn byte_len(rows: usize, cols: usize) -> usize {
-        rows * cols / QK * Q4_1_BYTES
+        rows * cols / QK * B::BYTES
     }
 
     /// The matrix stored in `data` (GGUF layout: `rows` rows of `cols / 32` blocks).
     pub fn from_bytes(data: &[u8], rows: usize, cols: usize) -> Result<Self> {
         if cols == 0 || !cols.is_multiple_of(QK) || data.len() != Self::byte_len(rows, cols) {
             return Err(Error::ModelInvalid(format!(
-                "a Q4_1 matrix of {rows}x{cols} cannot be {} bytes",
+                "a {} matrix of {rows}x{cols} cannot be {} bytes",
+                B::NAME,
                 data.len()
             )));
         }
-        let blocks = data
-            .chunks_exact(Q4_1_BYTES)
-            .map(BlockQ4_1::from_bytes)
-            .collect();
-        Ok(Q4_1Matrix { rows, cols, blocks })
+        let blocks = data.chunks_exact(B::BYTES).map(B::read).collect();
+        Ok(Matrix { rows, cols, blocks })
+    }
+
+    /// Row `r` as f32 (an embedding lookup).
+    pub fn row(&self, r: usize) -> Vec<f32> {
+        let per_row = self.cols / QK;
+        self.blocks[r * per_row..(r + 1) * per_row]
+            .iter()
+            .flat_map(B::dequantize)
+            .collect()
     }
 
     /// Output width.
@@ -66,7 +72,7 @@ impl Q4_1Matrix {
             while r + 4 <= rows {
                 let ws = std::array::from_fn(|i| row(first_row + r + i));
                 for (t, a) in q.chunks_exact(per_row).enumerate() {
-                    let dots = dot4_q4_1_q8_1(ws, a);
+                    let dots = B::dot4(ws, a);
                     for (i, d) in dots.into_iter().enumerate() {
                         out[(r + i) * n + t] = d;
                     }
@@ -75,7 +81,7 @@ impl Q4_1Matrix {
             }
             for r in r..rows {
                 for (t, a) in q.chunks_exact(per_row).enumerate() {
-                    out[r * n + t] = dot_q4_1_q8_1(row(first_row + r), a);
+                    out[r * n + t] = B::dot(row(first_row + r), a);
                 }
             }
         };
@@ -105,7 +111,9 @@ impl Q4_1Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::blocks::Q4_1_BYTES;
     use crate::kernels::dot::dot_q4_1_q8_1_scalar;
+    use crate::kernels::Q4_1Matrix;
 
     #[test]
     fn a_batch_equals_rows_one_at_a_time_and_the_reference() {

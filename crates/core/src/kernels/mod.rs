@@ -1,4 +1,4 @@
-//! Quantised matrix kernels with llama.cpp's arithmetic: Q4_1 weights times
+//! Quantised matrix kernels with llama.cpp's arithmetic: Q4_1 and Q8_0 weights times
 //! activations quantised to Q8_1 per 32-value block. The integer dot product of a
 //! block is exact in every implementation (scalar reference, wasm simd128, x86 AVX2),
 //! and the per-block float steps are the same scalar code, so all of them give
@@ -6,8 +6,15 @@
 
 mod blocks;
 mod dot;
+mod dot_q8_0;
 mod matrix;
 
-pub use blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_1, QK};
+pub use blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_0, BlockQ8_1, WeightBlock, QK};
 pub use dot::{dot4_q4_1_q8_1, dot_q4_1_q8_1, dot_q4_1_q8_1_scalar};
-pub use matrix::Q4_1Matrix;
+pub use dot_q8_0::dot_q8_0_q8_1_scalar;
+pub use matrix::Matrix;
+
+/// A Q4_1 weight matrix.
+pub type Q4_1Matrix = Matrix<BlockQ4_1>;
+/// A Q8_0 weight matrix (the output and embedding matrix of the default model).
+pub type Q8_0Matrix = Matrix<BlockQ8_0>;

@@ -1,0 +1,306 @@
+//! The dot product of a Q8_0 row (the output and embedding matrix) and a Q8_1
+//! activation row, in the same shape as the Q4_1 kernel: per block, eight exact
+//! integer sums of four products (lane `k` holds values `4k..4k+4`) are scaled by
+//! `d_x * d_y` and added to eight float lanes, which are summed as llama.cpp's
+//! `hsum_float_8` does. Every implementation does the same float operations, so all
+//! agree bit for bit.
+
+use super::blocks::{f16_to_f32, BlockQ8_0, BlockQ8_1, WeightBlock, Q8_0_BYTES, QK};
+use super::dot::finish;
+
+impl WeightBlock for BlockQ8_0 {
+    const NAME: &'static str = "Q8_0";
+    const BYTES: usize = Q8_0_BYTES;
+
+    fn read(bytes: &[u8]) -> Self {
+        BlockQ8_0::from_bytes(bytes)
+    }
+
+    fn dequantize(&self) -> [f32; QK] {
+        let d = f16_to_f32(self.d);
+        std::array::from_fn(|j| self.qs[j] as f32 * d)
+    }
+
+    fn dot(xs: &[Self], ys: &[BlockQ8_1]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { avx2::dot(xs, ys) };
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        return simd128::dot(xs, ys);
+        #[allow(unreachable_code)]
+        dot_q8_0_q8_1_scalar(xs, ys)
+    }
+
+    fn dot4(ws: [&[Self]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
+        assert!(ws.iter().all(|w| w.len() == ys.len()));
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2; the rows are as long as `ys`.
+            return unsafe { avx2::dot4(ws, ys) };
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        // SAFETY: the rows are as long as `ys`.
+        return unsafe { simd128::dot4(ws, ys) };
+        #[allow(unreachable_code)]
+        ws.map(|w| dot_q8_0_q8_1_scalar(w, ys))
+    }
+}
+
+/// The reference: plain Rust.
+pub fn dot_q8_0_q8_1_scalar(xs: &[BlockQ8_0], ys: &[BlockQ8_1]) -> f32 {
+    let mut acc = [0f32; 8];
+    for (x, y) in xs.iter().zip(ys) {
+        let d = f16_to_f32(x.d) * y.d;
+        for (k, lane) in acc.iter_mut().enumerate() {
+            let sum: i32 = (4 * k..4 * k + 4)
+                .map(|j| x.qs[j] as i32 * y.qs[j] as i32)
+                .sum();
+            *lane += d * sum as f32;
+        }
+    }
+    finish(acc, 0.0)
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128 {
+    use std::arch::wasm32::*;
+
+    use super::{f16_to_f32, finish, BlockQ8_0, BlockQ8_1};
+
+    /// An activation block's 32 values widened to i16, loaded once for all rows.
+    #[inline(always)]
+    unsafe fn widen(y: &BlockQ8_1) -> [v128; 4] {
+        let p = y.qs.as_ptr();
+        std::array::from_fn(|i| i16x8_load_extend_i8x8(p.add(8 * i)))
+    }
+
+    /// The eight float lanes of one row, as two halves.
+    #[derive(Clone, Copy)]
+    struct Acc {
+        lo: v128,
+        hi: v128,
+    }
+
+    impl Acc {
+        fn new() -> Self {
+            Acc {
+                lo: f32x4_splat(0.0),
+                hi: f32x4_splat(0.0),
+            }
+        }
+
+        /// Add the block `x · y`, `y16` being `y`'s values widened.
+        #[inline(always)]
+        unsafe fn add(&mut self, x: &BlockQ8_0, y: &BlockQ8_1, y16: &[v128; 4]) {
+            let p = x.qs.as_ptr();
+            // Sums of pairs, then adjacent pairs added: sums of four.
+            let pairs: [v128; 4] = std::array::from_fn(|i| {
+                i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(8 * i)), y16[i])
+            });
+            let quads = |a, b| {
+                i32x4_add(
+                    i32x4_shuffle::<0, 2, 4, 6>(a, b),
+                    i32x4_shuffle::<1, 3, 5, 7>(a, b),
+                )
+            };
+            let d = f32x4_splat(f16_to_f32(x.d) * y.d);
+            let low = quads(pairs[0], pairs[1]);
+            let high = quads(pairs[2], pairs[3]);
+            self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
+            self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
+        }
+
+        fn finish(self) -> f32 {
+            let mut lanes = [0f32; 8];
+            // SAFETY: eight floats are written into eight.
+            unsafe {
+                v128_store(lanes.as_mut_ptr() as *mut v128, self.lo);
+                v128_store(lanes.as_mut_ptr().add(4) as *mut v128, self.hi);
+            }
+            finish(lanes, 0.0)
+        }
+    }
+
+    pub fn dot(xs: &[BlockQ8_0], ys: &[BlockQ8_1]) -> f32 {
+        let mut acc = Acc::new();
+        // SAFETY: blocks hold 32 values each, all loads are in bounds.
+        xs.iter()
+            .zip(ys)
+            .for_each(|(x, y)| unsafe { acc.add(x, y, &widen(y)) });
+        acc.finish()
+    }
+
+    /// # Safety
+    /// Every row of `ws` must be as long as `ys`.
+    pub unsafe fn dot4(ws: [&[BlockQ8_0]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
+        let mut acc = [Acc::new(); 4];
+        for (b, y) in ys.iter().enumerate() {
+            let y16 = widen(y);
+            for (acc, w) in acc.iter_mut().zip(ws) {
+                acc.add(w.get_unchecked(b), y, &y16);
+            }
+        }
+        acc.map(Acc::finish)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::{f16_to_f32, finish, BlockQ8_0, BlockQ8_1};
+
+    pub fn available() -> bool {
+        is_x86_feature_detected!("avx2")
+    }
+
+    /// The eight float lanes of one row.
+    #[derive(Clone, Copy)]
+    struct Acc {
+        lanes: __m256,
+    }
+
+    impl Acc {
+        #[inline(always)]
+        unsafe fn new() -> Self {
+            Acc {
+                lanes: _mm256_setzero_ps(),
+            }
+        }
+
+        /// Add the block `x · y`, `y8` being `y`'s values already loaded.
+        #[inline(always)]
+        unsafe fn add(&mut self, x: &BlockQ8_0, y: &BlockQ8_1, y8: __m256i) {
+            let q = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
+            // |x| times y with x's sign, summed in pairs (values are within ±127, so
+            // at most 2*127*127: no saturation), then in fours.
+            let products = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y8, q));
+            let sums = _mm256_madd_epi16(products, _mm256_set1_epi16(1));
+            let d = _mm256_set1_ps(f16_to_f32(x.d) * y.d);
+            self.lanes = _mm256_add_ps(self.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
+        }
+
+        #[inline(always)]
+        unsafe fn finish(self) -> f32 {
+            let mut lanes = [0f32; 8];
+            _mm256_storeu_ps(lanes.as_mut_ptr(), self.lanes);
+            finish(lanes, 0.0)
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn load(y: &BlockQ8_1) -> __m256i {
+        _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn dot(xs: &[BlockQ8_0], ys: &[BlockQ8_1]) -> f32 {
+        let mut acc = Acc::new();
+        for (x, y) in xs.iter().zip(ys) {
+            acc.add(x, y, load(y));
+        }
+        acc.finish()
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2; every row of `ws` must be as long as `ys`.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn dot4(ws: [&[BlockQ8_0]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
+        let mut acc = [Acc::new(); 4];
+        for (b, y) in ys.iter().enumerate() {
+            let y8 = load(y);
+            for (acc, w) in acc.iter_mut().zip(ws) {
+                acc.add(w.get_unchecked(b), y, y8);
+            }
+        }
+        [
+            acc[0].finish(),
+            acc[1].finish(),
+            acc[2].finish(),
+            acc[3].finish(),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::blocks::quantize_q8_1;
+
+    fn lcg(seed: &mut u64) -> u32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) as u32
+    }
+
+    fn random_q8_0(seed: &mut u64, n: usize) -> Vec<BlockQ8_0> {
+        (0..n)
+            .map(|_| {
+                let mut b = [0u8; Q8_0_BYTES];
+                b.iter_mut().for_each(|v| *v = lcg(seed) as u8);
+                b[1] &= 0b1011_1111; // a finite f16 scale
+                BlockQ8_0::from_bytes(&b)
+            })
+            .collect()
+    }
+
+    fn random_q8_1(seed: &mut u64, n: usize, scale: f32) -> Vec<BlockQ8_1> {
+        let x: Vec<f32> = (0..n * QK)
+            .map(|_| (lcg(seed) as f32 / u32::MAX as f32 - 0.5) * scale)
+            .collect();
+        let mut q = vec![BlockQ8_1::default(); n];
+        quantize_q8_1(&x, &mut q);
+        q
+    }
+
+    #[test]
+    fn the_fast_kernels_equal_the_reference_bit_for_bit() {
+        let mut seed = 11;
+        for n in [1, 2, 18, 48] {
+            for scale in [1e-3, 1.0, 300.0] {
+                let x = random_q8_0(&mut seed, n);
+                let y = random_q8_1(&mut seed, n, scale);
+                let reference = dot_q8_0_q8_1_scalar(&x, &y);
+                assert_eq!(BlockQ8_0::dot(&x, &y).to_bits(), reference.to_bits());
+                let rows: Vec<_> = (0..4).map(|_| random_q8_0(&mut seed, n)).collect();
+                let four = BlockQ8_0::dot4([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
+                for (row, got) in rows.iter().zip(four) {
+                    assert_eq!(got.to_bits(), dot_q8_0_q8_1_scalar(row, &y).to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_values_sum_exactly_and_minus_128_reads_as_minus_127() {
+        let mut bytes = [0x80u8; Q8_0_BYTES]; // every value -128
+        bytes[..2].copy_from_slice(&0x3C00u16.to_le_bytes()); // d = 1.0
+        let x = BlockQ8_0::from_bytes(&bytes);
+        assert!(x.qs.iter().all(|&q| q == -127));
+        for v in [-127i8, 127] {
+            let y = BlockQ8_1 {
+                qs: [v; QK],
+                d: 1.0,
+                s: 0.0,
+            };
+            let want = -127.0 * 32.0 * v as f32;
+            assert_eq!(BlockQ8_0::dot(&[x], &[y]), want);
+            assert_eq!(dot_q8_0_q8_1_scalar(&[x], &[y]), want);
+        }
+    }
+
+    #[test]
+    fn dequantized_values_are_scale_times_value() {
+        let mut bytes = [0u8; Q8_0_BYTES];
+        bytes[..2].copy_from_slice(&0x3800u16.to_le_bytes()); // d = 0.5
+        bytes[2] = 6;
+        bytes[3] = (-4i8) as u8;
+        let w = BlockQ8_0::from_bytes(&bytes).dequantize();
+        assert_eq!(&w[..3], &[3.0, -2.0, 0.0]);
+    }
+}
