@@ -106,18 +106,34 @@ mod simd128 {
 
     use super::{finish, BlockQ4_1, BlockQ8_1};
 
-    /// Four lanes of sums of four products: `nibbles` (16 values 0..15) times `y`.
+    /// Bytes reordered so that a dot product's pair sums, added across the two
+    /// halves, are the sums of four: `[0,1,4,5,8,9,12,13 | 2,3,6,7,10,11,14,15]`.
     #[inline(always)]
-    unsafe fn quad_sums(nibbles: v128, y: *const i8) -> v128 {
-        // Sums of pairs, then adjacent pairs added.
-        let a = i32x4_dot_i16x8(u16x8_extend_low_u8x16(nibbles), i16x8_load_extend_i8x8(y));
-        let b = i32x4_dot_i16x8(
-            u16x8_extend_high_u8x16(nibbles),
-            i16x8_load_extend_i8x8(y.add(8)),
-        );
+    fn pair_order(v: v128) -> v128 {
+        i8x16_shuffle::<0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15>(v, v)
+    }
+
+    /// An activation block's values in pair order, widened to i16: the first 16 as
+    /// two halves, then the last 16. Done once per block for all rows.
+    #[inline(always)]
+    unsafe fn widen(y: &BlockQ8_1) -> [v128; 4] {
+        let p = y.qs.as_ptr() as *const v128;
+        let (lo, hi) = (pair_order(v128_load(p)), pair_order(v128_load(p.add(1))));
+        [
+            i16x8_extend_low_i8x16(lo),
+            i16x8_extend_high_i8x16(lo),
+            i16x8_extend_low_i8x16(hi),
+            i16x8_extend_high_i8x16(hi),
+        ]
+    }
+
+    /// Four lanes of sums of four products: 16 nibbles in pair order times the
+    /// matching widened activation halves.
+    #[inline(always)]
+    fn quad_sums(nibbles: v128, ya: v128, yb: v128) -> v128 {
         i32x4_add(
-            i32x4_shuffle::<0, 2, 4, 6>(a, b),
-            i32x4_shuffle::<1, 3, 5, 7>(a, b),
+            i32x4_dot_i16x8(u16x8_extend_low_u8x16(nibbles), ya),
+            i32x4_dot_i16x8(u16x8_extend_high_u8x16(nibbles), yb),
         )
     }
 
@@ -138,21 +154,18 @@ mod simd128 {
             }
         }
 
-        /// Add the block `x · y`.
+        /// Add the block `x · y`, `y16` being `y`'s values widened.
         #[inline(always)]
-        fn add(&mut self, x: &BlockQ4_1, y: &BlockQ8_1) {
+        fn add(&mut self, x: &BlockQ4_1, y: &BlockQ8_1, y16: &[v128; 4]) {
             let (xd, xm) = x.scales();
             self.summs += xm * y.s;
             let d = f32x4_splat(xd * y.d);
-            // SAFETY: a block has 16 bytes of nibbles and 32 values, all in bounds.
-            unsafe {
-                let q = v128_load(x.qs.as_ptr() as *const v128);
-                let y = y.qs.as_ptr();
-                let low = quad_sums(v128_and(q, u8x16_splat(0x0F)), y);
-                let high = quad_sums(u8x16_shr(q, 4), y.add(16));
-                self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
-                self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
-            }
+            // SAFETY: a block has 16 bytes of nibbles.
+            let q = pair_order(unsafe { v128_load(x.qs.as_ptr() as *const v128) });
+            let low = quad_sums(v128_and(q, u8x16_splat(0x0F)), y16[0], y16[1]);
+            let high = quad_sums(u8x16_shr(q, 4), y16[2], y16[3]);
+            self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
+            self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
         }
 
         fn finish(self) -> f32 {
@@ -168,7 +181,10 @@ mod simd128 {
 
     pub fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
         let mut acc = Acc::new();
-        xs.iter().zip(ys).for_each(|(x, y)| acc.add(x, y));
+        // SAFETY: a block has 32 values.
+        xs.iter()
+            .zip(ys)
+            .for_each(|(x, y)| acc.add(x, y, &unsafe { widen(y) }));
         acc.finish()
     }
 
@@ -177,8 +193,9 @@ mod simd128 {
     pub unsafe fn dot4(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
         let mut acc = [Acc::new(); 4];
         for (b, y) in ys.iter().enumerate() {
+            let y16 = widen(y);
             for (acc, w) in acc.iter_mut().zip(ws) {
-                acc.add(w.get_unchecked(b), y);
+                acc.add(w.get_unchecked(b), y, &y16);
             }
         }
         acc.map(Acc::finish)
