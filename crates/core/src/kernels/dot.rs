@@ -106,35 +106,16 @@ mod simd128 {
 
     use super::{finish, BlockQ4_1, BlockQ8_1};
 
-    /// Bytes reordered so that a dot product's pair sums, added across the two
-    /// halves, are the sums of four: `[0,1,4,5,8,9,12,13 | 2,3,6,7,10,11,14,15]`.
-    #[inline(always)]
-    fn pair_order(v: v128) -> v128 {
-        i8x16_shuffle::<0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15>(v, v)
-    }
-
-    /// An activation block's values in pair order, widened to i16: the first 16 as
-    /// two halves, then the last 16. Done once per block for all rows.
+    /// An activation block's values widened to i16 and split by parity: even then
+    /// odd positions of the first 16, then of the last 16. Done once per block for
+    /// all rows.
     #[inline(always)]
     unsafe fn widen(y: &BlockQ8_1) -> [v128; 4] {
         let p = y.qs.as_ptr() as *const v128;
-        let (lo, hi) = (pair_order(v128_load(p)), pair_order(v128_load(p.add(1))));
-        [
-            i16x8_extend_low_i8x16(lo),
-            i16x8_extend_high_i8x16(lo),
-            i16x8_extend_low_i8x16(hi),
-            i16x8_extend_high_i8x16(hi),
-        ]
-    }
-
-    /// Four lanes of sums of four products: 16 nibbles in pair order times the
-    /// matching widened activation halves.
-    #[inline(always)]
-    fn quad_sums(nibbles: v128, ya: v128, yb: v128) -> v128 {
-        i32x4_add(
-            i32x4_dot_i16x8(u16x8_extend_low_u8x16(nibbles), ya),
-            i32x4_dot_i16x8(u16x8_extend_high_u8x16(nibbles), yb),
-        )
+        let (lo, hi) = (v128_load(p), v128_load(p.add(1)));
+        let even = |v| i16x8_shr(i16x8_shl(v, 8), 8);
+        let odd = |v| i16x8_shr(v, 8);
+        [even(lo), odd(lo), even(hi), odd(hi)]
     }
 
     /// The eight float lanes (as two halves) and the min sum of one row.
@@ -161,9 +142,18 @@ mod simd128 {
             self.summs += xm * y.s;
             let d = f32x4_splat(xd * y.d);
             // SAFETY: a block has 16 bytes of nibbles.
-            let q = pair_order(unsafe { v128_load(x.qs.as_ptr() as *const v128) });
-            let low = quad_sums(v128_and(q, u8x16_splat(0x0F)), y16[0], y16[1]);
-            let high = quad_sums(u8x16_shr(q, 4), y16[2], y16[3]);
+            let q = unsafe { v128_load(x.qs.as_ptr() as *const v128) };
+            // As 16-bit lanes, byte 2i holds values 2i and 2i+16, byte 2i+1 values
+            // 2i+1 and 2i+17: four shifts and masks split them by parity, and the
+            // pair sums of the even and odd dot products add up to sums of four.
+            let m = u16x8_splat(0x0F);
+            let (low_even, low_odd) = (v128_and(q, m), v128_and(u16x8_shr(q, 8), m));
+            let (high_even, high_odd) = (v128_and(u16x8_shr(q, 4), m), u16x8_shr(q, 12));
+            let sums = |even, odd, y_even, y_odd| {
+                i32x4_add(i32x4_dot_i16x8(even, y_even), i32x4_dot_i16x8(odd, y_odd))
+            };
+            let low = sums(low_even, low_odd, y16[0], y16[1]);
+            let high = sums(high_even, high_odd, y16[2], y16[3]);
             self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
             self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
         }
