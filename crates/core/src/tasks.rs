@@ -16,6 +16,10 @@ use crate::structured::Schema;
 /// Most sentences a summary and most replies `smartReplies` may ask for.
 pub const MAX_COUNT: usize = 5;
 
+/// Most characters of one smart reply (the model's good short replies are 15–45;
+/// longer ones have run on).
+pub const REPLY_CHARS: usize = 60;
+
 /// How `rewrite` changes a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -146,11 +150,14 @@ impl Task {
                     "Suggest {} to this message, each one different.\n\nMessage: {text}",
                     plural(*n, "short reply")
                 ),
-                24 * n + 16,
+                // About 3 characters a token, the quotes, comma and some whitespace
+                // around each reply, and the object around them.
+                n * (REPLY_CHARS / 3 + 4) + 16,
                 Some(json!({
                     "type": "object",
                     "properties": {"replies": {
-                        "type": "array", "items": {"type": "string"},
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1, "maxLength": REPLY_CHARS},
                         "minItems": n, "maxItems": n
                     }},
                     "required": ["replies"],
@@ -211,7 +218,7 @@ impl Task {
             Task::SmartReplies { .. } => {
                 let mut replies: Vec<String> = Vec::new();
                 for reply in json()?["replies"].as_array().into_iter().flatten() {
-                    let reply = clean(reply.as_str().unwrap_or_default());
+                    let reply = tidy_reply(reply.as_str().unwrap_or_default());
                     let seen = replies.iter().any(|r| r.eq_ignore_ascii_case(&reply));
                     if !reply.is_empty() && !seen {
                         replies.push(reply);
@@ -309,6 +316,25 @@ fn skeleton(schema: &Value) -> String {
     format!("{{\n{}\n}}", names.join(",\n"))
 }
 
+/// A reply without list numbering ("1. "); if it ran on (it is long and stops
+/// mid-sentence, as the length limit cuts it), only its first sentence.
+fn tidy_reply(reply: &str) -> String {
+    let reply = clean(reply);
+    let reply = match reply.split_once(". ") {
+        Some((n, rest)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => &reply,
+    };
+    let ran_on = reply.chars().count() > REPLY_CHARS * 3 / 4 && !reply.ends_with(['.', '!', '?']);
+    let first_end = reply
+        .match_indices(['.', '!', '?'])
+        .map(|(at, _)| at)
+        .find(|&at| reply[at + 1..].starts_with(' '));
+    match first_end {
+        Some(at) if ran_on => reply[..=at].to_string(),
+        _ => reply.to_string(),
+    }
+}
+
 /// A text answer without surrounding whitespace or quotes.
 fn clean(answer: &str) -> String {
     let t = answer.trim();
@@ -342,6 +368,30 @@ mod tests {
             out,
             TaskOutput::Replies(vec!["Sure!".into(), "No thanks".into()])
         );
+        // Replies that ran on keep their first sentence; numbering goes.
+        let out = replies
+            .parse(
+                r#"{"replies": ["Hey, I'm sorry for the delay. I'm sorry about the delay. I'm",
+                "1. I'm glad you're excited about the upcoming conference. I’",
+                "2. Sure! See you then", "Thanks! I'm so glad you like them. They are from my garden.",
+                "yes yes yes yes yes yes yes yes yes yes yes yes yes yes yesy"]}"#,
+            )
+            .unwrap();
+        let want = [
+            "Hey, I'm sorry for the delay.",
+            "I'm glad you're excited about the upcoming conference.",
+            "Sure! See you then",
+            "Thanks! I'm so glad you like them. They are from my garden.",
+            "yes yes yes yes yes yes yes yes yes yes yes yes yes yes yesy",
+        ];
+        assert_eq!(out, TaskOutput::Replies(want.map(String::from).to_vec()));
+        let request = replies.request("Lunch?").unwrap();
+        let schema = request.generate_params().unwrap().schema.unwrap();
+        let long = json!({"replies": ["a", "b", "c".repeat(REPLY_CHARS + 1)]});
+        assert!(schema.validate(&long).is_err());
+        assert!(schema
+            .validate(&json!({"replies": ["a", "", "c"]}))
+            .is_err());
         let rewrite = Task::Rewrite {
             tone: Tone::Shorter,
         };

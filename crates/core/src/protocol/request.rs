@@ -267,11 +267,11 @@ mod tests {
         assert_eq!(ChatCompletionRequest::from_json(&round).unwrap(), schema);
         let bad = with(
             r#""response_format":{"type":"json_schema","json_schema":{"name":"x",
-                "schema":{"type":"string","minLength":2}}}"#,
+                "schema":{"type":"string","pattern":"a+"}}}"#,
         )
         .unwrap();
         let e = bad.generate_params().unwrap_err();
-        assert!(e.to_string().contains("\"minLength\""), "{e}");
+        assert!(e.to_string().contains("\"pattern\""), "{e}");
         assert!(with(r#""response_format":{"type":"yaml"}"#).is_err());
         let tools = with(r#""tools":[{"type":"function","function":{"name":"f"}}]"#).unwrap();
         assert!(tools.uses_tools());

@@ -1,8 +1,13 @@
 //! Which vocabulary tokens a matcher accepts now: the tokens sorted by their bytes
 //! form an implicit trie, walked depth first with one matcher step per trie edge, so
 //! a byte rejected at depth `d` prunes every token sharing that prefix.
+//!
+//! Between two characters of a string with length limits the walk runs without
+//! the limits (a state shared by every character of the string, so its mask is
+//! cached once); the limits then filter that set by what each token adds to a
+//! string, known ahead.
 
-use super::matcher::Matcher;
+use super::matcher::{string_run, Limits, Matcher};
 use super::schema::Schema;
 use crate::tokenizer::Tokenizer;
 
@@ -12,6 +17,11 @@ pub struct TokenTrie {
     sorted: Vec<u32>,
     /// End-of-generation ids: allowed only once the value is complete.
     end: Vec<u32>,
+    /// Every token with the characters it adds inside a string (see
+    /// [`string_run`]), most first.
+    longest_first: Vec<(u32, u32)>,
+    /// The tokens that close a string, with the characters they add before.
+    closers: Vec<(u32, u32)>,
     vocab: usize,
 }
 
@@ -26,6 +36,10 @@ impl TokenSet {
 
     pub(crate) fn insert(&mut self, id: u32) {
         self.0[id as usize / 64] |= 1 << (id % 64);
+    }
+
+    fn remove(&mut self, id: u32) {
+        self.0[id as usize / 64] &= !(1 << (id % 64));
     }
 
     /// Whether `id` is in the set.
@@ -66,7 +80,23 @@ impl TokenTrie {
         let end = (0..vocab as u32)
             .filter(|&id| tokenizer.is_end_of_generation(id))
             .collect();
-        TokenTrie { sorted, end, vocab }
+        let runs: Vec<_> = (0..vocab as u32)
+            .map(|id| (string_run(tokenizer.piece(id)), id))
+            .collect();
+        let mut longest_first: Vec<_> = runs.iter().map(|&((chars, _), id)| (chars, id)).collect();
+        longest_first.sort_unstable_by(|a, b| b.cmp(a));
+        let closers = runs
+            .iter()
+            .filter(|((_, closes), _)| *closes)
+            .map(|&((chars, _), id)| (chars, id))
+            .collect();
+        TokenTrie {
+            sorted,
+            end,
+            longest_first,
+            closers,
+            vocab,
+        }
     }
 
     /// The tokens whose every byte `matcher` accepts, plus the end-of-generation
@@ -84,6 +114,23 @@ impl TokenTrie {
         if matcher.is_complete(schema) {
             self.end.iter().for_each(|&id| set.insert(id));
         }
+        set
+    }
+
+    /// The tokens of `free` (the tokens allowed between two characters of a string
+    /// without limits) that keep to `limits` there: without those that add too many
+    /// characters (few while there is room) or close the string too soon.
+    pub(crate) fn limit(&self, free: &TokenSet, limits: Limits) -> TokenSet {
+        let mut set = free.clone();
+        let too_long = self
+            .longest_first
+            .iter()
+            .take_while(|&&(chars, _)| !limits.allow(chars, false));
+        let too_soon = self
+            .closers
+            .iter()
+            .filter(|&&(chars, _)| !limits.allow(chars, true));
+        too_long.chain(too_soon).for_each(|&(_, id)| set.remove(id));
         set
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! The state is a stack of small frames (hashable, so masks can be cached per state).
 //! Whitespace runs, number digits and free-form nesting are bounded, so a model
-//! cannot loop forever inside a value that never ends.
+//! cannot loop forever inside a value that never ends. A string counts its
+//! characters only if its schema limits its length, so unlimited strings keep few
+//! distinct states.
 
 use super::schema::{LitId, Node, NodeId, Schema, ANY_ARRAY, ANY_OBJECT, KEYWORDS};
 
@@ -100,7 +102,7 @@ enum NumPhase {
 }
 
 /// Inside a string: pending UTF-8 continuation bytes (`left`, the next one in
-/// `lo..=hi`) and escape progress.
+/// `lo..=hi`), escape progress and the length limits still to keep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 struct Str {
     open: bool,
@@ -108,6 +110,30 @@ struct Str {
     lo: u8,
     hi: u8,
     escape: Escape,
+    limits: Limits,
+}
+
+/// What a string's `minLength` and `maxLength` still ask, in characters (code
+/// points; an escape is one): `need` more before the closing quote, at most `room`
+/// more. The default (0, none) is a string without limits, and stays so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Limits {
+    need: u16,
+    room: Option<u16>,
+}
+
+impl Limits {
+    /// One more character.
+    fn count(&mut self) {
+        self.need = self.need.saturating_sub(1);
+        self.room = self.room.map(|r| r - 1);
+    }
+
+    /// Whether a token that adds `chars` characters to a string, and then closes it
+    /// when `closes`, keeps to these limits.
+    pub(crate) fn allow(self, chars: u32, closes: bool) -> bool {
+        self.room.is_none_or(|r| chars <= r.into()) && (!closes || chars >= self.need.into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -194,6 +220,24 @@ impl Matcher {
         matches!(self.stack.as_slice(), [Frame::Root { done: true, .. }])
     }
 
+    /// When a string with length limits is open between two characters: this
+    /// state without the limits (it allows every token this one does, and more)
+    /// and the limits left.
+    pub(crate) fn split_limits(&self) -> Option<(Matcher, Limits)> {
+        let Some(Frame::Str(s)) = self.stack.last() else {
+            return None;
+        };
+        let between = s.left == 0 && s.escape == Escape::None;
+        if s.limits == Limits::default() || !between {
+            return None;
+        }
+        let mut free = self.clone();
+        if let Some(Frame::Str(s)) = free.stack.last_mut() {
+            s.limits = Limits::default();
+        }
+        Some((free, s.limits))
+    }
+
     /// The fewest bytes that complete the value from here (each byte has a token
     /// of its own, so also an upper bound of the tokens needed).
     pub fn completion_len(&self, schema: &Schema) -> usize {
@@ -211,7 +255,8 @@ impl Matcher {
 fn min_len(schema: &Schema, node: NodeId) -> usize {
     match &schema.nodes[node as usize] {
         Node::Any | Node::Number { .. } => 1,
-        Node::String | Node::FreeObject { .. } => 2,
+        Node::String { min, .. } => 2 + usize::from(*min),
+        Node::FreeObject { .. } => 2,
         Node::Literal(set) => shortest(schema, *set, u64::MAX, 0),
         Node::Object { .. } => 1 + entries(schema, node, 0, true),
         Node::Array { items, min, .. } => {
@@ -284,7 +329,13 @@ fn start(schema: &Schema, node: NodeId, b: u8, depth: usize) -> Step {
         },
         Node::Object { .. } | Node::FreeObject { .. } => Some(Frame::object(node)),
         Node::Array { .. } => Some(Frame::array(node)),
-        Node::String => Some(Frame::Str(Str::default())),
+        Node::String { min, max } => Some(Frame::Str(Str {
+            limits: Limits {
+                need: *min,
+                room: *max,
+            },
+            ..Str::default()
+        })),
         Node::Number { integer } => Some(Frame::number(*integer)),
         Node::Literal(set) => Some(Frame::literal(*set)),
     };
@@ -367,7 +418,7 @@ impl Frame {
                     Escape::Backslash => 1,
                     Escape::Hex(n) => n as usize,
                 };
-                s.left as usize + escape + usize::from(!s.open) + 1
+                s.left as usize + escape + usize::from(!s.open) + usize::from(s.limits.need) + 1
             }
             Frame::Literal { set, alive, pos } => shortest(schema, set, alive, pos as usize),
             Frame::Number { phase, .. } => match phase {
@@ -716,18 +767,20 @@ impl Str {
             }
             Escape::None => {}
         }
-        let (left, lo, hi) = match b {
-            b'"' => {
-                return Step::Done {
+        if b == b'"' {
+            return match self.limits.need {
+                0 => Step::Done {
                     consumed: true,
                     index: 0,
-                }
-            }
-            b'\\' => {
-                self.escape = Escape::Backslash;
-                return Step::Consumed;
-            }
-            0x20..=0x7F => return Step::Consumed,
+                },
+                _ => Step::Reject,
+            };
+        }
+        if self.limits.room == Some(0) {
+            return Step::Reject;
+        }
+        let (left, lo, hi) = match b {
+            0x20..=0x7F => (0, self.lo, self.hi),
             0xC2..=0xDF => (1, 0x80, 0xBF),
             0xE0 => (2, 0xA0, 0xBF),
             0xED => (2, 0x80, 0x9F),
@@ -737,9 +790,37 @@ impl Str {
             0xF4 => (3, 0x80, 0x8F),
             _ => return Step::Reject,
         };
+        if b == b'\\' {
+            self.escape = Escape::Backslash;
+        }
         (self.left, self.lo, self.hi) = (left, lo, hi);
+        self.limits.count();
         Step::Consumed
     }
+}
+
+/// What `piece` does fed into an open string between two characters: the
+/// characters it adds, and whether it then closes the string. (A piece the string
+/// rejects counts one more character than it took: either no string takes it, or
+/// it is longer than any limit.)
+pub(crate) fn string_run(piece: &[u8]) -> (u32, bool) {
+    let mut s = Str {
+        open: true,
+        limits: Limits {
+            need: 0,
+            room: Some(u16::MAX),
+        },
+        ..Str::default()
+    };
+    let added = |s: &Str| u32::from(u16::MAX - s.limits.room.unwrap_or(0));
+    for &b in piece {
+        match s.step(b) {
+            Step::Consumed => {}
+            Step::Done { .. } => return (added(&s), true),
+            _ => return (added(&s) + 1, false),
+        }
+    }
+    (added(&s), false)
 }
 
 #[cfg(test)]
@@ -812,12 +893,13 @@ mod tests {
             "type": "object",
             "properties": {
                 "a": {"type": "array", "items": {"type": "string"}, "minItems": 2},
-                "b": {"type": "object", "properties": {"c": {"enum": ["xy", "z"]}}, "required": ["c"]}
+                "b": {"type": "object", "properties": {"c": {"enum": ["xy", "z"]}}, "required": ["c"]},
+                "s": {"type": "string", "minLength": 3, "maxLength": 5}
             },
-            "required": ["a", "b"]
+            "required": ["a", "b", "s"]
         }))
         .unwrap();
-        let full = r#"{"a":["",""],"b":{"c":"z"}}"#;
+        let full = r#"{"a":["",""],"b":{"c":"z"},"s":"abc"}"#;
         assert_eq!(Matcher::new().completion_len(&schema), full.len());
         // Inside a key the estimate errs long (the key is not known yet), never short
         // by more than what the key decides.
@@ -830,6 +912,87 @@ mod tests {
             );
         }
         assert_eq!(accepts(&schema, full).unwrap().completion_len(&schema), 0);
+        // Inside the string every character still needed is one more byte.
+        let m = accepts(&schema, r#"{"a":["",""],"b":{"c":"z"},"s":"\u00"#).unwrap();
+        assert_eq!(m.completion_len(&schema), r#"e9ab"}"#.len());
+    }
+
+    #[test]
+    fn string_limits_count_characters() {
+        let schema =
+            Schema::compile(&json!({"type": "string", "minLength": 2, "maxLength": 4})).unwrap();
+        for good in [
+            r#""ab""#,
+            r#""abcd""#,
+            "\"é日\"",
+            "\"😀é日x\"",
+            r#""\n\u00e9""#,
+            r#""\"\\\/\t""#,
+        ] {
+            let m = accepts(&schema, good).unwrap_or_else(|| panic!("{good}"));
+            assert!(m.is_finished(), "{good}");
+        }
+        for bad in [
+            r#""""#,
+            r#""a""#,
+            r#""\u00e9""#,
+            "\"é\"",
+            r#""abcde"#,
+            "\"é日😀é日",
+            r#""abcd\n"#,
+            r#""\t\t\t\t\u"#,
+        ] {
+            assert!(accepts(&schema, bad).is_none(), "{bad}");
+        }
+        // Below the minimum any character may follow but not the end; at the
+        // maximum only the end.
+        let m = accepts(&schema, r#""a"#).unwrap();
+        assert!(m.clone().feed(&schema, b'\\') && !m.clone().feed(&schema, b'"'));
+        let m = accepts(&schema, r#""abcd"#).unwrap();
+        assert!(!m.clone().feed(&schema, b'e') && !m.clone().feed(&schema, 0xC3));
+        assert!(m.clone().feed(&schema, b'"'));
+    }
+
+    #[test]
+    fn only_limited_strings_count() {
+        let free = Schema::compile(&json!({"type": "string"})).unwrap();
+        assert_eq!(accepts(&free, r#""a"#), accepts(&free, r#""abc\n d"#));
+        let min = Schema::compile(&json!({"type": "string", "minLength": 2})).unwrap();
+        assert_ne!(accepts(&min, r#""a"#), accepts(&min, r#""ab"#));
+        assert_eq!(accepts(&min, r#""ab"#), accepts(&min, r#""abcdef"#));
+        let max = Schema::compile(&json!({"type": "string", "maxLength": 9})).unwrap();
+        assert_ne!(accepts(&max, r#""ab"#), accepts(&max, r#""abc"#));
+    }
+
+    #[test]
+    fn limits_split_off_between_characters() {
+        let schema = Schema::compile(&json!({"type": "string", "maxLength": 3})).unwrap();
+        let free = Schema::compile(&json!({"type": "string"})).unwrap();
+        let (without, limits) = accepts(&schema, r#""a"#).unwrap().split_limits().unwrap();
+        assert_eq!(without, accepts(&free, r#""a"#).unwrap());
+        assert_eq!(
+            limits,
+            Limits {
+                need: 0,
+                room: Some(2)
+            }
+        );
+        assert!(accepts(&schema, "\"\\").unwrap().split_limits().is_none());
+        assert!(accepts(&schema, b"\"\xC3")
+            .unwrap()
+            .split_limits()
+            .is_none());
+        assert!(accepts(&free, r#""a"#).unwrap().split_limits().is_none());
+        assert_eq!(string_run(br#"ab"}"#), (2, true));
+        assert_eq!(string_run(r#"\u00e9é\n"#.as_bytes()), (3, false));
+        assert_eq!(string_run(br#""x"#), (0, true));
+        assert_eq!(string_run(b"a\nb"), (2, false));
+        let limits = Limits {
+            need: 1,
+            room: Some(2),
+        };
+        assert!(limits.allow(2, false) && limits.allow(1, true) && !limits.allow(3, false));
+        assert!(!limits.allow(0, true));
     }
 
     #[test]

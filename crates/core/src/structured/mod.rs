@@ -41,16 +41,28 @@ impl Constraint {
         }
     }
 
-    /// The tokens allowed now (cached per matcher state).
+    /// The tokens allowed now (cached per matcher state; inside a string with
+    /// length limits, the string's tokens without limits are cached and filtered).
     pub fn allowed(&mut self, trie: &TokenTrie, tokenizer: &Tokenizer) -> Arc<TokenSet> {
-        if let Some(set) = self.cache.get(&self.matcher) {
+        match self.matcher.split_limits() {
+            Some((free, limits)) => {
+                let free = self.cached(trie, tokenizer, free);
+                Arc::new(trie.limit(&free, limits))
+            }
+            None => self.cached(trie, tokenizer, self.matcher.clone()),
+        }
+    }
+
+    /// The tokens allowed in `state`, from the cache or a walk of the trie.
+    fn cached(&mut self, trie: &TokenTrie, tokenizer: &Tokenizer, state: Matcher) -> Arc<TokenSet> {
+        if let Some(set) = self.cache.get(&state) {
             return set.clone();
         }
-        let set = Arc::new(trie.allowed(tokenizer, &self.schema, &self.matcher));
+        let set = Arc::new(trie.allowed(tokenizer, &self.schema, &state));
         if self.cache.len() >= CACHE_STATES {
             self.cache.clear();
         }
-        self.cache.insert(self.matcher.clone(), set.clone());
+        self.cache.insert(state, set.clone());
         set
     }
 

@@ -2,8 +2,8 @@
 //! arena of nodes that the matcher refers to by index.
 //!
 //! Supported: `type` object (`properties`, `required`, `additionalProperties`),
-//! array (`items`, `minItems`, `maxItems`), string, number, integer, boolean and
-//! null; `enum` and `const`; and the annotations `title`, `description`, `$schema`,
+//! array (`items`, `minItems`, `maxItems`), string (`minLength`, `maxLength`, in
+//! Unicode code points), number, integer, boolean and null; `enum` and `const`; and the annotations `title`, `description`, `$schema`,
 //! `default`, `examples`. Any other keyword is an `invalid_request` that names it.
 
 use serde_json::{Map, Value};
@@ -50,8 +50,8 @@ pub(crate) enum Node {
         min: usize,
         max: Option<usize>,
     },
-    /// Any string.
-    String,
+    /// A string of `min..=max` characters (Unicode code points).
+    String { min: u16, max: Option<u16> },
     /// A number; only integers when `integer`.
     Number { integer: bool },
     /// One of a set of JSON texts (`enum`, `const`, booleans, null).
@@ -128,7 +128,7 @@ impl Schema {
             Value::Object(obj) => obj,
             _ => return Err(invalid(path, "a schema must be an object")),
         };
-        const KNOWN: [&str; 9] = [
+        const KNOWN: [&str; 11] = [
             "type",
             "properties",
             "required",
@@ -136,6 +136,8 @@ impl Schema {
             "items",
             "minItems",
             "maxItems",
+            "minLength",
+            "maxLength",
             "enum",
             "const",
         ];
@@ -166,7 +168,10 @@ impl Schema {
         match ty {
             "object" => self.object(obj, path, depth),
             "array" => self.array(obj, path, depth),
-            "string" => self.push(Node::String),
+            "string" => {
+                let (min, max) = limits(obj, path, "minLength", "maxLength")?;
+                self.push(Node::String { min, max })
+            }
             "number" => self.push(Node::Number { integer: false }),
             "integer" => self.push(Node::Number { integer: true }),
             "boolean" => {
@@ -251,27 +256,12 @@ impl Schema {
             None => ANY,
             Some(items) => self.node(items, &format!("{path}/items"), depth + 1)?,
         };
-        let count = |key: &str| -> Result<Option<usize>> {
-            obj.get(key)
-                .map(|v| {
-                    v.as_u64()
-                        .map(|n| n as usize)
-                        .ok_or_else(|| invalid(path, &format!("{key} must be a whole number")))
-                })
-                .transpose()
-        };
-        let min = count("minItems")?.unwrap_or(0);
-        let max = count("maxItems")?;
-        if max.is_some_and(|max| max < min || max > u16::MAX as usize) {
-            return Err(invalid(
-                path,
-                "maxItems must be at least minItems and at most 65535",
-            ));
-        }
-        if min > u16::MAX as usize {
-            return Err(invalid(path, "minItems must be at most 65535"));
-        }
-        self.push(Node::Array { items, min, max })
+        let (min, max) = limits(obj, path, "minItems", "maxItems")?;
+        self.push(Node::Array {
+            items,
+            min: min.into(),
+            max: max.map(usize::from),
+        })
     }
 
     /// Whether `value` matches this schema; the error says where it does not.
@@ -318,7 +308,13 @@ impl Schema {
                     .enumerate()
                     .try_for_each(|(i, v)| self.check(*items, v, &format!("{path}/{i}")))
             }
-            (Node::String, Value::String(_)) => Ok(()),
+            (Node::String { min, max }, Value::String(s)) => {
+                let chars = s.chars().count();
+                if chars < usize::from(*min) || max.is_some_and(|max| chars > max.into()) {
+                    return fail(&format!("{chars} characters is out of range"));
+                }
+                Ok(())
+            }
             (Node::Number { integer }, Value::Number(n)) => {
                 if *integer && !(n.is_i64() || n.is_u64()) {
                     return fail("not an integer");
@@ -335,6 +331,35 @@ impl Schema {
             _ => fail("wrong type"),
         }
     }
+}
+
+/// The bounds `min_key..=max_key` of `obj` (a count of items or characters): whole
+/// numbers up to 65535, the minimum 0 when absent.
+fn limits(
+    obj: &Map<String, Value>,
+    path: &str,
+    min_key: &str,
+    max_key: &str,
+) -> Result<(u16, Option<u16>)> {
+    let count = |key: &str| -> Result<Option<u64>> {
+        obj.get(key)
+            .map(|v| {
+                v.as_u64()
+                    .ok_or_else(|| invalid(path, &format!("{key} must be a whole number")))
+            })
+            .transpose()
+    };
+    let min = count(min_key)?.unwrap_or(0);
+    let max = count(max_key)?;
+    if max.is_some_and(|max| max < min || max > u16::MAX.into()) {
+        return Err(invalid(
+            path,
+            &format!("{max_key} must be at least {min_key} and at most 65535"),
+        ));
+    }
+    let min = u16::try_from(min)
+        .map_err(|_| invalid(path, &format!("{min_key} must be at most 65535")))?;
+    Ok((min, max.map(|max| max as u16)))
 }
 
 fn invalid(path: &str, why: &str) -> Error {
@@ -395,6 +420,53 @@ mod tests {
             json!([1]),
         ] {
             assert!(schema.validate(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn string_lengths_must_be_sound() {
+        for (limits, named) in [
+            (json!({"maxLength": -1}), "maxLength must be a whole number"),
+            (
+                json!({"minLength": 1.5}),
+                "minLength must be a whole number",
+            ),
+            (
+                json!({"maxLength": "3"}),
+                "maxLength must be a whole number",
+            ),
+            (json!({"maxLength": 65536}), "at most 65535"),
+            (
+                json!({"minLength": 65536}),
+                "minLength must be at most 65535",
+            ),
+            (
+                json!({"minLength": 5, "maxLength": 3}),
+                "maxLength must be at least minLength",
+            ),
+        ] {
+            let mut schema = json!({"type": "string"});
+            schema
+                .as_object_mut()
+                .unwrap()
+                .extend(limits.as_object().unwrap().clone());
+            let e = Schema::compile(&schema).unwrap_err();
+            assert_eq!(e.code(), "invalid_request");
+            assert!(e.to_string().contains(named), "{e}");
+        }
+        let schema = json!({"type": "string", "minLength": 0, "maxLength": 65535});
+        assert!(Schema::compile(&schema).is_ok());
+    }
+
+    #[test]
+    fn string_lengths_are_code_points() {
+        let schema =
+            Schema::compile(&json!({"type": "string", "minLength": 2, "maxLength": 3})).unwrap();
+        for good in ["ab", "abc", "éé", "日本語", "😀\n"] {
+            assert!(schema.validate(&json!(good)).is_ok(), "{good}");
+        }
+        for bad in ["", "é", "abcd", "日本語x", "😀😀😀😀"] {
+            assert!(schema.validate(&json!(bad)).is_err(), "{bad}");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The quick tasks on the real model: each answer parses into its result shape.
 
 use serde_json::json;
-use tandem_core::tasks::{Task, TaskOutput, Tone};
+use tandem_core::tasks::{Task, TaskOutput, Tone, REPLY_CHARS};
 
 use crate::engine;
 
@@ -33,15 +33,24 @@ fn every_task_gives_its_result_shape() {
         }
     }
 
-    match engine
-        .run_task(
-            &Task::SmartReplies { n: 3 },
-            "Are you free for lunch tomorrow?",
-        )
-        .unwrap()
-    {
-        TaskOutput::Replies(r) => assert!((1..=3).contains(&r.len()), "{r:?}"),
-        other => panic!("smart replies gave {other:?}"),
+    // Each reply is short, however much the model would run on.
+    for (n, message) in [
+        (3, "Are you free for lunch tomorrow?"),
+        (
+            3,
+            "hey, my order came two weeks late and nobody answered my emails. \
+             sort it out or I cancel my subscription.",
+        ),
+        (5, "Congrats on the new job! When do you start?"),
+    ] {
+        match engine.run_task(&Task::SmartReplies { n }, message).unwrap() {
+            TaskOutput::Replies(r) => {
+                assert!((1..=n).contains(&r.len()), "{r:?}");
+                let short = |t: &String| (1..=REPLY_CHARS).contains(&t.chars().count());
+                assert!(r.iter().all(short), "{r:?}");
+            }
+            other => panic!("smart replies gave {other:?}"),
+        }
     }
 
     let schema = json!({
