@@ -5,6 +5,11 @@
 //! added pairwise as `hsum_float_8` does. Every implementation does exactly these
 //! float operations (multiply and add, never fused), so all agree bit for bit.
 
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+#[cfg(target_arch = "x86_64")]
+use super::avx2;
 use super::blocks::{BlockQ4_1, BlockQ8_1, WeightBlock, Q4_1_BYTES, QK};
 
 impl WeightBlock for BlockQ4_1 {
@@ -193,93 +198,23 @@ mod simd128 {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-    use std::sync::OnceLock;
-
-    use super::{finish, BlockQ4_1, BlockQ8_1};
-
-    pub fn available() -> bool {
-        static AVX2: OnceLock<bool> = OnceLock::new();
-        *AVX2.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"))
-    }
-
-    /// The eight float lanes and the min sum of one row.
-    #[derive(Clone, Copy)]
-    struct Acc {
-        lanes: __m256,
-        summs: f32,
-    }
-
-    impl Acc {
-        #[inline(always)]
-        unsafe fn new() -> Self {
-            Acc {
-                lanes: _mm256_setzero_ps(),
-                summs: 0.0,
-            }
-        }
-
-        /// Add the block `x · y`, `y8` being `y`'s values already loaded.
-        #[inline(always)]
-        unsafe fn add(&mut self, x: &BlockQ4_1, y: &BlockQ8_1, y8: __m256i) {
-            // The block's scale and minimum by F16C (exact, like BlockQ4_1::scales).
-            let dm = _mm_cvtph_ps(_mm_cvtsi32_si128((x.d as u32 | (x.m as u32) << 16) as i32));
-            let (xd, xm) = (_mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)));
-            self.summs += xm * y.s;
-            let mask = _mm_set1_epi8(0x0F);
-            let q = _mm_loadu_si128(x.qs.as_ptr() as *const __m128i);
-            let lo = _mm_and_si128(q, mask);
-            let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
-            let q = _mm256_set_m128i(hi, lo);
-            // Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128,
-            // so no saturation), then in fours.
-            let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), _mm256_set1_epi16(1));
-            let d = _mm256_set1_ps(xd * y.d);
-            self.lanes = _mm256_add_ps(self.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
-        }
-
-        #[inline(always)]
-        unsafe fn finish(self) -> f32 {
-            let mut lanes = [0f32; 8];
-            _mm256_storeu_ps(lanes.as_mut_ptr(), self.lanes);
-            finish(lanes, self.summs)
-        }
-    }
-
+impl avx2::Step for BlockQ4_1 {
     #[inline(always)]
-    unsafe fn load(y: &BlockQ8_1) -> __m256i {
-        _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i)
-    }
-
-    /// # Safety
-    /// The CPU must have AVX2 and F16C.
-    #[target_feature(enable = "avx2,f16c")]
-    pub unsafe fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
-        let mut acc = Acc::new();
-        for (x, y) in xs.iter().zip(ys) {
-            acc.add(x, y, load(y));
-        }
-        acc.finish()
-    }
-
-    /// # Safety
-    /// The CPU must have AVX2 and F16C; every row of `ws` must be as long as `ys`.
-    #[target_feature(enable = "avx2,f16c")]
-    pub unsafe fn dot4(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        let mut acc = [Acc::new(); 4];
-        for (b, y) in ys.iter().enumerate() {
-            let y8 = load(y);
-            for (acc, w) in acc.iter_mut().zip(ws) {
-                acc.add(w.get_unchecked(b), y, y8);
-            }
-        }
-        [
-            acc[0].finish(),
-            acc[1].finish(),
-            acc[2].finish(),
-            acc[3].finish(),
-        ]
+    unsafe fn add(acc: &mut avx2::Acc, x: &Self, y: &BlockQ8_1, y8: __m256i) {
+        // The block's scale and minimum by F16C (exact, like BlockQ4_1::scales).
+        let dm = _mm_cvtph_ps(_mm_cvtsi32_si128((x.d as u32 | (x.m as u32) << 16) as i32));
+        let (xd, xm) = (_mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)));
+        acc.summs += xm * y.s;
+        let mask = _mm_set1_epi8(0x0F);
+        let q = _mm_loadu_si128(x.qs.as_ptr() as *const __m128i);
+        let lo = _mm_and_si128(q, mask);
+        let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
+        let q = _mm256_set_m128i(hi, lo);
+        // Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128,
+        // so no saturation), then in fours.
+        let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), _mm256_set1_epi16(1));
+        let d = _mm256_set1_ps(xd * y.d);
+        acc.lanes = _mm256_add_ps(acc.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
     }
 }
 

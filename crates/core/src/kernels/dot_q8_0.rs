@@ -5,6 +5,11 @@
 //! `hsum_float_8` does. Every implementation does the same float operations, so all
 //! agree bit for bit.
 
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+#[cfg(target_arch = "x86_64")]
+use super::avx2;
 use super::blocks::{f16_to_f32, BlockQ8_0, BlockQ8_1, WeightBlock, Q8_0_BYTES, QK};
 use super::dot::finish;
 
@@ -24,7 +29,7 @@ impl WeightBlock for BlockQ8_0 {
     fn dot(xs: &[Self], ys: &[BlockQ8_1]) -> f32 {
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
-            // SAFETY: the CPU has AVX2.
+            // SAFETY: the CPU has AVX2 and F16C.
             return unsafe { avx2::dot(xs, ys) };
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -37,7 +42,7 @@ impl WeightBlock for BlockQ8_0 {
         assert!(ws.iter().all(|w| w.len() == ys.len()));
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
-            // SAFETY: the CPU has AVX2; the rows are as long as `ys`.
+            // SAFETY: the CPU has AVX2 and F16C; the rows are as long as `ys`.
             return unsafe { avx2::dot4(ws, ys) };
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -147,82 +152,16 @@ mod simd128 {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-
-    use super::{f16_to_f32, finish, BlockQ8_0, BlockQ8_1};
-
-    pub fn available() -> bool {
-        is_x86_feature_detected!("avx2")
-    }
-
-    /// The eight float lanes of one row.
-    #[derive(Clone, Copy)]
-    struct Acc {
-        lanes: __m256,
-    }
-
-    impl Acc {
-        #[inline(always)]
-        unsafe fn new() -> Self {
-            Acc {
-                lanes: _mm256_setzero_ps(),
-            }
-        }
-
-        /// Add the block `x · y`, `y8` being `y`'s values already loaded.
-        #[inline(always)]
-        unsafe fn add(&mut self, x: &BlockQ8_0, y: &BlockQ8_1, y8: __m256i) {
-            let q = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
-            // |x| times y with x's sign, summed in pairs (values are within ±127, so
-            // at most 2*127*127: no saturation), then in fours.
-            let products = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y8, q));
-            let sums = _mm256_madd_epi16(products, _mm256_set1_epi16(1));
-            let d = _mm256_set1_ps(f16_to_f32(x.d) * y.d);
-            self.lanes = _mm256_add_ps(self.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
-        }
-
-        #[inline(always)]
-        unsafe fn finish(self) -> f32 {
-            let mut lanes = [0f32; 8];
-            _mm256_storeu_ps(lanes.as_mut_ptr(), self.lanes);
-            finish(lanes, 0.0)
-        }
-    }
-
+impl avx2::Step for BlockQ8_0 {
     #[inline(always)]
-    unsafe fn load(y: &BlockQ8_1) -> __m256i {
-        _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i)
-    }
-
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn dot(xs: &[BlockQ8_0], ys: &[BlockQ8_1]) -> f32 {
-        let mut acc = Acc::new();
-        for (x, y) in xs.iter().zip(ys) {
-            acc.add(x, y, load(y));
-        }
-        acc.finish()
-    }
-
-    /// # Safety
-    /// The CPU must have AVX2; every row of `ws` must be as long as `ys`.
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn dot4(ws: [&[BlockQ8_0]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        let mut acc = [Acc::new(); 4];
-        for (b, y) in ys.iter().enumerate() {
-            let y8 = load(y);
-            for (acc, w) in acc.iter_mut().zip(ws) {
-                acc.add(w.get_unchecked(b), y, y8);
-            }
-        }
-        [
-            acc[0].finish(),
-            acc[1].finish(),
-            acc[2].finish(),
-            acc[3].finish(),
-        ]
+    unsafe fn add(acc: &mut avx2::Acc, x: &Self, y: &BlockQ8_1, y8: __m256i) {
+        let q = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
+        // |x| times y with x's sign, summed in pairs (values are within ±127, so at
+        // most 2*127*127: no saturation), then in fours.
+        let products = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y8, q));
+        let sums = _mm256_madd_epi16(products, _mm256_set1_epi16(1));
+        let d = _mm256_set1_ps(f16_to_f32(x.d) * y.d);
+        acc.lanes = _mm256_add_ps(acc.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
     }
 }
 

@@ -4,6 +4,8 @@
 //! and the per-block float steps are the same scalar code, so all of them give
 //! bit-identical results.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod blocks;
 mod dot;
 mod dot_q8_0;
