@@ -5,12 +5,16 @@
 //! added pairwise as `hsum_float_8` does. Every implementation does exactly these
 //! float operations (multiply and add, never fused), so all agree bit for bit.
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use std::arch::wasm32::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
 #[cfg(target_arch = "x86_64")]
 use super::avx2;
 use super::blocks::{BlockQ4_1, BlockQ8_1, WeightBlock, Q4_1_BYTES, QK};
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use super::simd128;
 
 impl WeightBlock for BlockQ4_1 {
     const NAME: &'static str = "Q4_1";
@@ -106,94 +110,37 @@ pub fn dot_q4_1_q8_1(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128 {
-    use std::arch::wasm32::*;
-
-    use super::{finish, BlockQ4_1, BlockQ8_1};
-
-    /// An activation block's values widened to i16 and split by parity: even then
-    /// odd positions of the first 16, then of the last 16. Done once per block for
-    /// all rows.
+impl simd128::Step for BlockQ4_1 {
+    /// Widened to i16 and split by parity: even then odd positions of the first 16
+    /// values, then of the last 16.
     #[inline(always)]
-    unsafe fn widen(y: &BlockQ8_1) -> [v128; 4] {
+    fn widen(y: &BlockQ8_1) -> [v128; 4] {
         let p = y.qs.as_ptr() as *const v128;
-        let (lo, hi) = (v128_load(p), v128_load(p.add(1)));
+        // SAFETY: a block has 32 values.
+        let (lo, hi) = unsafe { (v128_load(p), v128_load(p.add(1))) };
         let even = |v| i16x8_shr(i16x8_shl(v, 8), 8);
         let odd = |v| i16x8_shr(v, 8);
         [even(lo), odd(lo), even(hi), odd(hi)]
     }
 
-    /// The eight float lanes (as two halves) and the min sum of one row.
-    #[derive(Clone, Copy)]
-    struct Acc {
-        lo: v128,
-        hi: v128,
-        summs: f32,
-    }
-
-    impl Acc {
-        fn new() -> Self {
-            Acc {
-                lo: f32x4_splat(0.0),
-                hi: f32x4_splat(0.0),
-                summs: 0.0,
-            }
-        }
-
-        /// Add the block `x · y`, `y16` being `y`'s values widened.
-        #[inline(always)]
-        fn add(&mut self, x: &BlockQ4_1, y: &BlockQ8_1, y16: &[v128; 4]) {
-            let (xd, xm) = x.scales();
-            self.summs += xm * y.s;
-            let d = f32x4_splat(xd * y.d);
-            // SAFETY: a block has 16 bytes of nibbles.
-            let q = unsafe { v128_load(x.qs.as_ptr() as *const v128) };
-            // As 16-bit lanes, byte 2i holds values 2i and 2i+16, byte 2i+1 values
-            // 2i+1 and 2i+17: four shifts and masks split them by parity, and the
-            // pair sums of the even and odd dot products add up to sums of four.
-            let m = u16x8_splat(0x0F);
-            let (low_even, low_odd) = (v128_and(q, m), v128_and(u16x8_shr(q, 8), m));
-            let (high_even, high_odd) = (v128_and(u16x8_shr(q, 4), m), u16x8_shr(q, 12));
-            let sums = |even, odd, y_even, y_odd| {
-                i32x4_add(i32x4_dot_i16x8(even, y_even), i32x4_dot_i16x8(odd, y_odd))
-            };
-            let low = sums(low_even, low_odd, y16[0], y16[1]);
-            let high = sums(high_even, high_odd, y16[2], y16[3]);
-            self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
-            self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
-        }
-
-        fn finish(self) -> f32 {
-            let mut lanes = [0f32; 8];
-            // SAFETY: eight floats are written into eight.
-            unsafe {
-                v128_store(lanes.as_mut_ptr() as *mut v128, self.lo);
-                v128_store(lanes.as_mut_ptr().add(4) as *mut v128, self.hi);
-            }
-            finish(lanes, self.summs)
-        }
-    }
-
-    pub fn dot(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
-        let mut acc = Acc::new();
-        // SAFETY: a block has 32 values.
-        xs.iter()
-            .zip(ys)
-            .for_each(|(x, y)| acc.add(x, y, &unsafe { widen(y) }));
-        acc.finish()
-    }
-
-    /// # Safety
-    /// Every row of `ws` must be as long as `ys`.
-    pub unsafe fn dot4(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        let mut acc = [Acc::new(); 4];
-        for (b, y) in ys.iter().enumerate() {
-            let y16 = widen(y);
-            for (acc, w) in acc.iter_mut().zip(ws) {
-                acc.add(w.get_unchecked(b), y, &y16);
-            }
-        }
-        acc.map(Acc::finish)
+    #[inline(always)]
+    fn add(acc: &mut simd128::Acc, x: &Self, y: &BlockQ8_1, y16: &[v128; 4]) {
+        let (xd, xm) = x.scales();
+        acc.summs += xm * y.s;
+        // SAFETY: a block has 16 bytes of nibbles.
+        let q = unsafe { v128_load(x.qs.as_ptr() as *const v128) };
+        // As 16-bit lanes, byte 2i holds values 2i and 2i+16, byte 2i+1 values
+        // 2i+1 and 2i+17: four shifts and masks split them by parity, and the pair
+        // sums of the even and odd dot products add up to sums of four.
+        let m = u16x8_splat(0x0F);
+        let (low_even, low_odd) = (v128_and(q, m), v128_and(u16x8_shr(q, 8), m));
+        let (high_even, high_odd) = (v128_and(u16x8_shr(q, 4), m), u16x8_shr(q, 12));
+        let sums = |even, odd, y_even, y_odd| {
+            i32x4_add(i32x4_dot_i16x8(even, y_even), i32x4_dot_i16x8(odd, y_odd))
+        };
+        let low = sums(low_even, low_odd, y16[0], y16[1]);
+        let high = sums(high_even, high_odd, y16[2], y16[3]);
+        acc.add_sums(xd * y.d, low, high);
     }
 }
 

@@ -5,6 +5,8 @@
 //! `hsum_float_8` does. Every implementation does the same float operations, so all
 //! agree bit for bit.
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use std::arch::wasm32::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
@@ -12,6 +14,8 @@ use std::arch::x86_64::*;
 use super::avx2;
 use super::blocks::{f16_to_f32, BlockQ8_0, BlockQ8_1, WeightBlock, Q8_0_BYTES, QK};
 use super::dot::finish;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use super::simd128;
 
 impl WeightBlock for BlockQ8_0 {
     const NAME: &'static str = "Q8_0";
@@ -69,85 +73,32 @@ pub fn dot_q8_0_q8_1_scalar(xs: &[BlockQ8_0], ys: &[BlockQ8_1]) -> f32 {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128 {
-    use std::arch::wasm32::*;
-
-    use super::{f16_to_f32, finish, BlockQ8_0, BlockQ8_1};
-
-    /// An activation block's 32 values widened to i16, loaded once for all rows.
+impl simd128::Step for BlockQ8_0 {
+    /// Widened to i16 in order.
     #[inline(always)]
-    unsafe fn widen(y: &BlockQ8_1) -> [v128; 4] {
+    fn widen(y: &BlockQ8_1) -> [v128; 4] {
         let p = y.qs.as_ptr();
-        std::array::from_fn(|i| i16x8_load_extend_i8x8(p.add(8 * i)))
+        // SAFETY: a block has 32 values.
+        std::array::from_fn(|i| unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) })
     }
 
-    /// The eight float lanes of one row, as two halves.
-    #[derive(Clone, Copy)]
-    struct Acc {
-        lo: v128,
-        hi: v128,
-    }
-
-    impl Acc {
-        fn new() -> Self {
-            Acc {
-                lo: f32x4_splat(0.0),
-                hi: f32x4_splat(0.0),
-            }
-        }
-
-        /// Add the block `x · y`, `y16` being `y`'s values widened.
-        #[inline(always)]
-        unsafe fn add(&mut self, x: &BlockQ8_0, y: &BlockQ8_1, y16: &[v128; 4]) {
-            let p = x.qs.as_ptr();
-            // Sums of pairs, then adjacent pairs added: sums of four.
-            let pairs: [v128; 4] = std::array::from_fn(|i| {
-                i32x4_dot_i16x8(i16x8_load_extend_i8x8(p.add(8 * i)), y16[i])
-            });
-            let quads = |a, b| {
-                i32x4_add(
-                    i32x4_shuffle::<0, 2, 4, 6>(a, b),
-                    i32x4_shuffle::<1, 3, 5, 7>(a, b),
-                )
-            };
-            let d = f32x4_splat(f16_to_f32(x.d) * y.d);
-            let low = quads(pairs[0], pairs[1]);
-            let high = quads(pairs[2], pairs[3]);
-            self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
-            self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
-        }
-
-        fn finish(self) -> f32 {
-            let mut lanes = [0f32; 8];
-            // SAFETY: eight floats are written into eight.
-            unsafe {
-                v128_store(lanes.as_mut_ptr() as *mut v128, self.lo);
-                v128_store(lanes.as_mut_ptr().add(4) as *mut v128, self.hi);
-            }
-            finish(lanes, 0.0)
-        }
-    }
-
-    pub fn dot(xs: &[BlockQ8_0], ys: &[BlockQ8_1]) -> f32 {
-        let mut acc = Acc::new();
-        // SAFETY: blocks hold 32 values each, all loads are in bounds.
-        xs.iter()
-            .zip(ys)
-            .for_each(|(x, y)| unsafe { acc.add(x, y, &widen(y)) });
-        acc.finish()
-    }
-
-    /// # Safety
-    /// Every row of `ws` must be as long as `ys`.
-    pub unsafe fn dot4(ws: [&[BlockQ8_0]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        let mut acc = [Acc::new(); 4];
-        for (b, y) in ys.iter().enumerate() {
-            let y16 = widen(y);
-            for (acc, w) in acc.iter_mut().zip(ws) {
-                acc.add(w.get_unchecked(b), y, &y16);
-            }
-        }
-        acc.map(Acc::finish)
+    #[inline(always)]
+    fn add(acc: &mut simd128::Acc, x: &Self, y: &BlockQ8_1, y16: &[v128; 4]) {
+        let p = x.qs.as_ptr();
+        // Sums of pairs, then adjacent pairs added: sums of four.
+        // SAFETY: a block has 32 values.
+        let pairs: [v128; 4] = std::array::from_fn(|i| {
+            i32x4_dot_i16x8(unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) }, y16[i])
+        });
+        let quads = |a, b| {
+            i32x4_add(
+                i32x4_shuffle::<0, 2, 4, 6>(a, b),
+                i32x4_shuffle::<1, 3, 5, 7>(a, b),
+            )
+        };
+        let low = quads(pairs[0], pairs[1]);
+        let high = quads(pairs[2], pairs[3]);
+        acc.add_sums(f16_to_f32(x.d) * y.d, low, high);
     }
 }
 
