@@ -11,7 +11,7 @@ use candle_core::{Device, Module, Tensor};
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
-use crate::kernels::{Matrix, Q4_1Matrix, Q8_0Matrix, WeightBlock};
+use crate::kernels::{on_pool, Matrix, Q4_1Matrix, Q8_0Matrix, WeightBlock};
 use crate::kv_cache::KvCache;
 
 /// Hyper-parameters read from the GGUF metadata.
@@ -335,7 +335,7 @@ impl Model {
             )));
         }
         self.cached.truncate(pos);
-        let logits = self.run(tokens, pos);
+        let logits = on_pool(|| self.run(tokens, pos));
         match logits {
             Ok(_) => {
                 self.cached.extend_from_slice(tokens);

@@ -1,14 +1,29 @@
 //! A quantised weight matrix (Q4_1 or Q8_0) and its product with a batch of f32
 //! activation rows: each activation row is quantised to Q8_1 once, each weight row
 //! is read once per batch (all activation rows pass while it is in cache), and
-//! natively the weight rows are shared out over rayon's threads.
+//! the weight rows are shared out over rayon's threads (natively, and in the
+//! multi-threaded browser build).
 
 use super::blocks::{quantize_q8_1, BlockQ8_1, WeightBlock, QK};
 use crate::error::{Error, Result};
 
 /// Weight rows per parallel task.
-#[cfg(not(target_arch = "wasm32"))]
 const ROWS_PER_TASK: usize = 32;
+
+/// Whether products use rayon: natively, and on wasm32 in the `threads` build only
+/// (the single-threaded build has no pool to start).
+const PARALLEL: bool = cfg!(any(not(target_arch = "wasm32"), feature = "threads"));
+
+/// Run `f` (a forward pass) on a thread of rayon's pool when products are shared out,
+/// so the thread running it does its share of every product instead of waiting for
+/// the pool to wake up and answer, hundreds of times per token.
+pub fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if PARALLEL {
+        rayon::scope(|_| f())
+    } else {
+        f()
+    }
+}
 
 /// A `(rows, cols)` matrix of blocks `B`, row-major.
 pub struct Matrix<B> {
@@ -85,16 +100,15 @@ impl<B: WeightBlock> Matrix<B> {
                 }
             }
         };
-        #[cfg(not(target_arch = "wasm32"))]
-        {
+        if PARALLEL {
             use rayon::prelude::*;
             by_row
                 .par_chunks_mut(ROWS_PER_TASK * n)
                 .enumerate()
                 .for_each(|(task, out)| fill(task * ROWS_PER_TASK, out));
+        } else {
+            fill(0, &mut by_row);
         }
-        #[cfg(target_arch = "wasm32")]
-        fill(0, &mut by_row);
         if n == 1 {
             return by_row;
         }

@@ -16,7 +16,7 @@ mod simd128;
 pub use blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_0, BlockQ8_1, WeightBlock, QK};
 pub use dot::{dot4_q4_1_q8_1, dot_q4_1_q8_1, dot_q4_1_q8_1_scalar};
 pub use dot_q8_0::dot_q8_0_q8_1_scalar;
-pub use matrix::Matrix;
+pub use matrix::{on_pool, Matrix};
 
 /// A Q4_1 weight matrix.
 pub type Q4_1Matrix = Matrix<BlockQ4_1>;
