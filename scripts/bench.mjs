@@ -1,6 +1,6 @@
 // `make bench`: prefill/decode speed of one ~40-token chat prompt and 128 greedy
-// tokens, natively (1 and 2 rayon threads) and as the release wasm build in headless
-// Chromium; beside it llama.cpp (node-llama-cpp 3.21.1, prebuilt CPU binary, one
+// tokens, natively (1 and 2 rayon threads) and as the release wasm builds in headless
+// Chromium (single-threaded, and multi-threaded with 2 threads); beside it llama.cpp (node-llama-cpp 3.21.1, prebuilt CPU binary, one
 // thread) on the same prompt ids, and the second-turn time to first token with the KV
 // cache reused vs a cold prefill. Medians of 5 runs go to target/bench/summary.json
 // and a table.
@@ -78,7 +78,8 @@ async function wllama() {
   const browser = await launch();
   try {
     const page = await browser.newPage();
-    await page.goto(`${server.origin}/wllama.html`);
+    // Not cross-origin isolated, so wllama runs its single-threaded build.
+    await page.goto(`${server.origin}/wllama.html?isolate=0`);
     await page.waitForFunction(() => window.benchReady);
     const runs = await page.evaluate((o) => window.benchWllama(o),
       { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS });
@@ -101,9 +102,10 @@ const wasmMedians = (runs) => ({
   ttft: median(runs.map((r) => r.time_to_first_token_ms)),
 });
 
-/** Medians of `window[fn]` runs in bench.html in a fresh headless Chromium (single-
- * threaded wasm), with the tab's peak memory. */
-async function inBrowser(fn) {
+/** Medians of `window[fn]` runs in bench.html (cross-origin isolated, so `threads`
+ * above 1 runs the multi-threaded build) in a fresh headless Chromium, with the
+ * tab's peak memory. */
+async function inBrowser(fn, threads = 1) {
   const server = await serve(PORT);
   const browser = await launch();
   try {
@@ -113,7 +115,7 @@ async function inBrowser(fn) {
     await page.waitForFunction(() => window.benchReady);
     const runs = await page.evaluate(
       ([fn, o]) => window[fn](o),
-      [fn, { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS }],
+      [fn, { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS, threads }],
     );
     return { ...wasmMedians(runs), rssMb: rendererPeakMb() };
   } finally {
@@ -135,6 +137,7 @@ const w = {
   direct: await inBrowser("benchDirect"),
   loads: await inBrowser("benchLoads"),
   api: await inBrowser("benchApi"),
+  api2: await inBrowser("benchApi", 2),
 };
 const wl = await wllama();
 if (!w.loads.fromCache) throw new Error("the API loads were not served from the cache");
@@ -164,6 +167,9 @@ const summary = {
   api_decode_tok_s_1t: round(w.api.decode),
   api_ttft_ms: round(w.api.ttft),
   api_load_from_cache_ms: round(w.loads.loadMs),
+  api_prefill_tok_s_2t: round(w.api2.prefill),
+  api_decode_tok_s_2t: round(w.api2.decode),
+  api_decode_2t_vs_1t: ratio(w.api2.decode, w.api.decode),
   api_decode_overhead_pct: round((1 - w.api.decode / w.direct.decode) * 100),
   renderer_peak_rss_mb: round(w.api.rssMb),
 };
@@ -178,10 +184,12 @@ console.table({
   "wasm (Chromium), direct": { "prefill tok/s": summary.wasm_prefill_tok_s_1t, "decode tok/s": summary.wasm_decode_tok_s_1t },
   "wllama (Chromium), 1 thread": { "prefill tok/s": summary.wllama_prefill_tok_s_1t, "decode tok/s": summary.wllama_decode_tok_s_1t },
   "wasm (Chromium), JS API": { "prefill tok/s": summary.api_prefill_tok_s_1t, "decode tok/s": summary.api_decode_tok_s_1t },
+  "wasm (Chromium), JS API, 2 threads": { "prefill tok/s": summary.api_prefill_tok_s_2t, "decode tok/s": summary.api_decode_tok_s_2t },
 });
 console.log(`JS API: decode overhead ${summary.api_decode_overhead_pct}% vs direct, ` +
   `first token ${summary.api_ttft_ms} ms, load from cache ${summary.api_load_from_cache_ms} ms; ` +
   `tab peak RSS ${summary.renderer_peak_rss_mb} MB`);
+console.log(`wasm, 2 threads / 1 thread (JS API): decode ${summary.api_decode_2t_vs_1t}x`);
 console.log(`wasm: ${(summary.wasm_bytes / 1e6).toFixed(2)} MB, model load ${summary.wasm_load_ms} ms`);
 console.log(`tandem / llama.cpp, native 1 thread: prefill ${summary.prefill_vs_llama_cpp_1t}x, ` +
   `decode ${summary.decode_vs_llama_cpp_1t}x`);

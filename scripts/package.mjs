@@ -11,7 +11,8 @@ copyFileSync(new URL("js/README.md", root), new URL("README.md", pkg));
 const manifestUrl = new URL("package.json", pkg);
 const manifest = JSON.parse(readFileSync(manifestUrl, "utf8"));
 const listed = (manifest.files ?? []).map((f) => f.replace(/\/$/, ""));
-const files = new Set([...listed, "tandem_worker.js", "snippets", "README.md"]);
+const threaded = ["tandem_threads.js", "tandem_threads_bg.wasm", "tandem_threads.d.ts"];
+const files = new Set([...listed, "tandem_worker.js", ...threaded, "snippets", "README.md"]);
 Object.assign(manifest, {
   files: [...files],
   main: "tandem.js",
@@ -21,6 +22,8 @@ Object.assign(manifest, {
     ".": { types: "./tandem.d.ts", default: "./tandem.js" },
     "./tandem_bg.wasm": "./tandem_bg.wasm",
     "./tandem_worker.js": "./tandem_worker.js",
+    "./tandem_threads.js": "./tandem_threads.js",
+    "./tandem_threads_bg.wasm": "./tandem_threads_bg.wasm",
   },
   keywords: ["llm", "openai", "webassembly", "gguf", "worker", "ai"],
 });

@@ -6,7 +6,9 @@
 Serves / -> www/, /pkg -> pkg/, /models -> models/, /fixtures -> ../shared/fixtures,
 /e2e -> tests/e2e/pages
 on 127.0.0.1 with CORS open (the test page lives on another origin) and proper
-MIME types for .wasm and ES modules. Logs only errors.
+MIME types for .wasm and ES modules. Pages are cross-origin isolated (COOP + COEP),
+so the multi-threaded build can run, unless their URL has `isolate=0` in its query.
+Logs only errors.
 """
 
 import argparse
@@ -47,6 +49,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         return os.path.join(MOUNTS["/"], "404")
 
     def end_headers(self):
+        if "isolate=0" not in urllib.parse.urlsplit(self.path).query:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cross-Origin-Resource-Policy", "cross-origin")
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Cache-Control", "no-store")
         super().end_headers()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent install of everything `make test`, `make bench` and `make demo` need:
-# the wasm32 target, wasm-pack, wasm-bindgen-cli (the exact version in Cargo.lock),
-# Debian's chromium + chromedriver, node packages for page tests, and the model.
+# the wasm32 target, nightly with rust-src (the multi-threaded build), wasm-pack,
+# wasm-bindgen-cli (the exact version in Cargo.lock), Debian's chromium +
+# chromedriver, node packages for page tests, and the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,16 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+
+# The multi-threaded build (scripts/build-threads.sh) rebuilds std with atomics: it
+# needs the nightly toolchain and std's sources.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  log "installing the nightly toolchain with rust-src"
+  rustup toolchain install nightly --profile minimal --component rust-src
+elif ! rustup component list --toolchain nightly --installed | grep -qx rust-src; then
+  log "adding rust-src to the nightly toolchain"
+  rustup component add rust-src --toolchain nightly
 fi
 
 # The tools are built at opt-level 1 without LTO: about 3 minutes each instead of 8,

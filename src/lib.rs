@@ -35,6 +35,9 @@ pub use local_model::{LocalModel, ReplyStream};
 pub use stream::ChunkStream;
 pub use tandem::{Chat, Completions, Tandem};
 pub use tasks::Tasks;
+/// `initThreadPool(n)`: start the multi-threaded build's `n` threads (js/worker.js).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

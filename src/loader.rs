@@ -48,16 +48,13 @@ pub async fn load(
         match open_cache().await {
             Ok(cache) => Some(cache),
             Err(e) => {
-                warn(Warning {
-                    code: "cache_unavailable".into(),
-                    message: format!(
+                warn(Warning::new(
+                    "cache_unavailable",
+                    format!(
                         "the Cache API is unavailable ({}); loading from the network each time",
                         describe(&e)
                     ),
-                    usage: None,
-                    quota: None,
-                    cause: None,
-                });
+                ));
                 None
             }
         }

@@ -9,7 +9,7 @@ use js_sys::Function;
 use tandem_core::{ChatCompletionRequest, ChatMessage};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ErrorEvent, MessageEvent, Worker};
+use web_sys::{AbortSignal, ErrorEvent, Event, MessageEvent, Worker};
 
 use crate::abort::{aborted, AbortHook};
 use crate::deferred::Deferred;
@@ -20,7 +20,7 @@ use crate::stream::{Channel, Item};
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = spawnWorker, catch)]
-    fn spawn_worker() -> Result<Worker, JsValue>;
+    fn spawn_worker(threads: u32) -> Result<Worker, JsValue>;
 }
 
 /// Callbacks the app gave to `Tandem.create`.
@@ -46,7 +46,7 @@ enum Pending {
 struct Running {
     worker: Worker,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
 }
 
 /// The local engine as the page sees it.
@@ -112,7 +112,7 @@ impl Local {
     }
 
     fn spawn(self: &Rc<Self>) -> Result<(), JsValue> {
-        let worker = spawn_worker().map_err(|e| {
+        let worker = spawn_worker(self.spec.threads).map_err(|e| {
             js_error(
                 "worker_crashed",
                 &format!("could not start the worker: {}", crate::error::describe(&e)),
@@ -125,9 +125,9 @@ impl Local {
             }
         });
         let this = Rc::downgrade(self);
-        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
             if let Some(this) = this.upgrade() {
-                this.crashed(&e.message());
+                this.crashed(&error_message(&e));
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -372,6 +372,17 @@ impl Local {
             }
             FromWorker::Crashed { message } => self.crashed(&message),
         }
+    }
+}
+
+/// What a worker's `error` event says: an uncaught error's message, or, for a plain
+/// event, that the script never ran.
+fn error_message(event: &Event) -> String {
+    match event.dyn_ref::<ErrorEvent>() {
+        Some(error) => error.message(),
+        None => "its script did not load (a network error, or a response the page's \
+                 Cross-Origin-Embedder-Policy blocks)"
+            .into(),
     }
 }
 

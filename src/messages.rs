@@ -53,6 +53,9 @@ pub struct LoadSpec {
     pub sha256: Option<String>,
     /// Keep the file in the Cache API.
     pub cache: bool,
+    /// Threads asked for: more than 1 picks the multi-threaded build when the page
+    /// allows it (the worker is started with this; see js/worker.js).
+    pub threads: u32,
 }
 
 /// Worker → page.
@@ -157,6 +160,19 @@ pub struct Warning {
     pub cause: Option<String>,
 }
 
+impl Warning {
+    /// A warning without storage figures or a cause.
+    pub fn new(code: &str, message: String) -> Self {
+        Warning {
+            code: code.into(),
+            message,
+            usage: None,
+            quota: None,
+            cause: None,
+        }
+    }
+}
+
 /// What the page learns once the model is loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -174,6 +190,9 @@ pub struct ModelInfo {
     /// Bytes of the worker's wasm memory once loaded: the model, its caches and
     /// buffers (wasm memory only grows, so this is the load's high-water mark).
     pub memory_bytes: f64,
+    /// Threads sharing the model's matrix products: 1 unless the multi-threaded
+    /// build runs.
+    pub threads: u32,
 }
 
 /// Serialise a message (or any plain data) into a JS value.

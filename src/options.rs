@@ -127,7 +127,7 @@ fn signal(object: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
 }
 
 impl CreateOptions {
-    /// Read `{local?: {modelUrl, sha256?, cache?}, remote?: {baseUrl, token?, getToken?,
+    /// Read `{local?: {modelUrl, sha256?, cache?, threads?}, remote?: {baseUrl, token?, getToken?,
     /// model?, firstByteTimeoutMs?, idleTimeoutMs?}, route?, privacy?, escalate?,
     /// onProgress?, onWarning?, signal?}`; relative URLs are resolved against the page.
     pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
@@ -157,8 +157,15 @@ impl CreateOptions {
     }
 }
 
+/// Most threads `options.local.threads` may ask for.
+const MAX_THREADS: u32 = 16;
+
 fn local(local: &JsValue) -> Result<LoadSpec, JsValue> {
-    only(local, &["modelUrl", "sha256", "cache"], "options.local")?;
+    only(
+        local,
+        &["modelUrl", "sha256", "cache", "threads"],
+        "options.local",
+    )?;
     let url = get(local, "modelUrl")
         .and_then(|u| u.as_string())
         .ok_or_else(|| invalid("options.local.modelUrl must be a URL string".into()))?;
@@ -170,10 +177,24 @@ fn local(local: &JsValue) -> Result<LoadSpec, JsValue> {
         })
         .transpose()?;
     let cache = get(local, "cache").is_none_or(|c| c.is_truthy());
+    let threads = get(local, "threads")
+        .map(|t| {
+            t.as_f64()
+                .filter(|t| t.fract() == 0.0 && (1.0..=MAX_THREADS as f64).contains(t))
+                .map(|t| t as u32)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "options.local.threads must be a whole number from 1 to {MAX_THREADS}"
+                    ))
+                })
+        })
+        .transpose()?
+        .unwrap_or(1);
     Ok(LoadSpec {
         url: absolute(&url)?,
         sha256,
         cache,
+        threads,
     })
 }
 

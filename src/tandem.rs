@@ -48,14 +48,14 @@ impl Tandem {
                     Err(e) if remote.is_some() && code(&e) != "aborted" => {
                         local.unload();
                         let warning = Warning {
-                            code: "local_unavailable".into(),
-                            message: format!(
-                                "the local model did not load ({}); requests go to the server",
-                                describe(&e)
-                            ),
-                            usage: None,
-                            quota: None,
                             cause: Some(code(&e)),
+                            ..Warning::new(
+                                "local_unavailable",
+                                format!(
+                                    "the local model did not load ({}); requests go to the server",
+                                    describe(&e)
+                                ),
+                            )
                         };
                         web_sys::console::warn_1(&format!("tandem: {}", warning.message).into());
                         call_hook(&on_warning, &to_js(&warning));

@@ -175,7 +175,9 @@ export interface LoadProgress {
   total: number;
 }
 
-/** Something degraded but loading went on, e.g. `cache_quota_exceeded`. */
+/** Something degraded but loading went on, e.g. `cache_quota_exceeded`, or
+ * `threads_unavailable` (threads were asked for, but the page is not cross-origin
+ * isolated or the multi-threaded build did not load: the model runs on one thread). */
 export interface TandemWarning {
   code: string;
   message: string;
@@ -195,6 +197,11 @@ export interface TandemOptions extends RouteFields {
     sha256?: string;
     /** Keep the file in the Cache API (default true). */
     cache?: boolean;
+    /** Threads for the model (1–16, default 1). Above 1 the worker runs the
+     * multi-threaded build, which needs a cross-origin isolated page (COOP
+     * `same-origin` + COEP `require-corp`); without it, a `threads_unavailable`
+     * warning and one thread. */
+    threads?: number;
   };
   /** An OpenAI-compatible server (tandem-server or any other). */
   remote?: {
@@ -225,6 +232,8 @@ export interface ModelInfo {
   loadMs: number;
   /** The worker's wasm memory once loaded (model, caches, buffers). */
   memoryBytes: number;
+  /** Threads running the model: 1 unless the multi-threaded build runs. */
+  threads: number;
 }
 
 export interface CachedModel {

@@ -15,19 +15,26 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 use crate::error::Failure;
 use crate::loader;
 use crate::local_model::LocalModel;
-use crate::messages::{from_js, to_js, FromWorker, LoadSpec, ModelInfo, Phase, Progress, ToWorker};
+use crate::messages::{
+    from_js, to_js, FromWorker, LoadSpec, ModelInfo, Phase, Progress, ToWorker, Warning,
+};
 
 /// Internal: the entry point of `tandem_worker.js`, which answers the page's
-/// messages from now on.
+/// messages from now on. `threads` share the model's matrix products (1 in the
+/// single-threaded build); `fallback` says why the multi-threaded build the page
+/// asked for is not the one running.
 #[wasm_bindgen(js_name = startWorker)]
-pub fn start_worker() {
+pub fn start_worker(threads: u32, fallback: Option<String>) {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         post(&FromWorker::Crashed {
             message: info.to_string(),
         });
     }));
-    let worker = Rc::new(Worker::default());
+    let worker = Rc::new(Worker {
+        threads,
+        ..Worker::default()
+    });
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
         worker.handle(e.data());
     });
@@ -35,6 +42,12 @@ pub fn start_worker() {
     // The handler lives as long as the worker.
     on_message.forget();
     post(&FromWorker::Ready);
+    if let Some(message) = fallback {
+        post(&FromWorker::Warning(Warning::new(
+            "threads_unavailable",
+            message,
+        )));
+    }
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -64,6 +77,7 @@ enum Job {
 
 #[derive(Default)]
 struct Worker {
+    threads: u32,
     model: RefCell<Option<Rc<LocalModel>>>,
     queue: RefCell<VecDeque<(u32, Job)>>,
     running: RefCell<Option<(u32, CancelFlag)>>,
@@ -136,6 +150,7 @@ impl Worker {
                     bytes: total,
                     load_ms: js_sys::Date::now() - started,
                     memory_bytes: memory_bytes(),
+                    threads: self.threads,
                 };
                 *self.model.borrow_mut() = Some(Rc::new(model));
                 post(&FromWorker::Loaded(info));

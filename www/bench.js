@@ -51,14 +51,18 @@ window.benchLoads = async ({ runs }) => {
   return loads;
 };
 
-/** `runs` replies through the API, each from a fresh instance so that no run reuses
- * the previous one's KV cache (a cold prompt every time, like the direct runs); the
- * first instance downloads the model, as on a first visit, the others read the cache. */
-window.benchApi = async ({ prompt, maxTokens, runs }) => {
+/** `runs` replies through the API on `threads` threads, each from a fresh instance so
+ * that no run reuses the previous one's KV cache (a cold prompt every time, like the
+ * direct runs); the first instance downloads the model, as on a first visit, the
+ * others read the cache. */
+window.benchApi = async ({ prompt, maxTokens, runs, threads = 1 }) => {
   await init();
   const api = [];
   for (let i = 0; i < runs; i++) {
-    const ai = await Tandem.create({ local: { modelUrl: MODEL_URL } });
+    const ai = await Tandem.create({ local: { modelUrl: MODEL_URL, threads } });
+    if (ai.model.threads !== threads) {
+      throw new Error(`asked for ${threads} threads, the model runs on ${ai.model.threads}`);
+    }
     const last = await lastChunk(
       await ai.chat.completions.create({ ...request(prompt, maxTokens), stream: true }),
     );

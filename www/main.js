@@ -1,5 +1,7 @@
 // The tandem demo: one Tandem with the model in this page and the server that serves
-// it, shown panel by panel. `?model=URL` and `?server=URL` point it elsewhere.
+// it, shown panel by panel. `?model=URL` and `?server=URL` point it elsewhere,
+// `?threads=N` sets the model's threads (default: up to 4 of the machine's cores when
+// the page is cross-origin isolated, as tandem-server serves it, else 1).
 import init, { Tandem } from "../pkg/tandem.js";
 import { Chart } from "./chart.js";
 import { Chat } from "./chat.js";
@@ -14,6 +16,8 @@ const params = new URLSearchParams(location.search);
 const modelUrl = new URL(params.get("model") ?? "../models/SmolLM2-135M-Instruct.Q4_1.gguf",
   import.meta.url).href;
 const serverUrl = params.get("server") ?? `${location.origin}/v1`;
+const threads = Number(params.get("threads") ??
+  (crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1));
 
 const model = new ModelStatus(modelUrl, (url) => Tandem.evict(url));
 const checkServer = watchServer(serverUrl);
@@ -22,7 +26,7 @@ const chart = new Chart($("chart"));
 async function start() {
   await init();
   const ai = await Tandem.create({
-    local: { modelUrl },
+    local: { modelUrl, threads },
     remote: { baseUrl: serverUrl },
     onProgress: (progress) => model.progress(progress),
     onWarning: (warning) =>

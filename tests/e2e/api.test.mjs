@@ -253,12 +253,20 @@ test("load failures reject with model_download_failed, integrity_mismatch, model
   }
 });
 
-test("a worker that dies rejects with worker_crashed, and the next create() starts a new one", async () => {
+test("a worker that dies or never loads rejects with worker_crashed, and the next create() starts a new one", async () => {
+  // The page is cross-origin isolated: the worker script needs the same policy.
+  const headers = { "Cross-Origin-Embedder-Policy": "require-corp" };
   await browser.page.route("**/tandem_worker.js", (route) =>
-    route.fulfill({ contentType: "text/javascript", body: "throw new Error('worker died');" }));
+    route.fulfill({ contentType: "text/javascript", headers, body: "throw new Error('worker died');" }));
   const crashed = await inPage(() => tandem.Tandem.create({ local: { modelUrl: MODEL_URL } }));
   await browser.page.unroute("**/tandem_worker.js");
   assert.equal(crashed.error?.code, "worker_crashed", JSON.stringify(crashed));
+  assert.match(crashed.error.message, /worker died/);
+  await browser.page.route("**/tandem_worker.js", (route) => route.fulfill({ status: 404, body: "" }));
+  const missing = await inPage(() => tandem.Tandem.create({ local: { modelUrl: MODEL_URL } }));
+  await browser.page.unroute("**/tandem_worker.js");
+  assert.equal(missing.error?.code, "worker_crashed", JSON.stringify(missing));
+  assert.match(missing.error.message, /script did not load/);
   const fine = await inPage(async () => {
     const again = await tandem.Tandem.create({ local: { modelUrl: MODEL_URL } });
     again.unload();

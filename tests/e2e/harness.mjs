@@ -6,16 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch, ROOT, serve } from "../../scripts/browser.mjs";
 
-/** Serve the test pages on `port`, open tests/e2e/pages/api.html in headless
- * Chromium and wait for the package. `inPage(fn, arg)` runs `fn(arg)` in the page; a
+/** Serve the test pages on `port`, open tests/e2e/pages/api.html (with `query`, e.g.
+ * `?isolate=0` for a page that is not cross-origin isolated) in headless Chromium and
+ * wait for the package. `inPage(fn, arg)` runs `fn(arg)` in the page; a
  * rejection comes back as `{error: {code, message, name, retryAfter}}`. */
-export async function openPage(port) {
+export async function openPage(port, query = "") {
   const server = await serve(port);
   const browser = await launch();
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${server.origin}/e2e/api.html`);
+  await page.goto(`${server.origin}/e2e/api.html${query}`);
   await page.waitForFunction(() => window.ready);
   const inPage = (fn, arg) =>
     page.evaluate(

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The multi-threaded build, beside the single-threaded one in pkg/: tandem_threads.js
+# and tandem_threads_bg.wasm. The worker runs it when the app asks for threads on a
+# cross-origin isolated page (js/worker.js). Threads need atomics and shared memory,
+# so std is rebuilt with them: nightly with -Z build-std, in a target dir of its own.
+#   scripts/build-threads.sh            release build
+#   scripts/build-threads.sh --dev      dev build (tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=release
+flags=(--release)
+if [ "${1:-}" = --dev ]; then
+  profile=debug
+  flags=()
+fi
+export CARGO_TARGET_DIR=target/threads
+export RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 --cfg getrandom_backend="wasm_js"'
+# Since nightly-2025-10, atomics no longer imply a shared memory: the final link asks
+# for one (imported, so every thread gets the same, and up to 4 GiB) and exports the
+# thread-local storage symbols that wasm-bindgen's thread support sets up.
+link=(--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls
+  --export=__tls_size --export=__tls_align --export=__tls_base)
+cargo +nightly rustc --lib --target wasm32-unknown-unknown "${flags[@]}" \
+  -Z build-std=panic_abort,std --features threads -- "${link[@]/#/-Clink-arg=}"
+wasm-bindgen --target web --out-dir pkg --out-name tandem_threads \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/tandem.wasm"
