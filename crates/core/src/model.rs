@@ -110,6 +110,45 @@ impl Linear {
         }
     }
 
+    /// [`Linear::forward`] of each of `ls` on the same `x`. When all are on tandem's
+    /// kernels in one format, they run as one product ([`Matrix::matmul_each`]).
+    fn forward_each<const N: usize>(ls: [&Linear; N], x: &Tensor) -> Result<[Tensor; N]> {
+        fn own<B: WeightBlock>(ms: &[&Matrix<B>], x: &Tensor) -> Result<Vec<Tensor>> {
+            let seq = x.dim(0)?;
+            let ys = Matrix::matmul_each(ms, &x.flatten_all()?.to_vec1::<f32>()?);
+            ms.iter()
+                .zip(ys)
+                .map(|(m, y)| Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?))
+                .collect()
+        }
+        let ys = if let Some(ms) = ls.iter().map(|l| l.q4_1()).collect::<Option<Vec<_>>>() {
+            own(&ms, x)?
+        } else if let Some(ms) = ls.iter().map(|l| l.q8_0()).collect::<Option<Vec<_>>>() {
+            own(&ms, x)?
+        } else {
+            ls.iter().map(|l| l.forward(x)).collect::<Result<_>>()?
+        };
+        ys.try_into().map_err(|ys: Vec<Tensor>| {
+            Error::Inference(format!("{} products where {N} were asked for", ys.len()))
+        })
+    }
+
+    /// The matrix, when it is Q4_1 on tandem's kernels.
+    fn q4_1(&self) -> Option<&Q4_1Matrix> {
+        match self {
+            Linear::Q4_1(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The matrix, when it is Q8_0 on tandem's kernels.
+    fn q8_0(&self) -> Option<&Q8_0Matrix> {
+        match self {
+            Linear::Q8_0(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// Row `r` of the weights, when they are on tandem's kernels (tied embeddings).
     fn row(&self, r: usize) -> Option<Vec<f32>> {
         match self {
@@ -360,8 +399,7 @@ impl Model {
             let attn = block.attention(&h, &cos, &sin, mask.as_ref(), pos, hp)?;
             x = (x + attn)?;
             let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
-            let gate = block.gate.forward(&h)?;
-            let up = block.up.forward(&h)?;
+            let [gate, up] = Linear::forward_each([&block.gate, &block.up], &h)?;
             x = (x + block.down.forward(&(gate.silu()? * up)?)?)?;
         }
         let last = x.narrow(0, seq - 1, 1)?;
@@ -423,9 +461,10 @@ impl Block {
         let heads = |t: Tensor, n: usize| -> Result<Tensor> {
             Ok(t.reshape((1, seq, n, hd))?.transpose(1, 2)?.contiguous()?)
         };
-        let q = heads(self.q.forward(h)?, hp.heads)?;
-        let k = heads(self.k.forward(h)?, hp.kv_heads)?;
-        let v = heads(self.v.forward(h)?, hp.kv_heads)?;
+        let [q, k, v] = Linear::forward_each([&self.q, &self.k, &self.v], h)?;
+        let q = heads(q, hp.heads)?;
+        let k = heads(k, hp.kv_heads)?;
+        let v = heads(v, hp.kv_heads)?;
         let q = candle_nn::rotary_emb::rope_i(&q, cos, sin)?.squeeze(0)?;
         let k = candle_nn::rotary_emb::rope_i(&k, cos, sin)?.squeeze(0)?;
         let v = v.squeeze(0)?;

@@ -72,43 +72,72 @@ impl<B: WeightBlock> Matrix<B> {
 
     /// `x` is `(n, cols)` row-major; returns `x · selfᵀ`, `(n, rows)` row-major.
     pub fn matmul(&self, x: &[f32]) -> Vec<f32> {
-        let per_row = self.cols / QK;
-        let n = x.len() / self.cols;
+        Self::matmul_each(&[self], x).concat()
+    }
+
+    /// [`Matrix::matmul`] of each of `ms` (all `cols` wide) with the same `x`, in one
+    /// pass: `x` is quantised once and the rows of all of them are shared out
+    /// together, so the threads meet once rather than once per matrix.
+    pub fn matmul_each(ms: &[&Self], x: &[f32]) -> Vec<Vec<f32>> {
+        let Some(cols) = ms.first().map(|m| m.cols) else {
+            return Vec::new();
+        };
+        debug_assert!(ms.iter().all(|m| m.cols == cols));
+        let per_row = cols / QK;
+        let n = x.len() / cols;
         let mut q = vec![BlockQ8_1::default(); n * per_row];
-        for (xs, qs) in x.chunks_exact(self.cols).zip(q.chunks_exact_mut(per_row)) {
+        for (xs, qs) in x.chunks_exact(cols).zip(q.chunks_exact_mut(per_row)) {
             quantize_q8_1(xs, qs);
         }
-        // (rows, n): one weight row against every activation row, then transposed.
-        let mut by_row = vec![0f32; self.rows * n];
-        let row = |r: usize| &self.blocks[r * per_row..(r + 1) * per_row];
-        let fill = |first_row: usize, out: &mut [f32]| {
-            let rows = out.len() / n;
-            let mut r = 0;
-            while r + 4 <= rows {
-                let ws = std::array::from_fn(|i| row(first_row + r + i));
-                for (t, a) in q.chunks_exact(per_row).enumerate() {
-                    let dots = B::dot4(ws, a);
-                    for (i, d) in dots.into_iter().enumerate() {
-                        out[(r + i) * n + t] = d;
-                    }
-                }
-                r += 4;
-            }
-            for r in r..rows {
-                for (t, a) in q.chunks_exact(per_row).enumerate() {
-                    out[r * n + t] = B::dot(row(first_row + r), a);
-                }
-            }
-        };
+        // (rows, n) each: one weight row against every activation row, then transposed.
+        let mut by_row: Vec<Vec<f32>> = ms.iter().map(|m| vec![0f32; m.rows * n]).collect();
         if PARALLEL {
             use rayon::prelude::*;
-            by_row
-                .par_chunks_mut(ROWS_PER_TASK * n)
-                .enumerate()
-                .for_each(|(task, out)| fill(task * ROWS_PER_TASK, out));
+            ms.par_iter()
+                .zip(by_row.par_iter_mut())
+                .for_each(|(m, out)| {
+                    out.par_chunks_mut(ROWS_PER_TASK * n)
+                        .enumerate()
+                        .for_each(|(task, out)| m.fill(&q, task * ROWS_PER_TASK, out))
+                });
         } else {
-            fill(0, &mut by_row);
+            for (m, out) in ms.iter().zip(&mut by_row) {
+                m.fill(&q, 0, out);
+            }
         }
+        ms.iter()
+            .zip(by_row)
+            .map(|(m, by_row)| m.transposed(by_row, n))
+            .collect()
+    }
+
+    /// Rows `first_row..` of `(x · selfᵀ)ᵀ` into `out`, `(rows, n)` row-major, from
+    /// `q`, the `n` activation rows quantised.
+    fn fill(&self, q: &[BlockQ8_1], first_row: usize, out: &mut [f32]) {
+        let per_row = self.cols / QK;
+        let n = q.len() / per_row;
+        let row = |r: usize| &self.blocks[r * per_row..(r + 1) * per_row];
+        let rows = out.len() / n;
+        let mut r = 0;
+        while r + 4 <= rows {
+            let ws = std::array::from_fn(|i| row(first_row + r + i));
+            for (t, a) in q.chunks_exact(per_row).enumerate() {
+                let dots = B::dot4(ws, a);
+                for (i, d) in dots.into_iter().enumerate() {
+                    out[(r + i) * n + t] = d;
+                }
+            }
+            r += 4;
+        }
+        for r in r..rows {
+            for (t, a) in q.chunks_exact(per_row).enumerate() {
+                out[r * n + t] = B::dot(row(first_row + r), a);
+            }
+        }
+    }
+
+    /// `(rows, n)` row-major to `(n, rows)`.
+    fn transposed(&self, by_row: Vec<f32>, n: usize) -> Vec<f32> {
         if n == 1 {
             return by_row;
         }
@@ -128,6 +157,37 @@ mod tests {
     use crate::kernels::blocks::Q4_1_BYTES;
     use crate::kernels::dot::dot_q4_1_q8_1_scalar;
     use crate::kernels::Q4_1Matrix;
+
+    #[test]
+    fn matrices_on_one_input_equal_their_products_one_by_one() {
+        let cols = 64;
+        let matrix = |rows: usize, salt: usize| {
+            let data: Vec<u8> = (0..rows * cols / QK * Q4_1_BYTES)
+                .map(|i| match i % Q4_1_BYTES {
+                    1 | 3 => 0x2C,
+                    _ => ((i + salt) * 131 % 251) as u8,
+                })
+                .collect();
+            Q4_1Matrix::from_bytes(&data, rows, cols).unwrap()
+        };
+        // Row counts that are not multiples of a task or of 4 rows.
+        let ms = [matrix(37, 0), matrix(6, 1), matrix(70, 2)];
+        for n in [1, 3] {
+            let x: Vec<f32> = (0..n * cols)
+                .map(|i| ((i * 13 % 31) as f32 - 15.0) / 9.0)
+                .collect();
+            let each = Matrix::matmul_each(&[&ms[0], &ms[1], &ms[2]], &x);
+            assert_eq!(each.len(), 3);
+            for (m, y) in ms.iter().zip(&each) {
+                let alone = m.matmul(&x);
+                assert_eq!(y.len(), n * m.rows());
+                assert!(y
+                    .iter()
+                    .zip(&alone)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()));
+            }
+        }
+    }
 
     #[test]
     fn a_batch_equals_rows_one_at_a_time_and_the_reference() {
