@@ -20,7 +20,9 @@ export RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd
 # thread-local storage symbols that wasm-bindgen's thread support sets up.
 link=(--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls
   --export=__tls_size --export=__tls_align --export=__tls_base)
-cargo +nightly rustc --lib --target wasm32-unknown-unknown "${flags[@]}" \
+# Every crate optimised, std included (rebuilt here, so a dependency like any other).
+cargo +nightly --config 'profile.dev.package."*".opt-level=3' \
+  rustc --lib --target wasm32-unknown-unknown "${flags[@]}" \
   -Z build-std=panic_abort,std --features threads -- "${link[@]/#/-Clink-arg=}"
 wasm-bindgen --target web --out-dir pkg --out-name tandem_threads \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/tandem.wasm"
