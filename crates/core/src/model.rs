@@ -98,16 +98,8 @@ enum Linear {
 impl Linear {
     /// `x` is `(seq, cols)`; returns `(seq, rows)`.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        fn own<B: WeightBlock>(m: &Matrix<B>, x: &Tensor) -> Result<Tensor> {
-            let seq = x.dim(0)?;
-            let y = m.matmul(&x.flatten_all()?.to_vec1::<f32>()?);
-            Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?)
-        }
-        match self {
-            Linear::Q4_1(m) => own(m, x),
-            Linear::Q8_0(m) => own(m, x),
-            Linear::Candle(m) => Ok(m.forward(x)?),
-        }
+        let [y] = Linear::forward_each([self], x)?;
+        Ok(y)
     }
 
     /// [`Linear::forward`] of each of `ls` on the same `x`. When all are on tandem's
@@ -126,7 +118,13 @@ impl Linear {
         } else if let Some(ms) = ls.iter().map(|l| l.q8_0()).collect::<Option<Vec<_>>>() {
             own(&ms, x)?
         } else {
-            ls.iter().map(|l| l.forward(x)).collect::<Result<_>>()?
+            // Mixed formats: one product each.
+            ls.iter()
+                .map(|l| match l {
+                    Linear::Candle(m) => Ok(m.forward(x)?),
+                    alone => alone.forward(x),
+                })
+                .collect::<Result<_>>()?
         };
         ys.try_into().map_err(|ys: Vec<Tensor>| {
             Error::Inference(format!("{} products where {N} were asked for", ys.len()))

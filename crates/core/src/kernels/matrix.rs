@@ -72,7 +72,7 @@ impl<B: WeightBlock> Matrix<B> {
 
     /// `x` is `(n, cols)` row-major; returns `x · selfᵀ`, `(n, rows)` row-major.
     pub fn matmul(&self, x: &[f32]) -> Vec<f32> {
-        Self::matmul_each(&[self], x).concat()
+        Self::matmul_each(&[self], x).pop().unwrap_or_default()
     }
 
     /// [`Matrix::matmul`] of each of `ms` (all `cols` wide) with the same `x`, in one
