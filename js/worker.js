@@ -45,5 +45,5 @@ async function startThreaded(threads) {
   });
   await threaded.default();
   await threaded.initThreadPool(threads);
-  threaded.startWorker(threads, undefined);
+  threaded.startWorker(threads);
 }

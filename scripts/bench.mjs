@@ -1,9 +1,9 @@
 // `make bench`: prefill/decode speed of one ~40-token chat prompt and 128 greedy
 // tokens, natively (1 and 2 rayon threads) and as the release wasm builds in headless
-// Chromium (single-threaded, and multi-threaded with 2 threads); beside it llama.cpp (node-llama-cpp 3.21.1, prebuilt CPU binary, one
-// thread) on the same prompt ids, and the second-turn time to first token with the KV
-// cache reused vs a cold prefill. Medians of 5 runs go to target/bench/summary.json
-// and a table.
+// Chromium (single-threaded, and multi-threaded with 2 threads); beside it llama.cpp
+// (node-llama-cpp 3.21.1, prebuilt CPU binary, one thread) on the same prompt ids, and
+// the second-turn time to first token with the KV cache reused vs a cold prefill.
+// Medians of 5 runs go to target/bench/summary.json and a table.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -14,6 +14,8 @@ if [ "${1:-}" = --dev ]; then
   flags=()
 fi
 export CARGO_TARGET_DIR=target/threads
+# RUSTFLAGS replaces .cargo/config.toml's flags, so simd128 and the getrandom cfg are
+# given again beside the thread features.
 export RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 --cfg getrandom_backend="wasm_js"'
 # Since nightly-2025-10, atomics no longer imply a shared memory: the final link asks
 # for one (imported, so every thread gets the same, and up to 4 GiB) and exports the
