@@ -1,11 +1,12 @@
-//! The x86 AVX2 driver every weight format shares: per row eight float lanes (and
-//! the Q4_1 min sum), each activation block loaded once for four rows; the formats
-//! give only their block step.
+//! The x86 AVX2 driver every weight format shares: four rows at a time from quads,
+//! per row eight float lanes; the four rows' scales are converted (F16C) and
+//! multiplied in one vector, and each activation block is loaded once for the four
+//! rows. The formats give their scales and their integer sums.
 
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
-use super::blocks::BlockQ8_1;
+use super::blocks::{BlockQ8_1, WeightBlock};
 use super::dot::finish;
 
 /// Whether this CPU has AVX2 and F16C.
@@ -14,67 +15,52 @@ pub fn available() -> bool {
     *AVX2.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"))
 }
 
-/// One row's eight float lanes and its min sum.
-#[derive(Clone, Copy)]
-pub struct Acc {
-    pub lanes: __m256,
-    pub summs: f32,
-}
-
 /// A weight block format's step on AVX2.
-pub trait Step: Sized {
-    /// Add the block `x · y` to `acc`, `y8` being `y`'s 32 values loaded.
+pub trait Step: WeightBlock {
+    /// The quad's four `d_x * d_y`; a format with minimums adds its four
+    /// `m_x * s_y` to `summs`.
     ///
     /// # Safety
     /// The CPU must have AVX2 and F16C.
-    unsafe fn add(acc: &mut Acc, x: &Self, y: &BlockQ8_1, y8: __m256i);
+    unsafe fn scales(quad: &Self::Quad, y: &BlockQ8_1, summs: &mut __m128) -> __m128;
+    /// Row `r`'s eight exact sums of four products, `y8` being `y`'s 32 values.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and F16C.
+    unsafe fn sums(quad: &Self::Quad, r: usize, y8: __m256i) -> __m256i;
 }
 
+/// Four f16 values as f32 (F16C: exact, like `blocks::f16_to_f32`).
+///
+/// # Safety
+/// The CPU must have F16C.
 #[inline(always)]
-unsafe fn new() -> Acc {
-    Acc {
-        lanes: _mm256_setzero_ps(),
-        summs: 0.0,
-    }
+pub unsafe fn f16x4(h: &[u16; 4]) -> __m128 {
+    _mm_cvtph_ps(_mm_loadl_epi64(h.as_ptr() as *const __m128i))
 }
 
-#[inline(always)]
-unsafe fn load(y: &BlockQ8_1) -> __m256i {
-    _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i)
-}
-
-#[inline(always)]
-unsafe fn total(acc: Acc) -> f32 {
-    let mut lanes = [0f32; 8];
-    _mm256_storeu_ps(lanes.as_mut_ptr(), acc.lanes);
-    finish(lanes, acc.summs)
-}
-
-/// `xs · ys`.
+/// Four rows (as quads, one per block) times one activation row.
 ///
 /// # Safety
 /// The CPU must have AVX2 and F16C.
 #[target_feature(enable = "avx2,f16c")]
-pub unsafe fn dot<B: Step>(xs: &[B], ys: &[BlockQ8_1]) -> f32 {
-    let mut acc = new();
-    for (x, y) in xs.iter().zip(ys) {
-        B::add(&mut acc, x, y, load(y));
-    }
-    total(acc)
-}
-
-/// Four weight rows against one activation row.
-///
-/// # Safety
-/// The CPU must have AVX2 and F16C; every row of `ws` must be as long as `ys`.
-#[target_feature(enable = "avx2,f16c")]
-pub unsafe fn dot4<B: Step>(ws: [&[B]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-    let mut acc = [new(); 4];
-    for (b, y) in ys.iter().enumerate() {
-        let y8 = load(y);
-        for (acc, w) in acc.iter_mut().zip(ws) {
-            B::add(acc, w.get_unchecked(b), y, y8);
+pub unsafe fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1]) -> [f32; 4] {
+    let mut lanes = [_mm256_setzero_ps(); 4];
+    let mut summs = _mm_setzero_ps();
+    for (quad, y) in quads.iter().zip(ys) {
+        let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+        let d = _mm256_castps128_ps256(B::scales(quad, y, &mut summs));
+        for (r, lanes) in lanes.iter_mut().enumerate() {
+            let d = _mm256_permutevar8x32_ps(d, _mm256_set1_epi32(r as i32));
+            let sums = _mm256_cvtepi32_ps(B::sums(quad, r, y8));
+            *lanes = _mm256_add_ps(*lanes, _mm256_mul_ps(d, sums));
         }
     }
-    [total(acc[0]), total(acc[1]), total(acc[2]), total(acc[3])]
+    let mut out = [[0f32; 8]; 4];
+    for (out, lanes) in out.iter_mut().zip(lanes) {
+        _mm256_storeu_ps(out.as_mut_ptr(), lanes);
+    }
+    let mut summs_out = [0f32; 4];
+    _mm_storeu_ps(summs_out.as_mut_ptr(), summs);
+    std::array::from_fn(|r| finish(out[r], summs_out[r]))
 }

@@ -8,7 +8,7 @@ pub const QK: usize = 32;
 
 /// 32 weights as 4-bit values `q` with `w = d * q + m` (GGML's `block_q4_1`, 20
 /// bytes: the scales stay f16 so that a decode step reads as few bytes as possible).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[repr(C)]
 pub struct BlockQ4_1 {
     /// Scale (f16 bits).
@@ -42,7 +42,7 @@ impl BlockQ4_1 {
 }
 
 /// 32 weights as 8-bit values `q` with `w = d * q` (GGML's `block_q8_0`, 34 bytes).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[repr(C)]
 pub struct BlockQ8_0 {
     /// Scale (f16 bits).
@@ -66,21 +66,60 @@ impl BlockQ8_0 {
     }
 }
 
-/// A weight block format with tandem kernels: how it is read and its dot products
-/// with Q8_1 activation blocks.
-pub trait WeightBlock: Copy + Send + Sync {
+/// Block `b` of four Q4_1 rows: their scales, their minimums, their nibbles.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct QuadQ4_1 {
+    /// Scales (f16 bits).
+    pub d: [u16; 4],
+    /// Minimums (f16 bits).
+    pub m: [u16; 4],
+    /// Nibbles, as in [`BlockQ4_1`].
+    pub qs: [[u8; QK / 2]; 4],
+}
+
+/// Block `b` of four Q8_0 rows: their scales, their values.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct QuadQ8_0 {
+    /// Scales (f16 bits).
+    pub d: [u16; 4],
+    /// Values, as in [`BlockQ8_0`].
+    pub qs: [[i8; QK]; 4],
+}
+
+/// A weight block format with tandem kernels: how it is read, and its products with
+/// Q8_1 activation rows. Matrices keep their rows in fours: block `b` of four rows
+/// side by side (a [`WeightBlock::Quad`]), their scales together, so that a kernel
+/// converts and multiplies the four rows' scales in one step.
+pub trait WeightBlock: Copy + Default + Send + Sync {
     /// The GGUF type's name, for errors.
     const NAME: &'static str;
     /// Bytes of one block in a GGUF file.
     const BYTES: usize;
+    /// Block `b` of four rows, laid out for the kernels.
+    type Quad: Copy + Send + Sync;
     /// Read a block from its bytes in file order.
     fn read(bytes: &[u8]) -> Self;
     /// The 32 weights as f32 (as candle and llama.cpp dequantise them).
     fn dequantize(&self) -> [f32; QK];
-    /// `xs · ys`, on the fastest kernel for this machine.
-    fn dot(xs: &[Self], ys: &[BlockQ8_1]) -> f32;
-    /// Four weight rows against one activation row.
-    fn dot4(ws: [&[Self]; 4], ys: &[BlockQ8_1]) -> [f32; 4];
+    /// Four rows' blocks as one quad.
+    fn quad(blocks: [Self; 4]) -> Self::Quad;
+    /// Row `r`'s block of a quad.
+    fn block(quad: &Self::Quad, r: usize) -> Self;
+    /// The reference dot product of a row and an activation row: plain Rust, the
+    /// arithmetic every kernel gives bit for bit.
+    fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32;
+    /// Four rows (as quads, one per block) times one activation row, on the fastest
+    /// kernel for this machine.
+    fn dot4(quads: &[Self::Quad], ys: &[BlockQ8_1]) -> [f32; 4];
+
+    /// Four equally long rows as quads.
+    fn quads(rows: [&[Self]; 4]) -> Vec<Self::Quad> {
+        (0..rows[0].len())
+            .map(|b| Self::quad(rows.map(|row| row[b])))
+            .collect()
+    }
 }
 
 /// Exact f16 → f32 for finite values (zero and subnormals included) in four integer

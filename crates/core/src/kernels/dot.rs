@@ -1,4 +1,4 @@
-//! The dot product of a Q4_1 row and a Q8_1 row, in the shape of llama.cpp's x86
+//! The dot product of Q4_1 rows and a Q8_1 row, in the shape of llama.cpp's x86
 //! kernel: per block, eight exact integer sums of four products each (lane `k` holds
 //! values `4k..4k+4` of the unpacked block) are scaled by `d_x * d_y` and added to
 //! eight float lanes; `m_x * s_y` goes to a separate sum; at the end the lanes are
@@ -12,13 +12,14 @@ use std::arch::x86_64::*;
 
 #[cfg(target_arch = "x86_64")]
 use super::avx2;
-use super::blocks::{BlockQ4_1, BlockQ8_1, WeightBlock, Q4_1_BYTES, QK};
+use super::blocks::{BlockQ4_1, BlockQ8_1, QuadQ4_1, WeightBlock, Q4_1_BYTES, QK};
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd128;
 
 impl WeightBlock for BlockQ4_1 {
     const NAME: &'static str = "Q4_1";
     const BYTES: usize = Q4_1_BYTES;
+    type Quad = QuadQ4_1;
 
     fn read(bytes: &[u8]) -> Self {
         BlockQ4_1::from_bytes(bytes)
@@ -36,12 +37,58 @@ impl WeightBlock for BlockQ4_1 {
         })
     }
 
-    fn dot(xs: &[Self], ys: &[BlockQ8_1]) -> f32 {
-        dot_q4_1_q8_1(xs, ys)
+    fn quad(blocks: [Self; 4]) -> QuadQ4_1 {
+        QuadQ4_1 {
+            d: blocks.map(|b| b.d),
+            m: blocks.map(|b| b.m),
+            qs: blocks.map(|b| b.qs),
+        }
     }
 
-    fn dot4(ws: [&[Self]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        dot4_q4_1_q8_1(ws, ys)
+    fn block(quad: &QuadQ4_1, r: usize) -> Self {
+        BlockQ4_1 {
+            d: quad.d[r],
+            m: quad.m[r],
+            qs: quad.qs[r],
+        }
+    }
+
+    fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32 {
+        let mut acc = [0f32; 8];
+        let mut summs = 0f32;
+        for (x, y) in xs.into_iter().zip(ys) {
+            let (xd, xm) = x.scales();
+            summs += xm * y.s;
+            let d = xd * y.d;
+            for (k, lane) in acc.iter_mut().enumerate() {
+                let sum: i32 = (0..4)
+                    .map(|i| {
+                        let j = 4 * k + i;
+                        let q = if j < 16 {
+                            x.qs[j] & 0x0F
+                        } else {
+                            x.qs[j - 16] >> 4
+                        };
+                        q as i32 * y.qs[j] as i32
+                    })
+                    .sum();
+                *lane += d * sum as f32;
+            }
+        }
+        finish(acc, summs)
+    }
+
+    fn dot4(quads: &[QuadQ4_1], ys: &[BlockQ8_1]) -> [f32; 4] {
+        assert_eq!(quads.len(), ys.len());
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2 and F16C.
+            return unsafe { avx2::dot4::<Self>(quads, ys) };
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        return simd128::dot4::<Self>(quads, ys);
+        #[allow(unreachable_code)]
+        std::array::from_fn(|r| Self::reference(quads.iter().map(|q| Self::block(q, r)), ys))
     }
 }
 
@@ -50,63 +97,6 @@ impl WeightBlock for BlockQ4_1 {
 pub(super) fn finish(lanes: [f32; 8], summs: f32) -> f32 {
     let r: [f32; 4] = std::array::from_fn(|i| lanes[4 + i] + lanes[i]);
     ((r[0] + r[2]) + (r[1] + r[3])) + summs
-}
-
-/// The reference: plain Rust.
-pub fn dot_q4_1_q8_1_scalar(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
-    let mut acc = [0f32; 8];
-    let mut summs = 0f32;
-    for (x, y) in xs.iter().zip(ys) {
-        let (xd, xm) = x.scales();
-        summs += xm * y.s;
-        let d = xd * y.d;
-        for (k, lane) in acc.iter_mut().enumerate() {
-            let sum: i32 = (0..4)
-                .map(|i| {
-                    let j = 4 * k + i;
-                    let q = if j < 16 {
-                        x.qs[j] & 0x0F
-                    } else {
-                        x.qs[j - 16] >> 4
-                    };
-                    q as i32 * y.qs[j] as i32
-                })
-                .sum();
-            *lane += d * sum as f32;
-        }
-    }
-    finish(acc, summs)
-}
-
-/// Four weight rows against one activation row: `[dot(ws[0], ys), …]`, with the
-/// activation loaded once per block for all four.
-#[inline]
-pub fn dot4_q4_1_q8_1(ws: [&[BlockQ4_1]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-    assert!(ws.iter().all(|w| w.len() == ys.len()));
-    #[cfg(target_arch = "x86_64")]
-    if avx2::available() {
-        // SAFETY: the CPU has AVX2 and F16C; the rows are as long as `ys`.
-        return unsafe { avx2::dot4(ws, ys) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: the rows are as long as `ys`.
-    return unsafe { simd128::dot4(ws, ys) };
-    #[allow(unreachable_code)]
-    ws.map(|w| dot_q4_1_q8_1_scalar(w, ys))
-}
-
-/// The fastest implementation for this machine.
-#[inline]
-pub fn dot_q4_1_q8_1(xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if avx2::available() {
-        // SAFETY: the CPU has AVX2.
-        return unsafe { avx2::dot(xs, ys) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return simd128::dot(xs, ys);
-    #[allow(unreachable_code)]
-    dot_q4_1_q8_1_scalar(xs, ys)
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -124,11 +114,16 @@ impl simd128::Step for BlockQ4_1 {
     }
 
     #[inline(always)]
-    fn add(acc: &mut simd128::Acc, x: &Self, y: &BlockQ8_1, y16: &[v128; 4]) {
-        let (xd, xm) = x.scales();
-        acc.summs += xm * y.s;
+    fn scales(quad: &QuadQ4_1, y: &BlockQ8_1, summs: &mut v128) -> v128 {
+        let m = f32x4_mul(simd128::f16x4(&quad.m), f32x4_splat(y.s));
+        *summs = f32x4_add(*summs, m);
+        f32x4_mul(simd128::f16x4(&quad.d), f32x4_splat(y.d))
+    }
+
+    #[inline(always)]
+    fn sums(quad: &QuadQ4_1, r: usize, y16: &[v128; 4]) -> (v128, v128) {
         // SAFETY: a block has 16 bytes of nibbles.
-        let q = unsafe { v128_load(x.qs.as_ptr() as *const v128) };
+        let q = unsafe { v128_load(quad.qs[r].as_ptr() as *const v128) };
         // As 16-bit lanes, byte 2i holds values 2i and 2i+16, byte 2i+1 values
         // 2i+1 and 2i+17: four shifts and masks split them by parity, and the pair
         // sums of the even and odd dot products add up to sums of four.
@@ -138,30 +133,32 @@ impl simd128::Step for BlockQ4_1 {
         let sums = |even, odd, y_even, y_odd| {
             i32x4_add(i32x4_dot_i16x8(even, y_even), i32x4_dot_i16x8(odd, y_odd))
         };
-        let low = sums(low_even, low_odd, y16[0], y16[1]);
-        let high = sums(high_even, high_odd, y16[2], y16[3]);
-        acc.add_sums(xd * y.d, low, high);
+        (
+            sums(low_even, low_odd, y16[0], y16[1]),
+            sums(high_even, high_odd, y16[2], y16[3]),
+        )
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 impl avx2::Step for BlockQ4_1 {
     #[inline(always)]
-    unsafe fn add(acc: &mut avx2::Acc, x: &Self, y: &BlockQ8_1, y8: __m256i) {
-        // The block's scale and minimum by F16C (exact, like BlockQ4_1::scales).
-        let dm = _mm_cvtph_ps(_mm_cvtsi32_si128((x.d as u32 | (x.m as u32) << 16) as i32));
-        let (xd, xm) = (_mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)));
-        acc.summs += xm * y.s;
+    unsafe fn scales(quad: &QuadQ4_1, y: &BlockQ8_1, summs: &mut __m128) -> __m128 {
+        let m = _mm_mul_ps(avx2::f16x4(&quad.m), _mm_set1_ps(y.s));
+        *summs = _mm_add_ps(*summs, m);
+        _mm_mul_ps(avx2::f16x4(&quad.d), _mm_set1_ps(y.d))
+    }
+
+    #[inline(always)]
+    unsafe fn sums(quad: &QuadQ4_1, r: usize, y8: __m256i) -> __m256i {
         let mask = _mm_set1_epi8(0x0F);
-        let q = _mm_loadu_si128(x.qs.as_ptr() as *const __m128i);
+        let q = _mm_loadu_si128(quad.qs[r].as_ptr() as *const __m128i);
         let lo = _mm_and_si128(q, mask);
         let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
         let q = _mm256_set_m128i(hi, lo);
         // Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128,
         // so no saturation), then in fours.
-        let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), _mm256_set1_epi16(1));
-        let d = _mm256_set1_ps(xd * y.d);
-        acc.lanes = _mm256_add_ps(acc.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
+        _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), _mm256_set1_epi16(1))
     }
 }
 
@@ -205,15 +202,13 @@ mod tests {
         let mut seed = 7;
         for n in [1, 2, 18, 48] {
             for scale in [1e-3, 1.0, 300.0] {
-                let x = random_q4_1(&mut seed, n);
                 let y = random_q8_1(&mut seed, n, scale);
-                let fast = dot_q4_1_q8_1(&x, &y);
-                let reference = dot_q4_1_q8_1_scalar(&x, &y);
-                assert_eq!(fast.to_bits(), reference.to_bits(), "n={n} scale={scale}");
                 let rows: Vec<_> = (0..4).map(|_| random_q4_1(&mut seed, n)).collect();
-                let four = dot4_q4_1_q8_1([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
+                let quads = BlockQ4_1::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
+                let four = BlockQ4_1::dot4(&quads, &y);
                 for (row, got) in rows.iter().zip(four) {
-                    assert_eq!(got.to_bits(), dot_q4_1_q8_1_scalar(row, &y).to_bits());
+                    let want = BlockQ4_1::reference(row.iter().copied(), &y);
+                    assert_eq!(got.to_bits(), want.to_bits(), "n={n} scale={scale}");
                 }
             }
         }
@@ -221,33 +216,29 @@ mod tests {
 
     #[test]
     fn extreme_blocks_sum_exactly() {
-        // All nibbles 15 against all -128 (and +127): the largest integer sums.
+        // All nibbles 15 against all -128 (and +127): the largest integer sums; a
+        // block with zero scales beside them gives zero.
         let x = BlockQ4_1 {
             d: 0x3C00, // 1.0
             m: 0,
             qs: [0xFF; 16],
         };
-        for v in [-128i8, 127] {
-            let y = BlockQ8_1 {
-                qs: [v; 32],
-                d: 1.0,
-                s: 0.0,
-            };
-            let want = 15.0 * 32.0 * v as f32;
-            assert_eq!(dot_q4_1_q8_1(&[x], &[y]), want);
-            assert_eq!(dot_q4_1_q8_1_scalar(&[x], &[y]), want);
-        }
-        // Zero scales give zero.
         let zero = BlockQ4_1 {
             d: 0,
             m: 0,
             qs: [0xAB; 16],
         };
-        let y = BlockQ8_1 {
-            qs: [99; 32],
-            d: 0.5,
-            s: 7.0,
-        };
-        assert_eq!(dot_q4_1_q8_1(&[zero], &[y]), 0.0);
+        let quad = [BlockQ4_1::quad([x, zero, x, x])];
+        for v in [-128i8, 127] {
+            let y = [BlockQ8_1 {
+                qs: [v; 32],
+                d: 1.0,
+                s: 7.0,
+            }];
+            let want = 15.0 * 32.0 * v as f32;
+            assert_eq!(BlockQ4_1::dot4(&quad, &y), [want, 0.0, want, want]);
+            assert_eq!(BlockQ4_1::reference([x], &y), want);
+            assert_eq!(BlockQ4_1::reference([zero], &y), 0.0);
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The dot product of a Q8_0 row (the output and embedding matrix) and a Q8_1
+//! The dot product of Q8_0 rows (the output and embedding matrix) and a Q8_1
 //! activation row, in the same shape as the Q4_1 kernel: per block, eight exact
 //! integer sums of four products (lane `k` holds values `4k..4k+4`) are scaled by
 //! `d_x * d_y` and added to eight float lanes, which are summed as llama.cpp's
@@ -12,7 +12,7 @@ use std::arch::x86_64::*;
 
 #[cfg(target_arch = "x86_64")]
 use super::avx2;
-use super::blocks::{f16_to_f32, BlockQ8_0, BlockQ8_1, WeightBlock, Q8_0_BYTES, QK};
+use super::blocks::{f16_to_f32, BlockQ8_0, BlockQ8_1, QuadQ8_0, WeightBlock, Q8_0_BYTES, QK};
 use super::dot::finish;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd128;
@@ -20,6 +20,7 @@ use super::simd128;
 impl WeightBlock for BlockQ8_0 {
     const NAME: &'static str = "Q8_0";
     const BYTES: usize = Q8_0_BYTES;
+    type Quad = QuadQ8_0;
 
     fn read(bytes: &[u8]) -> Self {
         BlockQ8_0::from_bytes(bytes)
@@ -30,46 +31,46 @@ impl WeightBlock for BlockQ8_0 {
         std::array::from_fn(|j| self.qs[j] as f32 * d)
     }
 
-    fn dot(xs: &[Self], ys: &[BlockQ8_1]) -> f32 {
+    fn quad(blocks: [Self; 4]) -> QuadQ8_0 {
+        QuadQ8_0 {
+            d: blocks.map(|b| b.d),
+            qs: blocks.map(|b| b.qs),
+        }
+    }
+
+    fn block(quad: &QuadQ8_0, r: usize) -> Self {
+        BlockQ8_0 {
+            d: quad.d[r],
+            qs: quad.qs[r],
+        }
+    }
+
+    fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32 {
+        let mut acc = [0f32; 8];
+        for (x, y) in xs.into_iter().zip(ys) {
+            let d = f16_to_f32(x.d) * y.d;
+            for (k, lane) in acc.iter_mut().enumerate() {
+                let sum: i32 = (4 * k..4 * k + 4)
+                    .map(|j| x.qs[j] as i32 * y.qs[j] as i32)
+                    .sum();
+                *lane += d * sum as f32;
+            }
+        }
+        finish(acc, 0.0)
+    }
+
+    fn dot4(quads: &[QuadQ8_0], ys: &[BlockQ8_1]) -> [f32; 4] {
+        assert_eq!(quads.len(), ys.len());
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
             // SAFETY: the CPU has AVX2 and F16C.
-            return unsafe { avx2::dot(xs, ys) };
+            return unsafe { avx2::dot4::<Self>(quads, ys) };
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return simd128::dot(xs, ys);
+        return simd128::dot4::<Self>(quads, ys);
         #[allow(unreachable_code)]
-        dot_q8_0_q8_1_scalar(xs, ys)
+        std::array::from_fn(|r| Self::reference(quads.iter().map(|q| Self::block(q, r)), ys))
     }
-
-    fn dot4(ws: [&[Self]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-        assert!(ws.iter().all(|w| w.len() == ys.len()));
-        #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
-            // SAFETY: the CPU has AVX2 and F16C; the rows are as long as `ys`.
-            return unsafe { avx2::dot4(ws, ys) };
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        // SAFETY: the rows are as long as `ys`.
-        return unsafe { simd128::dot4(ws, ys) };
-        #[allow(unreachable_code)]
-        ws.map(|w| dot_q8_0_q8_1_scalar(w, ys))
-    }
-}
-
-/// The reference: plain Rust.
-pub fn dot_q8_0_q8_1_scalar(xs: &[BlockQ8_0], ys: &[BlockQ8_1]) -> f32 {
-    let mut acc = [0f32; 8];
-    for (x, y) in xs.iter().zip(ys) {
-        let d = f16_to_f32(x.d) * y.d;
-        for (k, lane) in acc.iter_mut().enumerate() {
-            let sum: i32 = (4 * k..4 * k + 4)
-                .map(|j| x.qs[j] as i32 * y.qs[j] as i32)
-                .sum();
-            *lane += d * sum as f32;
-        }
-    }
-    finish(acc, 0.0)
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -83,8 +84,13 @@ impl simd128::Step for BlockQ8_0 {
     }
 
     #[inline(always)]
-    fn add(acc: &mut simd128::Acc, x: &Self, y: &BlockQ8_1, y16: &[v128; 4]) {
-        let p = x.qs.as_ptr();
+    fn scales(quad: &QuadQ8_0, y: &BlockQ8_1, _summs: &mut v128) -> v128 {
+        f32x4_mul(simd128::f16x4(&quad.d), f32x4_splat(y.d))
+    }
+
+    #[inline(always)]
+    fn sums(quad: &QuadQ8_0, r: usize, y16: &[v128; 4]) -> (v128, v128) {
+        let p = quad.qs[r].as_ptr();
         // Sums of pairs, then adjacent pairs added: sums of four.
         // SAFETY: a block has 32 values.
         let pairs: [v128; 4] = std::array::from_fn(|i| {
@@ -96,23 +102,24 @@ impl simd128::Step for BlockQ8_0 {
                 i32x4_shuffle::<1, 3, 5, 7>(a, b),
             )
         };
-        let low = quads(pairs[0], pairs[1]);
-        let high = quads(pairs[2], pairs[3]);
-        acc.add_sums(f16_to_f32(x.d) * y.d, low, high);
+        (quads(pairs[0], pairs[1]), quads(pairs[2], pairs[3]))
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 impl avx2::Step for BlockQ8_0 {
     #[inline(always)]
-    unsafe fn add(acc: &mut avx2::Acc, x: &Self, y: &BlockQ8_1, y8: __m256i) {
-        let q = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
+    unsafe fn scales(quad: &QuadQ8_0, y: &BlockQ8_1, _summs: &mut __m128) -> __m128 {
+        _mm_mul_ps(avx2::f16x4(&quad.d), _mm_set1_ps(y.d))
+    }
+
+    #[inline(always)]
+    unsafe fn sums(quad: &QuadQ8_0, r: usize, y8: __m256i) -> __m256i {
+        let q = _mm256_loadu_si256(quad.qs[r].as_ptr() as *const __m256i);
         // |x| times y with x's sign, summed in pairs (values are within ±127, so at
         // most 2*127*127: no saturation), then in fours.
         let products = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y8, q));
-        let sums = _mm256_madd_epi16(products, _mm256_set1_epi16(1));
-        let d = _mm256_set1_ps(f16_to_f32(x.d) * y.d);
-        acc.lanes = _mm256_add_ps(acc.lanes, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums)));
+        _mm256_madd_epi16(products, _mm256_set1_epi16(1))
     }
 }
 
@@ -153,14 +160,13 @@ mod tests {
         let mut seed = 11;
         for n in [1, 2, 18, 48] {
             for scale in [1e-3, 1.0, 300.0] {
-                let x = random_q8_0(&mut seed, n);
                 let y = random_q8_1(&mut seed, n, scale);
-                let reference = dot_q8_0_q8_1_scalar(&x, &y);
-                assert_eq!(BlockQ8_0::dot(&x, &y).to_bits(), reference.to_bits());
                 let rows: Vec<_> = (0..4).map(|_| random_q8_0(&mut seed, n)).collect();
-                let four = BlockQ8_0::dot4([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
+                let quads = BlockQ8_0::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
+                let four = BlockQ8_0::dot4(&quads, &y);
                 for (row, got) in rows.iter().zip(four) {
-                    assert_eq!(got.to_bits(), dot_q8_0_q8_1_scalar(row, &y).to_bits());
+                    let want = BlockQ8_0::reference(row.iter().copied(), &y);
+                    assert_eq!(got.to_bits(), want.to_bits(), "n={n} scale={scale}");
                 }
             }
         }
@@ -179,8 +185,9 @@ mod tests {
                 s: 0.0,
             };
             let want = -127.0 * 32.0 * v as f32;
-            assert_eq!(BlockQ8_0::dot(&[x], &[y]), want);
-            assert_eq!(dot_q8_0_q8_1_scalar(&[x], &[y]), want);
+            let quad = [BlockQ8_0::quad([x, BlockQ8_0::default(), x, x])];
+            assert_eq!(BlockQ8_0::dot4(&quad, &[y]), [want, 0.0, want, want]);
+            assert_eq!(BlockQ8_0::reference([x], &[y]), want);
         }
     }
 

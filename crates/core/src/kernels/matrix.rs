@@ -1,13 +1,13 @@
-//! A quantised weight matrix (Q4_1 or Q8_0) and its product with a batch of f32
-//! activation rows: each activation row is quantised to Q8_1 once, each weight row
-//! is read once per batch (all activation rows pass while it is in cache), and
-//! the weight rows are shared out over rayon's threads (natively, and in the
-//! multi-threaded browser build).
+//! A quantised weight matrix (Q4_1 or Q8_0), its rows kept in fours as the kernels
+//! read them, and its product with a batch of f32 activation rows: each activation
+//! row is quantised to Q8_1 once, each four weight rows are read once per batch (all
+//! activation rows pass while they are in cache), and the rows are shared out over
+//! rayon's threads (natively, and in the multi-threaded browser build).
 
 use super::blocks::{quantize_q8_1, BlockQ8_1, WeightBlock, QK};
 use crate::error::{Error, Result};
 
-/// Weight rows per parallel task.
+/// Weight rows per parallel task (a multiple of 4, the rows a kernel takes at once).
 const ROWS_PER_TASK: usize = 32;
 
 /// Whether products use rayon: natively, and on wasm32 in the `threads` build only
@@ -25,11 +25,13 @@ pub fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-/// A `(rows, cols)` matrix of blocks `B`, row-major.
-pub struct Matrix<B> {
+/// A `(rows, cols)` matrix of blocks `B`.
+pub struct Matrix<B: WeightBlock> {
     rows: usize,
     cols: usize,
-    blocks: Vec<B>,
+    /// Quad `g * cols / 32 + b` is block `b` of rows `4g..4g + 4`; rows past the
+    /// last are zero blocks.
+    quads: Vec<B::Quad>,
 }
 
 impl<B: WeightBlock> Matrix<B> {
@@ -47,16 +49,26 @@ impl<B: WeightBlock> Matrix<B> {
                 data.len()
             )));
         }
-        let blocks = data.chunks_exact(B::BYTES).map(B::read).collect();
-        Ok(Matrix { rows, cols, blocks })
+        let per_row = cols / QK;
+        let block = |r: usize, b: usize| match r < rows {
+            true => B::read(&data[(r * per_row + b) * B::BYTES..][..B::BYTES]),
+            false => B::default(),
+        };
+        let mut quads = Vec::with_capacity(rows.div_ceil(4) * per_row);
+        for g in 0..rows.div_ceil(4) {
+            for b in 0..per_row {
+                quads.push(B::quad(std::array::from_fn(|i| block(4 * g + i, b))));
+            }
+        }
+        Ok(Matrix { rows, cols, quads })
     }
 
     /// Row `r` as f32 (an embedding lookup).
     pub fn row(&self, r: usize) -> Vec<f32> {
         let per_row = self.cols / QK;
-        self.blocks[r * per_row..(r + 1) * per_row]
+        self.quads[r / 4 * per_row..][..per_row]
             .iter()
-            .flat_map(B::dequantize)
+            .flat_map(|quad| B::block(quad, r % 4).dequantize())
             .collect()
     }
 
@@ -111,27 +123,19 @@ impl<B: WeightBlock> Matrix<B> {
             .collect()
     }
 
-    /// Rows `first_row..` of `(x · selfᵀ)ᵀ` into `out`, `(rows, n)` row-major, from
-    /// `q`, the `n` activation rows quantised.
+    /// Rows `first_row..` (a multiple of 4) of `(x · selfᵀ)ᵀ` into `out`, `(rows, n)`
+    /// row-major, from `q`, the `n` activation rows quantised.
     fn fill(&self, q: &[BlockQ8_1], first_row: usize, out: &mut [f32]) {
         let per_row = self.cols / QK;
         let n = q.len() / per_row;
-        let row = |r: usize| &self.blocks[r * per_row..(r + 1) * per_row];
         let rows = out.len() / n;
-        let mut r = 0;
-        while r + 4 <= rows {
-            let ws = std::array::from_fn(|i| row(first_row + r + i));
+        for g in 0..rows.div_ceil(4) {
+            let quads = &self.quads[(first_row / 4 + g) * per_row..][..per_row];
             for (t, a) in q.chunks_exact(per_row).enumerate() {
-                let dots = B::dot4(ws, a);
-                for (i, d) in dots.into_iter().enumerate() {
-                    out[(r + i) * n + t] = d;
+                let dots = B::dot4(quads, a);
+                for (i, d) in dots.into_iter().enumerate().take(rows - 4 * g) {
+                    out[(4 * g + i) * n + t] = d;
                 }
-            }
-            r += 4;
-        }
-        for r in r..rows {
-            for (t, a) in q.chunks_exact(per_row).enumerate() {
-                out[r * n + t] = B::dot(row(first_row + r), a);
             }
         }
     }
@@ -154,8 +158,7 @@ impl<B: WeightBlock> Matrix<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::blocks::Q4_1_BYTES;
-    use crate::kernels::dot::dot_q4_1_q8_1_scalar;
+    use crate::kernels::blocks::{BlockQ4_1, Q4_1_BYTES};
     use crate::kernels::Q4_1Matrix;
 
     #[test]
@@ -209,9 +212,18 @@ mod tests {
             assert_eq!(&batch[t * rows..(t + 1) * rows], &one[..]);
             let mut q = vec![BlockQ8_1::default(); cols / QK];
             quantize_q8_1(&x[t * cols..(t + 1) * cols], &mut q);
-            for (w, got) in m.blocks.chunks(2).zip(&one) {
-                assert_eq!(got.to_bits(), dot_q4_1_q8_1_scalar(w, &q).to_bits());
+            let row = |r: usize| {
+                data[r * 2 * Q4_1_BYTES..][..2 * Q4_1_BYTES]
+                    .chunks(Q4_1_BYTES)
+                    .map(BlockQ4_1::from_bytes)
+            };
+            for (r, got) in one.iter().enumerate() {
+                let want = BlockQ4_1::reference(row(r), &q);
+                assert_eq!(got.to_bits(), want.to_bits());
             }
+            // The last row, in a four padded with zero blocks, reads back as it was.
+            let last: Vec<f32> = row(rows - 1).flat_map(|b| b.dequantize()).collect();
+            assert_eq!(m.row(rows - 1), last);
         }
     }
 

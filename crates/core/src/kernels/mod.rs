@@ -13,9 +13,9 @@ mod matrix;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;
 
-pub use blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_0, BlockQ8_1, WeightBlock, QK};
-pub use dot::{dot4_q4_1_q8_1, dot_q4_1_q8_1, dot_q4_1_q8_1_scalar};
-pub use dot_q8_0::dot_q8_0_q8_1_scalar;
+pub use blocks::{
+    quantize_q8_1, BlockQ4_1, BlockQ8_0, BlockQ8_1, QuadQ4_1, QuadQ8_0, WeightBlock, QK,
+};
 pub use matrix::{on_pool, Matrix};
 
 /// A Q4_1 weight matrix.

@@ -1,77 +1,70 @@
-//! The wasm simd128 driver every weight format shares: per row eight float lanes (as
-//! two halves) and the Q4_1 min sum, each activation block prepared once for four
-//! rows; the formats give only how they prepare it and their block step.
+//! The wasm simd128 driver every weight format shares: four rows at a time from
+//! quads, per row eight float lanes (as two halves); the four rows' scales are
+//! converted and multiplied in one vector, and each activation block is prepared once
+//! for the four rows. The formats give how they prepare it, their scales and their
+//! integer sums.
 
 use std::arch::wasm32::*;
 
-use super::blocks::BlockQ8_1;
+use super::blocks::{BlockQ8_1, WeightBlock};
 use super::dot::finish;
 
-/// One row's eight float lanes and its min sum.
-#[derive(Clone, Copy)]
-pub struct Acc {
-    lo: v128,
-    hi: v128,
-    pub summs: f32,
-}
-
-impl Acc {
-    fn new() -> Self {
-        Acc {
-            lo: f32x4_splat(0.0),
-            hi: f32x4_splat(0.0),
-            summs: 0.0,
-        }
-    }
-
-    /// Add the block's eight sums of four (`low` lanes 0-3, `high` lanes 4-7)
-    /// scaled by `d`.
-    #[inline(always)]
-    pub fn add_sums(&mut self, d: f32, low: v128, high: v128) {
-        let d = f32x4_splat(d);
-        self.lo = f32x4_add(self.lo, f32x4_mul(d, f32x4_convert_i32x4(low)));
-        self.hi = f32x4_add(self.hi, f32x4_mul(d, f32x4_convert_i32x4(high)));
-    }
-
-    fn total(self) -> f32 {
-        let mut lanes = [0f32; 8];
-        // SAFETY: eight floats are written into eight.
-        unsafe {
-            v128_store(lanes.as_mut_ptr() as *mut v128, self.lo);
-            v128_store(lanes.as_mut_ptr().add(4) as *mut v128, self.hi);
-        }
-        finish(lanes, self.summs)
-    }
-}
-
 /// A weight block format's step on simd128.
-pub trait Step: Sized {
+pub trait Step: WeightBlock {
     /// An activation block's values as this format wants them, once for all rows.
     fn widen(y: &BlockQ8_1) -> [v128; 4];
-    /// Add the block `x · y` to `acc`, `y16` being `widen(y)`.
-    fn add(acc: &mut Acc, x: &Self, y: &BlockQ8_1, y16: &[v128; 4]);
+    /// The quad's four `d_x * d_y`; a format with minimums adds its four
+    /// `m_x * s_y` to `summs`.
+    fn scales(quad: &Self::Quad, y: &BlockQ8_1, summs: &mut v128) -> v128;
+    /// Row `r`'s eight exact sums of four products (values 0-15 as `low`, 16-31 as
+    /// `high`), `y16` being `widen(y)`.
+    fn sums(quad: &Self::Quad, r: usize, y16: &[v128; 4]) -> (v128, v128);
 }
 
-/// `xs · ys`.
-pub fn dot<B: Step>(xs: &[B], ys: &[BlockQ8_1]) -> f32 {
-    let mut acc = Acc::new();
-    for (x, y) in xs.iter().zip(ys) {
-        B::add(&mut acc, x, y, &B::widen(y));
+/// Four f16 values as f32, exactly as `blocks::f16_to_f32` converts one.
+#[inline(always)]
+pub fn f16x4(h: &[u16; 4]) -> v128 {
+    // SAFETY: four u16 are read from four.
+    let h = unsafe { u32x4_load_extend_u16x4(h.as_ptr()) };
+    let bits = i32x4_shl(v128_and(h, u32x4_splat(0x7FFF)), 13);
+    let magnitude = f32x4_mul(bits, f32x4_splat(f32::from_bits(0x7780_0000)));
+    v128_or(magnitude, i32x4_shl(v128_and(h, u32x4_splat(0x8000)), 16))
+}
+
+/// Lane `r` of `v` in all four lanes.
+#[inline(always)]
+fn lane(v: v128, r: usize) -> v128 {
+    match r {
+        0 => i32x4_shuffle::<0, 0, 0, 0>(v, v),
+        1 => i32x4_shuffle::<1, 1, 1, 1>(v, v),
+        2 => i32x4_shuffle::<2, 2, 2, 2>(v, v),
+        _ => i32x4_shuffle::<3, 3, 3, 3>(v, v),
     }
-    acc.total()
 }
 
-/// Four weight rows against one activation row.
-///
-/// # Safety
-/// Every row of `ws` must be as long as `ys`.
-pub unsafe fn dot4<B: Step>(ws: [&[B]; 4], ys: &[BlockQ8_1]) -> [f32; 4] {
-    let mut acc = [Acc::new(); 4];
-    for (b, y) in ys.iter().enumerate() {
+/// Four rows (as quads, one per block) times one activation row.
+pub fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1]) -> [f32; 4] {
+    let zero = f32x4_splat(0.0);
+    let (mut low_lanes, mut high_lanes, mut summs) = ([zero; 4], [zero; 4], zero);
+    for (quad, y) in quads.iter().zip(ys) {
         let y16 = B::widen(y);
-        for (acc, w) in acc.iter_mut().zip(ws) {
-            B::add(acc, w.get_unchecked(b), y, &y16);
+        let d = B::scales(quad, y, &mut summs);
+        for r in 0..4 {
+            let (low, high) = B::sums(quad, r, &y16);
+            let d = lane(d, r);
+            low_lanes[r] = f32x4_add(low_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(low)));
+            high_lanes[r] = f32x4_add(high_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(high)));
         }
     }
-    acc.map(Acc::total)
+    let mut lanes = [[0f32; 8]; 4];
+    let mut summs_out = [0f32; 4];
+    // SAFETY: each store writes four floats into four.
+    unsafe {
+        for (r, lanes) in lanes.iter_mut().enumerate() {
+            v128_store(lanes.as_mut_ptr() as *mut v128, low_lanes[r]);
+            v128_store(lanes.as_mut_ptr().add(4) as *mut v128, high_lanes[r]);
+        }
+        v128_store(summs_out.as_mut_ptr() as *mut v128, summs);
+    }
+    std::array::from_fn(|r| finish(lanes[r], summs_out[r]))
 }
