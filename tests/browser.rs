@@ -192,7 +192,8 @@ async fn simd_kernels_equal_the_scalar_reference() {
     }
 
     /// Four rows of `n` blocks of `size` bytes from `bytes` (scales made finite)
-    /// against a random activation row: `dot4` equals the reference.
+    /// against three random activation rows: `dot4`, one row at a time and all three at
+    /// once, equals the reference.
     fn check<B: WeightBlock>(bytes: &[u8], n: usize, size: usize, seed: &mut u64) {
         let rows: Vec<Vec<B>> = bytes
             .chunks(n * size)
@@ -210,13 +211,20 @@ async fn simd_kernels_equal_the_scalar_reference() {
                     .collect()
             })
             .collect();
-        let x: Vec<f32> = (0..n * 32).map(|_| lcg(seed) as f32 - 127.5).collect();
-        let mut y = vec![BlockQ8_1::default(); n];
+        let x: Vec<f32> = (0..3 * n * 32).map(|_| lcg(seed) as f32 - 127.5).collect();
+        let mut y = vec![BlockQ8_1::default(); 3 * n];
         quantize_q8_1(&x, &mut y);
-        let four = B::dot4(&B::quads([&rows[0], &rows[1], &rows[2], &rows[3]]), &y);
-        for (row, got) in rows.iter().zip(four) {
-            let want = B::reference(row.iter().copied(), &y);
-            assert_eq!(got.to_bits(), want.to_bits());
+        let quads = B::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
+        let mut all = [[0f32; 4]; 3];
+        B::dot4(&quads, &y, &mut all);
+        for (ys, all) in y.chunks(n).zip(all) {
+            let mut one = [[0f32; 4]];
+            B::dot4(&quads, ys, &mut one);
+            for (r, row) in rows.iter().enumerate() {
+                let want = B::reference(row.iter().copied(), ys).to_bits();
+                assert_eq!(all[r].to_bits(), want);
+                assert_eq!(one[0][r].to_bits(), want);
+            }
         }
     }
 }

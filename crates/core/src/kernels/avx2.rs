@@ -39,12 +39,22 @@ pub unsafe fn f16x4(h: &[u16; 4]) -> __m128 {
     _mm_cvtph_ps(_mm_loadl_epi64(h.as_ptr() as *const __m128i))
 }
 
-/// Four rows (as quads, one per block) times one activation row.
+/// Four rows (as quads, one per block) times each activation row of `ys`
+/// (`out.len()` rows of `quads.len()` blocks).
 ///
 /// # Safety
 /// The CPU must have AVX2 and F16C.
 #[target_feature(enable = "avx2,f16c")]
-pub unsafe fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1]) -> [f32; 4] {
+pub unsafe fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+    for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
+        *out = dot4_row::<B>(quads, ys);
+    }
+}
+
+/// Four rows (as quads, one per block) times one activation row.
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn dot4_row<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1]) -> [f32; 4] {
     let mut lanes = [_mm256_setzero_ps(); 4];
     let mut summs = _mm_setzero_ps();
     for (quad, y) in quads.iter().zip(ys) {

@@ -110,15 +110,27 @@ pub trait WeightBlock: Copy + Default + Send + Sync {
     /// The reference dot product of a row and an activation row: plain Rust, the
     /// arithmetic every kernel gives bit for bit.
     fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32;
-    /// Four rows (as quads, one per block) times one activation row, on the fastest
-    /// kernel for this machine.
-    fn dot4(quads: &[Self::Quad], ys: &[BlockQ8_1]) -> [f32; 4];
+    /// Four rows (as quads, one per block) times each activation row of `ys`
+    /// (`out.len()` rows of `quads.len()` blocks), on the fastest kernel for this
+    /// machine.
+    fn dot4(quads: &[Self::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]);
 
     /// Four equally long rows as quads.
     fn quads(rows: [&[Self]; 4]) -> Vec<Self::Quad> {
         (0..rows[0].len())
             .map(|b| Self::quad(rows.map(|row| row[b])))
             .collect()
+    }
+}
+
+/// [`WeightBlock::dot4`] on the reference, for machines without SIMD kernels.
+pub(super) fn reference4<B: WeightBlock>(
+    quads: &[B::Quad],
+    ys: &[BlockQ8_1],
+    out: &mut [[f32; 4]],
+) {
+    for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
+        *out = std::array::from_fn(|r| B::reference(quads.iter().map(|q| B::block(q, r)), ys));
     }
 }
 
@@ -179,6 +191,30 @@ pub fn quantize_q8_1(x: &[f32], out: &mut [BlockQ8_1]) {
 fn round_ties_even(v: f32) -> f32 {
     const MAGIC: f32 = 12_582_912.0;
     (v + MAGIC) - MAGIC
+}
+
+/// Asserts that [`WeightBlock::dot4`] of four rows against one activation row, and
+/// against all of `ys` at once (rows of `rows[0].len()` blocks), equals the reference
+/// bit for bit.
+#[cfg(test)]
+pub(super) fn assert_dot4_is_the_reference<B: WeightBlock>(rows: [&[B]; 4], ys: &[BlockQ8_1]) {
+    let n = rows[0].len();
+    let quads = B::quads(rows);
+    let mut all = vec![[0f32; 4]; ys.len() / n];
+    B::dot4(&quads, ys, &mut all);
+    for (t, (ys, all)) in ys.chunks_exact(n).zip(&all).enumerate() {
+        let mut one = [[0f32; 4]];
+        B::dot4(&quads, ys, &mut one);
+        for (r, row) in rows.iter().enumerate() {
+            let want = B::reference(row.iter().copied(), ys).to_bits();
+            assert_eq!(
+                all[r].to_bits(),
+                want,
+                "row {r} of {n} blocks, activation row {t}"
+            );
+            assert_eq!(one[0][r].to_bits(), want, "row {r} of {n} blocks, alone");
+        }
+    }
 }
 
 #[cfg(test)]

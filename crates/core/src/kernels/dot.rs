@@ -78,17 +78,17 @@ impl WeightBlock for BlockQ4_1 {
         finish(acc, summs)
     }
 
-    fn dot4(quads: &[QuadQ4_1], ys: &[BlockQ8_1]) -> [f32; 4] {
-        assert_eq!(quads.len(), ys.len());
+    fn dot4(quads: &[QuadQ4_1], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+        assert_eq!(quads.len() * out.len(), ys.len());
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
             // SAFETY: the CPU has AVX2 and F16C.
-            return unsafe { avx2::dot4::<Self>(quads, ys) };
+            return unsafe { avx2::dot4::<Self>(quads, ys, out) };
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return simd128::dot4::<Self>(quads, ys);
+        return simd128::dot4::<Self>(quads, ys, out);
         #[allow(unreachable_code)]
-        std::array::from_fn(|r| Self::reference(quads.iter().map(|q| Self::block(q, r)), ys))
+        super::blocks::reference4::<Self>(quads, ys, out)
     }
 }
 
@@ -114,29 +114,36 @@ impl simd128::Step for BlockQ4_1 {
     }
 
     #[inline(always)]
-    fn scales(quad: &QuadQ4_1, y: &BlockQ8_1, summs: &mut v128) -> v128 {
-        let m = f32x4_mul(simd128::f16x4(&quad.m), f32x4_splat(y.s));
-        *summs = f32x4_add(*summs, m);
-        f32x4_mul(simd128::f16x4(&quad.d), f32x4_splat(y.d))
+    fn scales(quad: &QuadQ4_1) -> (v128, v128) {
+        (simd128::f16x4(&quad.d), simd128::f16x4(&quad.m))
     }
 
+    /// As 16-bit lanes, byte 2i holds values 2i and 2i+16, byte 2i+1 values 2i+1
+    /// and 2i+17: four shifts and masks split them by parity (even then odd
+    /// positions of the first 16 values, then of the last 16), as `widen` does.
     #[inline(always)]
-    fn sums(quad: &QuadQ4_1, r: usize, y16: &[v128; 4]) -> (v128, v128) {
+    fn unpack(quad: &QuadQ4_1, r: usize) -> [v128; 4] {
         // SAFETY: a block has 16 bytes of nibbles.
         let q = unsafe { v128_load(quad.qs[r].as_ptr() as *const v128) };
-        // As 16-bit lanes, byte 2i holds values 2i and 2i+16, byte 2i+1 values
-        // 2i+1 and 2i+17: four shifts and masks split them by parity, and the pair
-        // sums of the even and odd dot products add up to sums of four.
         let m = u16x8_splat(0x0F);
-        let (low_even, low_odd) = (v128_and(q, m), v128_and(u16x8_shr(q, 8), m));
-        let (high_even, high_odd) = (v128_and(u16x8_shr(q, 4), m), u16x8_shr(q, 12));
-        let sums = |even, odd, y_even, y_odd| {
-            i32x4_add(i32x4_dot_i16x8(even, y_even), i32x4_dot_i16x8(odd, y_odd))
+        [
+            v128_and(q, m),
+            v128_and(u16x8_shr(q, 8), m),
+            v128_and(u16x8_shr(q, 4), m),
+            u16x8_shr(q, 12),
+        ]
+    }
+
+    /// The pair sums of the even and odd positions add up to sums of four.
+    #[inline(always)]
+    fn sums(w: &[v128; 4], y16: &[v128; 4]) -> (v128, v128) {
+        let pairs = |i: usize| {
+            i32x4_add(
+                i32x4_dot_i16x8(w[i], y16[i]),
+                i32x4_dot_i16x8(w[i + 1], y16[i + 1]),
+            )
         };
-        (
-            sums(low_even, low_odd, y16[0], y16[1]),
-            sums(high_even, high_odd, y16[2], y16[3]),
-        )
+        (pairs(0), pairs(2))
     }
 }
 
@@ -165,7 +172,7 @@ impl avx2::Step for BlockQ4_1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::blocks::quantize_q8_1;
+    use crate::kernels::blocks::{assert_dot4_is_the_reference, quantize_q8_1};
 
     /// A small deterministic generator (no dependency on a RNG crate's stream).
     fn lcg(seed: &mut u64) -> u32 {
@@ -202,14 +209,10 @@ mod tests {
         let mut seed = 7;
         for n in [1, 2, 18, 48] {
             for scale in [1e-3, 1.0, 300.0] {
-                let y = random_q8_1(&mut seed, n, scale);
+                // Three activation rows: one at a time, and as a batch.
+                let y = random_q8_1(&mut seed, 3 * n, scale);
                 let rows: Vec<_> = (0..4).map(|_| random_q4_1(&mut seed, n)).collect();
-                let quads = BlockQ4_1::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
-                let four = BlockQ4_1::dot4(&quads, &y);
-                for (row, got) in rows.iter().zip(four) {
-                    let want = BlockQ4_1::reference(row.iter().copied(), &y);
-                    assert_eq!(got.to_bits(), want.to_bits(), "n={n} scale={scale}");
-                }
+                assert_dot4_is_the_reference([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
             }
         }
     }
@@ -228,17 +231,17 @@ mod tests {
             m: 0,
             qs: [0xAB; 16],
         };
-        let quad = [BlockQ4_1::quad([x, zero, x, x])];
-        for v in [-128i8, 127] {
-            let y = [BlockQ8_1 {
-                qs: [v; 32],
-                d: 1.0,
-                s: 7.0,
-            }];
-            let want = 15.0 * 32.0 * v as f32;
-            assert_eq!(BlockQ4_1::dot4(&quad, &y), [want, 0.0, want, want]);
-            assert_eq!(BlockQ4_1::reference([x], &y), want);
-            assert_eq!(BlockQ4_1::reference([zero], &y), 0.0);
+        let y = [-128i8, 127].map(|v| BlockQ8_1 {
+            qs: [v; 32],
+            d: 1.0,
+            s: 7.0,
+        });
+        let mut out = [[0f32; 4]; 2];
+        BlockQ4_1::dot4(&[BlockQ4_1::quad([x, zero, x, x])], &y, &mut out);
+        for (y, out) in y.iter().zip(out) {
+            let want = 15.0 * 32.0 * y.qs[0] as f32;
+            assert_eq!(out, [want, 0.0, want, want]);
+            assert_eq!(BlockQ4_1::reference([x], &[*y]), want);
         }
     }
 }

@@ -59,17 +59,17 @@ impl WeightBlock for BlockQ8_0 {
         finish(acc, 0.0)
     }
 
-    fn dot4(quads: &[QuadQ8_0], ys: &[BlockQ8_1]) -> [f32; 4] {
-        assert_eq!(quads.len(), ys.len());
+    fn dot4(quads: &[QuadQ8_0], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+        assert_eq!(quads.len() * out.len(), ys.len());
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
             // SAFETY: the CPU has AVX2 and F16C.
-            return unsafe { avx2::dot4::<Self>(quads, ys) };
+            return unsafe { avx2::dot4::<Self>(quads, ys, out) };
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return simd128::dot4::<Self>(quads, ys);
+        return simd128::dot4::<Self>(quads, ys, out);
         #[allow(unreachable_code)]
-        std::array::from_fn(|r| Self::reference(quads.iter().map(|q| Self::block(q, r)), ys))
+        super::blocks::reference4::<Self>(quads, ys, out)
     }
 }
 
@@ -84,18 +84,22 @@ impl simd128::Step for BlockQ8_0 {
     }
 
     #[inline(always)]
-    fn scales(quad: &QuadQ8_0, y: &BlockQ8_1, _summs: &mut v128) -> v128 {
-        f32x4_mul(simd128::f16x4(&quad.d), f32x4_splat(y.d))
+    fn scales(quad: &QuadQ8_0) -> (v128, v128) {
+        (simd128::f16x4(&quad.d), f32x4_splat(0.0))
     }
 
+    /// Widened to i16 in order.
     #[inline(always)]
-    fn sums(quad: &QuadQ8_0, r: usize, y16: &[v128; 4]) -> (v128, v128) {
+    fn unpack(quad: &QuadQ8_0, r: usize) -> [v128; 4] {
         let p = quad.qs[r].as_ptr();
-        // Sums of pairs, then adjacent pairs added: sums of four.
         // SAFETY: a block has 32 values.
-        let pairs: [v128; 4] = std::array::from_fn(|i| {
-            i32x4_dot_i16x8(unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) }, y16[i])
-        });
+        std::array::from_fn(|i| unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) })
+    }
+
+    /// Sums of pairs, then adjacent pairs added: sums of four.
+    #[inline(always)]
+    fn sums(w: &[v128; 4], y16: &[v128; 4]) -> (v128, v128) {
+        let pairs: [v128; 4] = std::array::from_fn(|i| i32x4_dot_i16x8(w[i], y16[i]));
         let quads = |a, b| {
             i32x4_add(
                 i32x4_shuffle::<0, 2, 4, 6>(a, b),
@@ -126,7 +130,7 @@ impl avx2::Step for BlockQ8_0 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::blocks::quantize_q8_1;
+    use crate::kernels::blocks::{assert_dot4_is_the_reference, quantize_q8_1};
 
     fn lcg(seed: &mut u64) -> u32 {
         *seed = seed
@@ -160,14 +164,10 @@ mod tests {
         let mut seed = 11;
         for n in [1, 2, 18, 48] {
             for scale in [1e-3, 1.0, 300.0] {
-                let y = random_q8_1(&mut seed, n, scale);
+                // Three activation rows: one at a time, and as a batch.
+                let y = random_q8_1(&mut seed, 3 * n, scale);
                 let rows: Vec<_> = (0..4).map(|_| random_q8_0(&mut seed, n)).collect();
-                let quads = BlockQ8_0::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
-                let four = BlockQ8_0::dot4(&quads, &y);
-                for (row, got) in rows.iter().zip(four) {
-                    let want = BlockQ8_0::reference(row.iter().copied(), &y);
-                    assert_eq!(got.to_bits(), want.to_bits(), "n={n} scale={scale}");
-                }
+                assert_dot4_is_the_reference([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
             }
         }
     }
@@ -185,8 +185,13 @@ mod tests {
                 s: 0.0,
             };
             let want = -127.0 * 32.0 * v as f32;
-            let quad = [BlockQ8_0::quad([x, BlockQ8_0::default(), x, x])];
-            assert_eq!(BlockQ8_0::dot4(&quad, &[y]), [want, 0.0, want, want]);
+            let mut out = [[0f32; 4]];
+            BlockQ8_0::dot4(
+                &[BlockQ8_0::quad([x, BlockQ8_0::default(), x, x])],
+                &[y],
+                &mut out,
+            );
+            assert_eq!(out[0], [want, 0.0, want, want]);
             assert_eq!(BlockQ8_0::reference([x], &[y]), want);
         }
     }

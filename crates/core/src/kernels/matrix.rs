@@ -129,11 +129,20 @@ impl<B: WeightBlock> Matrix<B> {
         let per_row = self.cols / QK;
         let n = q.len() / per_row;
         let rows = out.len() / n;
+        // A decode step (one activation row) allocates nothing.
+        let (mut one, mut many) = ([[0f32; 4]], Vec::new());
+        let dots: &mut [[f32; 4]] = match n {
+            1 => &mut one,
+            _ => {
+                many.resize(n, [0f32; 4]);
+                &mut many
+            }
+        };
         for g in 0..rows.div_ceil(4) {
             let quads = &self.quads[(first_row / 4 + g) * per_row..][..per_row];
-            for (t, a) in q.chunks_exact(per_row).enumerate() {
-                let dots = B::dot4(quads, a);
-                for (i, d) in dots.into_iter().enumerate().take(rows - 4 * g) {
+            B::dot4(quads, q, dots);
+            for (t, dots) in dots.iter().enumerate() {
+                for (i, &d) in dots.iter().enumerate().take(rows - 4 * g) {
                     out[(4 * g + i) * n + t] = d;
                 }
             }

@@ -1,8 +1,9 @@
 //! The wasm simd128 driver every weight format shares: four rows at a time from
 //! quads, per row eight float lanes (as two halves); the four rows' scales are
 //! converted and multiplied in one vector, and each activation block is prepared once
-//! for the four rows. The formats give how they prepare it, their scales and their
-//! integer sums.
+//! for the four rows. Against several activation rows (a prompt), each quad is
+//! unpacked once for all of them. The formats give how they unpack a quad, how they
+//! prepare an activation block, and their integer sums.
 
 use std::arch::wasm32::*;
 
@@ -13,12 +14,30 @@ use super::dot::finish;
 pub trait Step: WeightBlock {
     /// An activation block's values as this format wants them, once for all rows.
     fn widen(y: &BlockQ8_1) -> [v128; 4];
-    /// The quad's four `d_x * d_y`; a format with minimums adds its four
-    /// `m_x * s_y` to `summs`.
-    fn scales(quad: &Self::Quad, y: &BlockQ8_1, summs: &mut v128) -> v128;
-    /// Row `r`'s eight exact sums of four products (values 0-15 as `low`, 16-31 as
-    /// `high`), `y16` being `widen(y)`.
-    fn sums(quad: &Self::Quad, r: usize, y16: &[v128; 4]) -> (v128, v128);
+    /// The quad's four scales and four minimums (zero for a format without) as f32.
+    fn scales(quad: &Self::Quad) -> (v128, v128);
+    /// Row `r`'s 32 values as the format's `sums` takes them.
+    fn unpack(quad: &Self::Quad, r: usize) -> [v128; 4];
+    /// A row's eight exact sums of four products (values 0-15 as `low`, 16-31 as
+    /// `high`), from `w = unpack(..)` and `y16 = widen(y)`.
+    fn sums(w: &[v128; 4], y16: &[v128; 4]) -> (v128, v128);
+}
+
+/// A quad unpacked: four rows' values, their scales and minimums.
+struct Unpacked {
+    w: [[v128; 4]; 4],
+    d: v128,
+    m: v128,
+}
+
+#[inline(always)]
+fn unpacked<B: Step>(quad: &B::Quad) -> Unpacked {
+    let (d, m) = B::scales(quad);
+    Unpacked {
+        w: std::array::from_fn(|r| B::unpack(quad, r)),
+        d,
+        m,
+    }
 }
 
 /// Four f16 values as f32, exactly as `blocks::f16_to_f32` converts one.
@@ -42,15 +61,25 @@ fn lane(v: v128, r: usize) -> v128 {
     }
 }
 
-/// Four rows (as quads, one per block) times one activation row.
-pub fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1]) -> [f32; 4] {
+/// Four rows (quads, one per block, as `scales` and `unpack` read them: a row is
+/// unpacked just before its sums, so that few values are live at once) times one
+/// activation row.
+#[inline(always)]
+fn dot4_row<B: Step, Q>(
+    quads: &[Q],
+    scales: impl Fn(&Q) -> (v128, v128),
+    unpack: impl Fn(&Q, usize) -> [v128; 4],
+    ys: &[BlockQ8_1],
+) -> [f32; 4] {
     let zero = f32x4_splat(0.0);
     let (mut low_lanes, mut high_lanes, mut summs) = ([zero; 4], [zero; 4], zero);
-    for (quad, y) in quads.iter().zip(ys) {
+    for (x, y) in quads.iter().zip(ys) {
         let y16 = B::widen(y);
-        let d = B::scales(quad, y, &mut summs);
+        let (xd, xm) = scales(x);
+        summs = f32x4_add(summs, f32x4_mul(xm, f32x4_splat(y.s)));
+        let d = f32x4_mul(xd, f32x4_splat(y.d));
         for r in 0..4 {
-            let (low, high) = B::sums(quad, r, &y16);
+            let (low, high) = B::sums(&unpack(x, r), &y16);
             let d = lane(d, r);
             low_lanes[r] = f32x4_add(low_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(low)));
             high_lanes[r] = f32x4_add(high_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(high)));
@@ -67,4 +96,18 @@ pub fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1]) -> [f32; 4] {
         v128_store(summs_out.as_mut_ptr() as *mut v128, summs);
     }
     std::array::from_fn(|r| finish(lanes[r], summs_out[r]))
+}
+
+/// Four rows (as quads, one per block) times each activation row of `ys` (`out.len()`
+/// rows of `quads.len()` blocks): one row unpacks as it goes, several share the
+/// quads unpacked once.
+pub fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+    if let [out] = out {
+        *out = dot4_row::<B, B::Quad>(quads, B::scales, B::unpack, ys);
+        return;
+    }
+    let quads: Vec<Unpacked> = quads.iter().map(unpacked::<B>).collect();
+    for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
+        *out = dot4_row::<B, Unpacked>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
+    }
 }
