@@ -17,17 +17,29 @@ pub fn available() -> bool {
 
 /// A weight block format's step on AVX2.
 pub trait Step: WeightBlock {
-    /// The quad's four `d_x * d_y`; a format with minimums adds its four
-    /// `m_x * s_y` to `summs`.
+    /// The quad's four scales and four minimums (zero for a format without) as f32.
     ///
     /// # Safety
     /// The CPU must have AVX2 and F16C.
-    unsafe fn scales(quad: &Self::Quad, y: &BlockQ8_1, summs: &mut __m128) -> __m128;
-    /// Row `r`'s eight exact sums of four products, `y8` being `y`'s 32 values.
+    unsafe fn scales(quad: &Self::Quad) -> (__m128, __m128);
+    /// Row `r`'s 32 values as the format's `sums` takes them.
     ///
     /// # Safety
     /// The CPU must have AVX2 and F16C.
-    unsafe fn sums(quad: &Self::Quad, r: usize, y8: __m256i) -> __m256i;
+    unsafe fn unpack(quad: &Self::Quad, r: usize) -> __m256i;
+    /// A row's eight exact sums of four products, from `w = unpack(..)` and `y8`,
+    /// an activation block's 32 values.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and F16C.
+    unsafe fn sums(w: __m256i, y8: __m256i) -> __m256i;
+}
+
+/// A quad unpacked: four rows' values, their scales and minimums.
+struct Unpacked {
+    w: [__m256i; 4],
+    d: __m128,
+    m: __m128,
 }
 
 /// Four f16 values as f32 (F16C: exact, like `blocks::f16_to_f32`).
@@ -40,29 +52,53 @@ pub unsafe fn f16x4(h: &[u16; 4]) -> __m128 {
 }
 
 /// Four rows (as quads, one per block) times each activation row of `ys`
-/// (`out.len()` rows of `quads.len()` blocks).
+/// (`out.len()` rows of `quads.len()` blocks): one row unpacks as it goes, several
+/// share the quads unpacked once.
 ///
 /// # Safety
 /// The CPU must have AVX2 and F16C.
 #[target_feature(enable = "avx2,f16c")]
 pub unsafe fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+    if let [out] = out {
+        *out = dot4_row::<B, B::Quad>(quads, |q| B::scales(q), |q, r| B::unpack(q, r), ys);
+        return;
+    }
+    let quads: Vec<Unpacked> = quads
+        .iter()
+        .map(|quad| {
+            let (d, m) = B::scales(quad);
+            Unpacked {
+                w: std::array::from_fn(|r| B::unpack(quad, r)),
+                d,
+                m,
+            }
+        })
+        .collect();
     for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
-        *out = dot4_row::<B>(quads, ys);
+        *out = dot4_row::<B, Unpacked>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
     }
 }
 
-/// Four rows (as quads, one per block) times one activation row.
+/// Four rows (quads, one per block, as `scales` and `unpack` read them) times one
+/// activation row.
 #[inline]
 #[target_feature(enable = "avx2,f16c")]
-unsafe fn dot4_row<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1]) -> [f32; 4] {
+unsafe fn dot4_row<B: Step, Q>(
+    quads: &[Q],
+    scales: impl Fn(&Q) -> (__m128, __m128),
+    unpack: impl Fn(&Q, usize) -> __m256i,
+    ys: &[BlockQ8_1],
+) -> [f32; 4] {
     let mut lanes = [_mm256_setzero_ps(); 4];
     let mut summs = _mm_setzero_ps();
-    for (quad, y) in quads.iter().zip(ys) {
+    for (x, y) in quads.iter().zip(ys) {
         let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-        let d = _mm256_castps128_ps256(B::scales(quad, y, &mut summs));
+        let (xd, xm) = scales(x);
+        summs = _mm_add_ps(summs, _mm_mul_ps(xm, _mm_set1_ps(y.s)));
+        let d = _mm256_castps128_ps256(_mm_mul_ps(xd, _mm_set1_ps(y.d)));
         for (r, lanes) in lanes.iter_mut().enumerate() {
             let d = _mm256_permutevar8x32_ps(d, _mm256_set1_epi32(r as i32));
-            let sums = _mm256_cvtepi32_ps(B::sums(quad, r, y8));
+            let sums = _mm256_cvtepi32_ps(B::sums(unpack(x, r), y8));
             *lanes = _mm256_add_ps(*lanes, _mm256_mul_ps(d, sums));
         }
     }

@@ -150,22 +150,25 @@ impl simd128::Step for BlockQ4_1 {
 #[cfg(target_arch = "x86_64")]
 impl avx2::Step for BlockQ4_1 {
     #[inline(always)]
-    unsafe fn scales(quad: &QuadQ4_1, y: &BlockQ8_1, summs: &mut __m128) -> __m128 {
-        let m = _mm_mul_ps(avx2::f16x4(&quad.m), _mm_set1_ps(y.s));
-        *summs = _mm_add_ps(*summs, m);
-        _mm_mul_ps(avx2::f16x4(&quad.d), _mm_set1_ps(y.d))
+    unsafe fn scales(quad: &QuadQ4_1) -> (__m128, __m128) {
+        (avx2::f16x4(&quad.d), avx2::f16x4(&quad.m))
     }
 
+    /// The nibbles as 32 bytes in value order.
     #[inline(always)]
-    unsafe fn sums(quad: &QuadQ4_1, r: usize, y8: __m256i) -> __m256i {
+    unsafe fn unpack(quad: &QuadQ4_1, r: usize) -> __m256i {
         let mask = _mm_set1_epi8(0x0F);
         let q = _mm_loadu_si128(quad.qs[r].as_ptr() as *const __m128i);
         let lo = _mm_and_si128(q, mask);
         let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
-        let q = _mm256_set_m128i(hi, lo);
-        // Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128,
-        // so no saturation), then in fours.
-        _mm256_madd_epi16(_mm256_maddubs_epi16(q, y8), _mm256_set1_epi16(1))
+        _mm256_set_m128i(hi, lo)
+    }
+
+    /// Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128, so
+    /// no saturation), then in fours.
+    #[inline(always)]
+    unsafe fn sums(w: __m256i, y8: __m256i) -> __m256i {
+        _mm256_madd_epi16(_mm256_maddubs_epi16(w, y8), _mm256_set1_epi16(1))
     }
 }
 

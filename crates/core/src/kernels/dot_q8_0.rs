@@ -113,16 +113,21 @@ impl simd128::Step for BlockQ8_0 {
 #[cfg(target_arch = "x86_64")]
 impl avx2::Step for BlockQ8_0 {
     #[inline(always)]
-    unsafe fn scales(quad: &QuadQ8_0, y: &BlockQ8_1, _summs: &mut __m128) -> __m128 {
-        _mm_mul_ps(avx2::f16x4(&quad.d), _mm_set1_ps(y.d))
+    unsafe fn scales(quad: &QuadQ8_0) -> (__m128, __m128) {
+        (avx2::f16x4(&quad.d), _mm_setzero_ps())
     }
 
+    /// The values as they are.
     #[inline(always)]
-    unsafe fn sums(quad: &QuadQ8_0, r: usize, y8: __m256i) -> __m256i {
-        let q = _mm256_loadu_si256(quad.qs[r].as_ptr() as *const __m256i);
-        // |x| times y with x's sign, summed in pairs (values are within ±127, so at
-        // most 2*127*127: no saturation), then in fours.
-        let products = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y8, q));
+    unsafe fn unpack(quad: &QuadQ8_0, r: usize) -> __m256i {
+        _mm256_loadu_si256(quad.qs[r].as_ptr() as *const __m256i)
+    }
+
+    /// |x| times y with x's sign, summed in pairs (values are within ±127, so at
+    /// most 2*127*127: no saturation), then in fours.
+    #[inline(always)]
+    unsafe fn sums(w: __m256i, y8: __m256i) -> __m256i {
+        let products = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y8, w));
         _mm256_madd_epi16(products, _mm256_set1_epi16(1))
     }
 }
