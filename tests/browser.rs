@@ -167,10 +167,24 @@ fn lcg(seed: &mut u64) -> u8 {
 }
 
 /// The wasm SIMD kernels give the scalar reference's results bit for bit, on random
-/// blocks and on rows of the real model.
+/// blocks and on rows of the real model, and so does the activation quantiser.
 #[wasm_bindgen_test]
 async fn simd_kernels_equal_the_scalar_reference() {
-    use tandem_core::kernels::{quantize_q8_1, BlockQ4_1, BlockQ8_0, BlockQ8_1, WeightBlock};
+    use tandem_core::kernels::{
+        quantize_q8_1, quantize_q8_1_reference, BlockQ4_1, BlockQ8_0, BlockQ8_1, WeightBlock,
+    };
+    // Ties round half to even; a block of zeros quantises to zeros.
+    let ties: Vec<f32> = (0..64)
+        .map(|i| match i < 32 {
+            true => [127.0, 2.5, -2.5, 3.5, -0.5, 1.5][i % 6],
+            false => 0.0,
+        })
+        .collect();
+    let (mut fast, mut reference) = ([BlockQ8_1::default(); 2], [BlockQ8_1::default(); 2]);
+    quantize_q8_1(&ties, &mut fast);
+    quantize_q8_1_reference(&ties, &mut reference);
+    assert_eq!(fast, reference);
+    assert_eq!(&fast[0].qs[..6], &[127, 2, -2, 4, 0, 2]);
     let mut seed = 11;
     let response = fetch("/models/SmolLM2-135M-Instruct.Q4_1.gguf").await;
     let model = Uint8Array::new(
@@ -214,6 +228,9 @@ async fn simd_kernels_equal_the_scalar_reference() {
         let x: Vec<f32> = (0..3 * n * 32).map(|_| lcg(seed) as f32 - 127.5).collect();
         let mut y = vec![BlockQ8_1::default(); 3 * n];
         quantize_q8_1(&x, &mut y);
+        let mut reference = vec![BlockQ8_1::default(); 3 * n];
+        quantize_q8_1_reference(&x, &mut reference);
+        assert_eq!(y, reference);
         let quads = B::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
         let mut all = [[0f32; 4]; 3];
         B::dot4(&quads, &y, &mut all);

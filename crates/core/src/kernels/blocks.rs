@@ -168,21 +168,48 @@ impl Default for BlockQ8_1 {
 
 /// Quantise `x` (a multiple of 32 long) into `out`, as llama.cpp's x86 SIMD path
 /// does: `d = max|x| / 127`, `q = round_half_even(x * 127 / max|x|)`,
-/// `s = f16(d * sum q)`.
+/// `s = f16(d * sum q)`. On simd128 in the browser, with the same results as
+/// [`quantize_q8_1_reference`] for finite `x`.
 pub fn quantize_q8_1(x: &[f32], out: &mut [BlockQ8_1]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return quantize(x, out, super::simd128::round_block);
+    #[allow(unreachable_code)]
+    quantize_q8_1_reference(x, out)
+}
+
+/// [`quantize_q8_1`] in plain Rust.
+pub fn quantize_q8_1_reference(x: &[f32], out: &mut [BlockQ8_1]) {
+    quantize(x, out, round_block)
+}
+
+/// Each 32 values of `x` into a block of `out`, their values rounded by `round`.
+#[inline(always)]
+fn quantize(
+    x: &[f32],
+    out: &mut [BlockQ8_1],
+    round: impl Fn(&[f32; QK], &mut [i8; QK]) -> (f32, i32),
+) {
     debug_assert_eq!(x.len(), out.len() * QK);
     for (xs, block) in x.chunks_exact(QK).zip(out.iter_mut()) {
-        let max = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let xs = xs.try_into().expect("chunks of 32");
+        let (max, sum) = round(xs, &mut block.qs);
         let d = max / 127.0;
-        let id = if max != 0.0 { 127.0 / max } else { 0.0 };
-        let mut sum = 0i32;
-        for (q, &v) in block.qs.iter_mut().zip(xs) {
-            *q = round_ties_even(v * id) as i8;
-            sum += *q as i32;
-        }
         block.d = f16::from_f32(d).to_f32();
         block.s = f16::from_f32(d * sum as f32).to_f32();
     }
+}
+
+/// `max|x|` of 32 values, the values as `round_half_even(x * 127 / max|x|)` into
+/// `qs`, and their sum.
+fn round_block(xs: &[f32; QK], qs: &mut [i8; QK]) -> (f32, i32) {
+    let max = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let id = if max != 0.0 { 127.0 / max } else { 0.0 };
+    let mut sum = 0i32;
+    for (q, &v) in qs.iter_mut().zip(xs) {
+        *q = round_ties_even(v * id) as i8;
+        sum += *q as i32;
+    }
+    (max, sum)
 }
 
 /// Round half to even for |v| < 2^22 (here |v| <= 127): adding and taking away

@@ -14,7 +14,8 @@ mod matrix;
 mod simd128;
 
 pub use blocks::{
-    quantize_q8_1, BlockQ4_1, BlockQ8_0, BlockQ8_1, QuadQ4_1, QuadQ8_0, WeightBlock, QK,
+    quantize_q8_1, quantize_q8_1_reference, BlockQ4_1, BlockQ8_0, BlockQ8_1, QuadQ4_1, QuadQ8_0,
+    WeightBlock, QK,
 };
 pub use matrix::{on_pool, Matrix};
 

@@ -7,7 +7,7 @@
 
 use std::arch::wasm32::*;
 
-use super::blocks::{BlockQ8_1, WeightBlock};
+use super::blocks::{BlockQ8_1, WeightBlock, QK};
 use super::dot::finish;
 
 /// A weight block format's step on simd128.
@@ -110,4 +110,36 @@ pub fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) 
     for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
         *out = dot4_row::<B, Unpacked>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
     }
+}
+
+/// `max|x|` of 32 values, the values as `round_half_even(x * 127 / max|x|)` into
+/// `qs`, and their sum: `blocks::round_block` in eight lanes (max is exact in any
+/// order, `nearest` rounds half to even).
+pub fn round_block(xs: &[f32; QK], qs: &mut [i8; QK]) -> (f32, i32) {
+    let p = xs.as_ptr() as *const v128;
+    // SAFETY: eight vectors of four are read from 32 floats.
+    let v: [v128; 8] = std::array::from_fn(|i| unsafe { v128_load(p.add(i)) });
+    let max = v
+        .iter()
+        .fold(f32x4_splat(0.0), |m, &v| f32x4_max(m, f32x4_abs(v)));
+    let max = f32x4_max(max, i32x4_shuffle::<2, 3, 0, 1>(max, max));
+    let max = f32x4_extract_lane::<0>(f32x4_max(max, i32x4_shuffle::<1, 0, 3, 2>(max, max)));
+    let id = f32x4_splat(if max != 0.0 { 127.0 / max } else { 0.0 });
+    let q = v.map(|v| i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v, id))));
+    let sum = q.iter().fold(i32x4_splat(0), |s, &q| i32x4_add(s, q));
+    let sum = i32x4_add(sum, i32x4_shuffle::<2, 3, 0, 1>(sum, sum));
+    let sum = i32x4_extract_lane::<0>(i32x4_add(sum, i32x4_shuffle::<1, 0, 3, 2>(sum, sum)));
+    let bytes = |i: usize| {
+        i8x16_narrow_i16x8(
+            i16x8_narrow_i32x4(q[i], q[i + 1]),
+            i16x8_narrow_i32x4(q[i + 2], q[i + 3]),
+        )
+    };
+    let out = qs.as_mut_ptr() as *mut v128;
+    // SAFETY: two vectors of 16 are written into 32 bytes.
+    unsafe {
+        v128_store(out, bytes(0));
+        v128_store(out.add(1), bytes(4));
+    }
+    (max, sum)
 }
