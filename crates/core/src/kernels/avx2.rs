@@ -1,7 +1,9 @@
 //! The x86 AVX2 driver every weight format shares: four rows at a time from quads,
 //! per row eight float lanes; the four rows' scales are converted (F16C) and
 //! multiplied in one vector, and each activation block is loaded once for the four
-//! rows. The formats give their scales and their integer sums.
+//! rows; against several activation rows (a prompt), each quad is unpacked once for
+//! all of them. The formats give their scales, how they unpack a row, and their
+//! integer sums.
 
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
@@ -42,6 +44,18 @@ struct Unpacked {
     m: __m128,
 }
 
+/// # Safety
+/// The CPU must have AVX2 and F16C.
+#[inline(always)]
+unsafe fn unpacked<B: Step>(quad: &B::Quad) -> Unpacked {
+    let (d, m) = B::scales(quad);
+    Unpacked {
+        w: std::array::from_fn(|r| B::unpack(quad, r)),
+        d,
+        m,
+    }
+}
+
 /// Four f16 values as f32 (F16C: exact, like `blocks::f16_to_f32`).
 ///
 /// # Safety
@@ -63,17 +77,7 @@ pub unsafe fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32
         *out = dot4_row::<B, B::Quad>(quads, |q| B::scales(q), |q, r| B::unpack(q, r), ys);
         return;
     }
-    let quads: Vec<Unpacked> = quads
-        .iter()
-        .map(|quad| {
-            let (d, m) = B::scales(quad);
-            Unpacked {
-                w: std::array::from_fn(|r| B::unpack(quad, r)),
-                d,
-                m,
-            }
-        })
-        .collect();
+    let quads: Vec<Unpacked> = quads.iter().map(|q| unpacked::<B>(q)).collect();
     for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
         *out = dot4_row::<B, Unpacked>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
     }

@@ -2,8 +2,8 @@
 //! quads, per row eight float lanes (as two halves); the four rows' scales are
 //! converted and multiplied in one vector, and each activation block is prepared once
 //! for the four rows. Against several activation rows (a prompt), each quad is
-//! unpacked once for all of them. The formats give how they unpack a quad, how they
-//! prepare an activation block, and their integer sums.
+//! unpacked once for all of them. The formats give their scales, how they unpack a
+//! row and prepare an activation block, and their integer sums.
 
 use std::arch::wasm32::*;
 
