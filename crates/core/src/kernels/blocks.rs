@@ -123,16 +123,29 @@ pub trait WeightBlock: Copy + Default + Send + Sync {
     }
 }
 
-/// [`WeightBlock::dot4`] on the reference, for machines without SIMD kernels.
-pub(super) fn reference4<B: WeightBlock>(
-    quads: &[B::Quad],
-    ys: &[BlockQ8_1],
-    out: &mut [[f32; 4]],
-) {
-    for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
-        *out = std::array::from_fn(|r| B::reference(quads.iter().map(|q| B::block(q, r)), ys));
-    }
+/// [`WeightBlock::dot4`] for a format with a step on both drivers: AVX2 when the CPU
+/// has it, simd128 in the browser, the reference elsewhere.
+macro_rules! dot4_on_the_fastest_driver {
+    () => {
+        fn dot4(quads: &[Self::Quad], ys: &[$crate::kernels::BlockQ8_1], out: &mut [[f32; 4]]) {
+            assert_eq!(quads.len() * out.len(), ys.len());
+            #[cfg(target_arch = "x86_64")]
+            if $crate::kernels::avx2::available() {
+                // SAFETY: the CPU has AVX2 and F16C.
+                return unsafe { $crate::kernels::avx2::dot4::<Self>(quads, ys, out) };
+            }
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            return $crate::kernels::simd128::dot4::<Self>(quads, ys, out);
+            #[allow(unreachable_code)]
+            for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
+                *out = std::array::from_fn(|r| {
+                    Self::reference(quads.iter().map(|q| Self::block(q, r)), ys)
+                });
+            }
+        }
+    };
 }
+pub(super) use dot4_on_the_fastest_driver;
 
 /// Exact f16 → f32 for finite values (zero and subnormals included) in four integer
 /// and float operations: the bits move into place and a multiply by 2^112 fixes the

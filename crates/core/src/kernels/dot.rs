@@ -12,7 +12,9 @@ use std::arch::x86_64::*;
 
 #[cfg(target_arch = "x86_64")]
 use super::avx2;
-use super::blocks::{BlockQ4_1, BlockQ8_1, QuadQ4_1, WeightBlock, Q4_1_BYTES, QK};
+use super::blocks::{
+    dot4_on_the_fastest_driver, BlockQ4_1, BlockQ8_1, QuadQ4_1, WeightBlock, Q4_1_BYTES, QK,
+};
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd128;
 
@@ -78,18 +80,7 @@ impl WeightBlock for BlockQ4_1 {
         finish(acc, summs)
     }
 
-    fn dot4(quads: &[QuadQ4_1], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
-        assert_eq!(quads.len() * out.len(), ys.len());
-        #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
-            // SAFETY: the CPU has AVX2 and F16C.
-            return unsafe { avx2::dot4::<Self>(quads, ys, out) };
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return simd128::dot4::<Self>(quads, ys, out);
-        #[allow(unreachable_code)]
-        super::blocks::reference4::<Self>(quads, ys, out)
-    }
+    dot4_on_the_fastest_driver!();
 }
 
 /// Eight lanes, summed the way llama.cpp's `hsum_float_8` does, plus the min sums.

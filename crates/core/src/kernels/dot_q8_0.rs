@@ -12,7 +12,10 @@ use std::arch::x86_64::*;
 
 #[cfg(target_arch = "x86_64")]
 use super::avx2;
-use super::blocks::{f16_to_f32, BlockQ8_0, BlockQ8_1, QuadQ8_0, WeightBlock, Q8_0_BYTES, QK};
+use super::blocks::{
+    dot4_on_the_fastest_driver, f16_to_f32, BlockQ8_0, BlockQ8_1, QuadQ8_0, WeightBlock,
+    Q8_0_BYTES, QK,
+};
 use super::dot::finish;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd128;
@@ -59,18 +62,7 @@ impl WeightBlock for BlockQ8_0 {
         finish(acc, 0.0)
     }
 
-    fn dot4(quads: &[QuadQ8_0], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
-        assert_eq!(quads.len() * out.len(), ys.len());
-        #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
-            // SAFETY: the CPU has AVX2 and F16C.
-            return unsafe { avx2::dot4::<Self>(quads, ys, out) };
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return simd128::dot4::<Self>(quads, ys, out);
-        #[allow(unreachable_code)]
-        super::blocks::reference4::<Self>(quads, ys, out)
-    }
+    dot4_on_the_fastest_driver!();
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
