@@ -28,3 +28,16 @@ cargo +nightly --config 'profile.dev.package."*".opt-level=3' \
   -Z build-std=panic_abort,std --features threads -- "${link[@]/#/-Clink-arg=}"
 wasm-bindgen --target web --out-dir pkg --out-name tandem_threads \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/tandem.wasm"
+# wasm-bindgen-rayon 1.3 starts each pool thread with wasm-bindgen's deprecated
+# positional init arguments, which prints a console warning per thread: pass them as
+# the one object wasm-bindgen asks for.
+helpers=(pkg/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js)
+old='await pkg.default(data.module, data.memory);'
+new='await pkg.default({ module_or_path: data.module, memory: data.memory });'
+for file in "${helpers[@]}"; do
+  grep -qF "$old" "$file" || grep -qF "$new" "$file" || {
+    echo "build-threads.sh: $file no longer starts threads as expected; review the patch" >&2
+    exit 1
+  }
+  sed -i "s/${old//./\\.}/$new/" "$file"
+done

@@ -15,9 +15,14 @@ const REQUEST = {
 };
 
 let isolated, plain;
+/** Console warnings and errors on the isolated page, its workers' included. */
+const consoleNoise = [];
 
 before(async () => {
   isolated = await openPage(PORT);
+  isolated.page.on("console", (m) => {
+    if (["warning", "error"].includes(m.type())) consoleNoise.push(m.text());
+  });
   plain = await openPage(PLAIN_PORT, "?isolate=0");
 });
 
@@ -45,7 +50,7 @@ const answer = async ({ threads, request }) => {
   };
 };
 
-test("on an isolated page, 2 threads run the model and answer as 1 thread does, bit for bit", async () => {
+test("on an isolated page, 2 threads run the model, quietly, and answer as 1 thread does, bit for bit", async () => {
   const one = await isolated.inPage(answer, { threads: 1, request: REQUEST });
   const two = await isolated.inPage(answer, { threads: 2, request: REQUEST });
   assert.equal(one.error, undefined, JSON.stringify(one.error));
@@ -58,6 +63,7 @@ test("on an isolated page, 2 threads run the model and answer as 1 thread does, 
   assert.ok(two.text.length > 100, two.text);
   assert.equal(two.text, one.text);
   assert.deepEqual(isolated.errors, []);
+  assert.deepEqual(consoleNoise, [], "the pool's threads start without console warnings");
 });
 
 test("a streamed answer on 2 threads can be stopped, and the worker goes on", async () => {
