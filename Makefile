@@ -1,4 +1,4 @@
-# make test   everything CI checks: format, lints (native and wasm32), unit tests, browser test
+# make test   everything CI checks: format, lints (native, wasm32, the threads build), unit tests, browser test
 # make bench  native and in-browser speeds -> target/bench/summary.json
 # make demo   build pkg/ and run tandem-server: the chat page and the API on http://127.0.0.1:8080/
 # make pkg    the npm package alone (pkg/, release build)
@@ -21,6 +21,8 @@ test: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(call section,clippy (wasm32))
 	cargo clippy --workspace $(WASM) --all-targets --exclude tandem-server -- -D warnings
+	$(call section,clippy (wasm32, multi-threaded build))
+	bash scripts/build-threads.sh --clippy
 	$(call section,cargo test (native))
 	cargo test --workspace
 	$(call section,browser test (headless Chromium))

@@ -5,6 +5,7 @@
 # so std is rebuilt with them: nightly with -Z build-std, in a target dir of its own.
 #   scripts/build-threads.sh            release build
 #   scripts/build-threads.sh --dev      dev build (tests)
+#   scripts/build-threads.sh --clippy   clippy on the code only this build compiles
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=release
@@ -22,8 +23,13 @@ export RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd
 # thread-local storage symbols that wasm-bindgen's thread support sets up.
 link=(--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls
   --export=__tls_size --export=__tls_align --export=__tls_base)
+nightly=(cargo +nightly --config 'profile.dev.package."*".opt-level=3')
+if [ "${1:-}" = --clippy ]; then
+  exec "${nightly[@]}" clippy -p tandem -p tandem-core --target wasm32-unknown-unknown \
+    -Z build-std=panic_abort,std --features tandem/threads -- -D warnings
+fi
 # Every crate optimised, std included (rebuilt here, so a dependency like any other).
-cargo +nightly --config 'profile.dev.package."*".opt-level=3' \
+"${nightly[@]}" \
   rustc --lib --target wasm32-unknown-unknown "${flags[@]}" \
   -Z build-std=panic_abort,std --features threads -- "${link[@]/#/-Clink-arg=}"
 wasm-bindgen --target web --out-dir pkg --out-name tandem_threads \
