@@ -101,30 +101,32 @@ impl<B: WeightBlock> Matrix<B> {
         for (xs, qs) in x.chunks_exact(cols).zip(q.chunks_exact_mut(per_row)) {
             quantize_q8_1(xs, qs);
         }
-        // (rows, n) each: one weight row against every activation row, then transposed.
-        let mut by_row: Vec<Vec<f32>> = ms.iter().map(|m| vec![0f32; m.rows * n]).collect();
+        // Each task writes its rows for every activation row as one `(n, its rows)`
+        // block; without a pool, one task writes all of `(n, rows)`.
+        let block_rows = if PARALLEL { ROWS_PER_TASK } else { usize::MAX };
+        let mut blocks: Vec<Vec<f32>> = ms.iter().map(|m| vec![0f32; m.rows * n]).collect();
         if PARALLEL {
             use rayon::prelude::*;
             ms.par_iter()
-                .zip(by_row.par_iter_mut())
+                .zip(blocks.par_iter_mut())
                 .for_each(|(m, out)| {
                     out.par_chunks_mut(ROWS_PER_TASK * n)
                         .enumerate()
                         .for_each(|(task, out)| m.fill(&q, task * ROWS_PER_TASK, out))
                 });
         } else {
-            for (m, out) in ms.iter().zip(&mut by_row) {
+            for (m, out) in ms.iter().zip(&mut blocks) {
                 m.fill(&q, 0, out);
             }
         }
         ms.iter()
-            .zip(by_row)
-            .map(|(m, by_row)| m.transposed(by_row, n))
+            .zip(blocks)
+            .map(|(m, blocks)| m.assembled(blocks, n, block_rows))
             .collect()
     }
 
-    /// Rows `first_row..` (a multiple of 4) of `(x · selfᵀ)ᵀ` into `out`, `(rows, n)`
-    /// row-major, from `q`, the `n` activation rows quantised.
+    /// Rows `first_row..` (a multiple of 4) of `x · selfᵀ` into `out`, `(n, rows)`
+    /// row-major for the rows it holds, from `q`, the `n` activation rows quantised.
     fn fill(&self, q: &[BlockQ8_1], first_row: usize, out: &mut [f32]) {
         let per_row = self.cols / QK;
         let n = q.len() / per_row;
@@ -141,23 +143,26 @@ impl<B: WeightBlock> Matrix<B> {
         for g in 0..rows.div_ceil(4) {
             let quads = &self.quads[(first_row / 4 + g) * per_row..][..per_row];
             B::dot4(quads, q, dots);
-            for (t, dots) in dots.iter().enumerate() {
-                for (i, &d) in dots.iter().enumerate().take(rows - 4 * g) {
-                    out[(4 * g + i) * n + t] = d;
-                }
+            for (out, dots) in out.chunks_exact_mut(rows).zip(dots.iter()) {
+                // The last four may hold fewer rows.
+                out[4 * g..].iter_mut().zip(dots).for_each(|(o, &d)| *o = d);
             }
         }
     }
 
-    /// `(rows, n)` row-major to `(n, rows)`.
-    fn transposed(&self, by_row: Vec<f32>, n: usize) -> Vec<f32> {
-        if n == 1 {
-            return by_row;
+    /// `(n, rows)` from the tasks' `(n, block_rows)` blocks, in row order.
+    fn assembled(&self, blocks: Vec<f32>, n: usize, block_rows: usize) -> Vec<f32> {
+        if n == 1 || block_rows >= self.rows {
+            return blocks;
         }
         let mut out = vec![0f32; n * self.rows];
-        for (r, row) in by_row.chunks_exact(n).enumerate() {
-            for (t, &v) in row.iter().enumerate() {
-                out[t * self.rows + r] = v;
+        for (first, block) in (0..).step_by(block_rows).zip(blocks.chunks(block_rows * n)) {
+            let width = block.len() / n;
+            for (out, row) in out
+                .chunks_exact_mut(self.rows)
+                .zip(block.chunks_exact(width))
+            {
+                out[first..][..width].copy_from_slice(row);
             }
         }
         out
