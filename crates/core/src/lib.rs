@@ -2,6 +2,7 @@
 //! tokenizes, renders the chat template, samples and generates, natively and on
 //! wasm32 alike. It knows nothing of browsers or servers.
 
+pub mod activations;
 pub mod classify;
 pub mod engine;
 pub mod error;

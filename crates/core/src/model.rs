@@ -9,6 +9,7 @@ use std::sync::Arc;
 use candle_core::quantized::{gguf_file::Content, GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
 
+use crate::activations::{silu_mul, softmax_rows};
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kernels::{on_pool, Matrix, Q4_1Matrix, Q8_0Matrix, WeightBlock};
@@ -398,7 +399,12 @@ impl Model {
             x = (x + attn)?;
             let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
             let [gate, up] = Linear::forward_each([&block.gate, &block.up], &h)?;
-            x = (x + block.down.forward(&(gate.silu()? * up)?)?)?;
+            let gated = silu_mul(
+                &gate.flatten_all()?.to_vec1()?,
+                &up.flatten_all()?.to_vec1()?,
+            );
+            let gated = Tensor::from_vec(gated, gate.shape(), &self.device)?;
+            x = (x + block.down.forward(&gated)?)?;
         }
         let last = x.narrow(0, seq - 1, 1)?;
         let last = rms_norm(&last, &self.norm, hp.rms_eps)?;
@@ -478,7 +484,9 @@ impl Block {
             Some(mask) => scores.broadcast_add(mask)?,
             None => scores,
         };
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let mut probs = scores.flatten_all()?.to_vec1::<f32>()?;
+        softmax_rows(&mut probs, kv_len);
+        let probs = Tensor::from_vec(probs, scores.shape(), scores.device())?;
         let probs = probs.reshape((hp.kv_heads, group * seq, kv_len))?;
         let y = probs.matmul(&v)?.reshape((hp.heads, seq, hd))?;
         let y = y.transpose(0, 1)?.reshape((seq, hp.embedding))?;
