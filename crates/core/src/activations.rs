@@ -22,7 +22,8 @@ pub fn silu_mul(gate: &[f32], up: &[f32]) -> Vec<f32> {
 pub fn softmax_rows(xs: &mut [f32], width: usize) {
     for row in xs.chunks_exact_mut(width) {
         let mut max = f32::NEG_INFINITY;
-        // SAFETY: the row has `width` values (candle's softmax rows are never empty).
+        // SAFETY: the row has `width` values, at least one (`chunks_exact_mut` panics
+        // on a zero width).
         unsafe { f32::vec_reduce_max(row.as_ptr(), &mut max, width) };
         row.iter_mut().for_each(|x| *x -= max);
         exp_in_place(row);
