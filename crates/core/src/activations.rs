@@ -7,13 +7,12 @@ use candle_core::cpu::kernels::VecOps;
 
 /// `silu(gate[i]) * up[i]` for each `i`.
 pub fn silu_mul(gate: &[f32], up: &[f32]) -> Vec<f32> {
-    let mut e: Vec<f32> = gate.iter().map(|g| -g).collect();
-    exp_in_place(&mut e);
-    gate.iter()
-        .zip(up)
-        .zip(e)
-        .map(|((g, u), e)| g / (1.0 + e) * u)
-        .collect()
+    let mut out: Vec<f32> = gate.iter().map(|g| -g).collect();
+    exp_in_place(&mut out);
+    for ((out, g), u) in out.iter_mut().zip(gate).zip(up) {
+        *out = g / (1.0 + *out) * u;
+    }
+    out
 }
 
 /// Softmax of each `width`-long row of `xs`, in place, as candle's
