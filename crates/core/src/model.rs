@@ -108,7 +108,7 @@ impl Linear {
     fn forward_each<const N: usize>(ls: [&Linear; N], x: &Tensor) -> Result<[Tensor; N]> {
         fn own<B: WeightBlock>(ms: &[&Matrix<B>], x: &Tensor) -> Result<Vec<Tensor>> {
             let seq = x.dim(0)?;
-            let ys = Matrix::matmul_each(ms, &x.flatten_all()?.to_vec1::<f32>()?);
+            let ys = Matrix::matmul_each(ms, &values(x)?);
             ms.iter()
                 .zip(ys)
                 .map(|(m, y)| Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?))
@@ -399,10 +399,7 @@ impl Model {
             x = (x + attn)?;
             let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
             let [gate, up] = Linear::forward_each([&block.gate, &block.up], &h)?;
-            let gated = silu_mul(
-                &gate.flatten_all()?.to_vec1()?,
-                &up.flatten_all()?.to_vec1()?,
-            );
+            let gated = silu_mul(&values(&gate)?, &values(&up)?);
             let gated = Tensor::from_vec(gated, gate.shape(), &self.device)?;
             x = (x + block.down.forward(&gated)?)?;
         }
@@ -484,7 +481,7 @@ impl Block {
             Some(mask) => scores.broadcast_add(mask)?,
             None => scores,
         };
-        let mut probs = scores.flatten_all()?.to_vec1::<f32>()?;
+        let mut probs = values(&scores)?;
         softmax_rows(&mut probs, kv_len);
         let probs = Tensor::from_vec(probs, scores.shape(), scores.device())?;
         let probs = probs.reshape((hp.kv_heads, group * seq, kv_len))?;
@@ -497,6 +494,11 @@ impl Block {
 /// Whether tandem has its own kernels for weights of type `dtype`.
 fn has_own_kernels(dtype: GgmlDType) -> bool {
     matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q8_0)
+}
+
+/// The values of `t`, row-major.
+fn values(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(t.flatten_all()?.to_vec1()?)
 }
 
 /// RMS norm of each row of `x`, times `weight`.

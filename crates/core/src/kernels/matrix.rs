@@ -101,27 +101,24 @@ impl<B: WeightBlock> Matrix<B> {
         for (xs, qs) in x.chunks_exact(cols).zip(q.chunks_exact_mut(per_row)) {
             quantize_q8_1(xs, qs);
         }
-        // Each task writes its rows for every activation row as one `(n, its rows)`
-        // block; without a pool, one task writes all of `(n, rows)`.
-        let block_rows = if PARALLEL { ROWS_PER_TASK } else { usize::MAX };
-        let mut blocks: Vec<Vec<f32>> = ms.iter().map(|m| vec![0f32; m.rows * n]).collect();
-        if PARALLEL {
-            use rayon::prelude::*;
-            ms.par_iter()
-                .zip(blocks.par_iter_mut())
-                .for_each(|(m, out)| {
-                    out.par_chunks_mut(ROWS_PER_TASK * n)
-                        .enumerate()
-                        .for_each(|(task, out)| m.fill(&q, task * ROWS_PER_TASK, out))
-                });
-        } else {
-            for (m, out) in ms.iter().zip(&mut blocks) {
+        // `(n, rows)` each. With a pool, each task writes its rows for every activation
+        // row as one `(n, its rows)` block, and the blocks are assembled.
+        let mut outs: Vec<Vec<f32>> = ms.iter().map(|m| vec![0f32; m.rows * n]).collect();
+        if !PARALLEL {
+            for (m, out) in ms.iter().zip(&mut outs) {
                 m.fill(&q, 0, out);
             }
+            return outs;
         }
+        use rayon::prelude::*;
+        ms.par_iter().zip(outs.par_iter_mut()).for_each(|(m, out)| {
+            out.par_chunks_mut(ROWS_PER_TASK * n)
+                .enumerate()
+                .for_each(|(task, out)| m.fill(&q, task * ROWS_PER_TASK, out))
+        });
         ms.iter()
-            .zip(blocks)
-            .map(|(m, blocks)| m.assembled(blocks, n, block_rows))
+            .zip(outs)
+            .map(|(m, blocks)| m.assembled(blocks, n))
             .collect()
     }
 
@@ -150,13 +147,16 @@ impl<B: WeightBlock> Matrix<B> {
         }
     }
 
-    /// `(n, rows)` from the tasks' `(n, block_rows)` blocks, in row order.
-    fn assembled(&self, blocks: Vec<f32>, n: usize, block_rows: usize) -> Vec<f32> {
-        if n == 1 || block_rows >= self.rows {
+    /// `(n, rows)` from the tasks' `(n, ROWS_PER_TASK)` blocks, in row order.
+    fn assembled(&self, blocks: Vec<f32>, n: usize) -> Vec<f32> {
+        if n == 1 || ROWS_PER_TASK >= self.rows {
             return blocks;
         }
         let mut out = vec![0f32; n * self.rows];
-        for (first, block) in (0..).step_by(block_rows).zip(blocks.chunks(block_rows * n)) {
+        for (first, block) in (0..)
+            .step_by(ROWS_PER_TASK)
+            .zip(blocks.chunks(ROWS_PER_TASK * n))
+        {
             let width = block.len() / n;
             for (out, row) in out
                 .chunks_exact_mut(self.rows)
