@@ -54,8 +54,8 @@ mod lanes {
     const P2: f32 = f32::from_bits(0xbb35_5215);
 
     /// The exp of each whole four of `xs` in place; returns the values left for the
-    /// scalar `exp` (the last few, and any four with a value at or past |x| = 87.34,
-    /// where libm takes its overflow and underflow branches).
+    /// scalar `exp` (the last few, and any four with a NaN or a value of 87.34 or
+    /// more, where libm overflows).
     pub fn exp_in_place(xs: &mut [f32]) -> &mut [f32] {
         let whole = xs.len() / 4 * 4;
         let (fours, rest) = xs.split_at_mut(whole);
@@ -72,14 +72,19 @@ mod lanes {
         rest
     }
 
-    /// `expf` of four values with |x| < 87.34 (`None` otherwise).
+    /// `expf` of four values below 87.34, none NaN (`None` otherwise).
     #[inline(always)]
     fn exp4(x: v128) -> Option<v128> {
         let hx = v128_and(x, u32x4_splat(0x7fff_ffff));
-        if !u32x4_all_true(u32x4_lt(hx, u32x4_splat(0x42ae_ac50))) {
+        let negative = i32x4_shr(x, 31);
+        // Below -87.34 (down to -inf) libm goes on into the subnormals, then to zero.
+        let taken = v128_or(
+            u32x4_lt(hx, u32x4_splat(0x42ae_ac50)),
+            v128_and(negative, u32x4_le(hx, u32x4_splat(0x7f80_0000))),
+        );
+        if !u32x4_all_true(taken) {
             return None;
         }
-        let negative = i32x4_shr(x, 31);
         // Argument reduction: k = round(x / ln 2) past 1.5 ln 2, ±1 past 0.5 ln 2,
         // else 0 (then hi = x and lo = 0, as these give).
         let half = v128_bitselect(f32x4_splat(-0.5), f32x4_splat(0.5), negative);
@@ -100,8 +105,18 @@ mod lanes {
         let c = f32x4_sub(r, f32x4_mul(rr, poly));
         let q = f32x4_div(f32x4_mul(r, c), f32x4_sub(f32x4_splat(2.0), c));
         let y = f32x4_add(f32x4_splat(1.0), f32x4_add(f32x4_sub(q, lo), hi));
-        // scalbnf(y, k): k is within -126..=126 here, so 2^k is a normal float.
-        let scaled = f32x4_mul(y, i32x4_shl(i32x4_add(k, i32x4_splat(0x7f)), 23));
+        // scalbnf(y, k), k <= 126 here: y * 2^k while 2^k is a normal float; below
+        // 2^-126, y * 2^-102 (exact) * 2^(k + 102), rounded once into the subnormals.
+        let pow2 = |k: v128| i32x4_shl(i32x4_add(k, i32x4_splat(0x7f)), 23);
+        let normal = f32x4_mul(y, pow2(k));
+        let subnormal = f32x4_mul(
+            f32x4_mul(y, f32x4_splat(f32::from_bits(0x0c80_0000))),
+            pow2(i32x4_add(k, i32x4_splat(102))),
+        );
+        let scaled = v128_bitselect(subnormal, normal, i32x4_lt(k, i32x4_splat(-126)));
+        // x <= -103.97: zero.
+        let zero = v128_and(negative, u32x4_ge(hx, u32x4_splat(0x42cf_f1b5)));
+        let scaled = v128_andnot(scaled, zero);
         // |x| <= 2^-14: 1 + x.
         let tiny = u32x4_le(hx, u32x4_splat(0x3900_0000));
         Some(v128_bitselect(f32x4_add(f32x4_splat(1.0), x), scaled, tiny))
