@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::protocol::{FinishReason, Usage};
-use crate::sampling::{log_prob, top_log_probs, Sampler, SamplingParams};
+use crate::sampling::{log_probs, Sampler, SamplingParams};
 use crate::stops::StopBuffer;
 use crate::structured::{Constraint, Schema};
 use crate::tokenizer::Utf8Stream;
@@ -23,7 +23,9 @@ pub struct GenerateParams {
     pub sampling: SamplingParams,
     /// Keep going past end-of-turn tokens (for benchmarks).
     pub ignore_eos: bool,
-    /// With `Some(n)`, each token event carries the `n` most likely tokens.
+    /// With `Some(n)`, each token event carries its log-probability and the `n`
+    /// most likely tokens with theirs (a pass over the vocabulary per token, so
+    /// only when asked for).
     pub top_logprobs: Option<usize>,
     /// With a schema, the reply is JSON matching it (enforced while decoding).
     pub schema: Option<Arc<Schema>>,
@@ -64,13 +66,10 @@ pub enum Event {
     Token {
         /// Token id.
         id: u32,
-        /// Log-probability of the token (after penalties and bias, before temperature).
-        logprob: f32,
         /// Newly released text.
         text: String,
-        /// The most likely tokens with their log-probabilities, best first, when
-        /// [`GenerateParams::top_logprobs`] asked for them.
-        top_logprobs: Vec<(u32, f32)>,
+        /// When [`GenerateParams::top_logprobs`] asked for them.
+        logprobs: Option<StepLogprobs>,
     },
     /// Generation ended. `text` is the last released text.
     Done {
@@ -81,6 +80,16 @@ pub enum Event {
         /// Token counts.
         usage: Usage,
     },
+}
+
+/// A generated token's log-probability (after penalties and bias, before
+/// temperature) and the most likely tokens with theirs, best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepLogprobs {
+    /// The token's.
+    pub logprob: f32,
+    /// The most likely tokens' (ids), as many as asked for.
+    pub top: Vec<(u32, f32)>,
 }
 
 /// The state of one generation; advance it with [`Generation::next_event`].
@@ -237,12 +246,11 @@ impl Generation {
         }
         Some(Ok(Event::Token {
             id,
-            logprob: log_prob(&logits, id),
             text: released.text,
-            top_logprobs: self
-                .top_logprobs
-                .map(|n| top_log_probs(&logits, n))
-                .unwrap_or_default(),
+            logprobs: self.top_logprobs.map(|n| {
+                let (logprob, top) = log_probs(&logits, id, n);
+                StepLogprobs { logprob, top }
+            }),
         }))
     }
 

@@ -24,7 +24,7 @@ pub mod tokenizer;
 
 pub use engine::{Engine, Stream};
 pub use error::{Error, Result};
-pub use generate::{CancelFlag, Event, GenerateParams, Generation};
+pub use generate::{CancelFlag, Event, GenerateParams, Generation, StepLogprobs};
 pub use protocol::{
     ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, FinishReason, Role,
     TandemInfo, Usage,

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::generate::{CancelFlag, Event, Generation};
+use crate::generate::{CancelFlag, Event, Generation, StepLogprobs};
 use crate::protocol::{
     ChatCompletionChunk, ChatCompletionRequest, ChunkWriter, TandemInfo, TokenLogprob, TopLogprob,
 };
@@ -31,7 +31,6 @@ pub enum ReplyStep {
 pub struct Reply {
     generation: Generation,
     writer: ChunkWriter,
-    logprobs: bool,
     route: String,
     model: String,
     clock: Clock,
@@ -54,12 +53,10 @@ impl Reply {
     ) -> Result<Self> {
         let params = request.generate_params()?;
         let prompt = engine.chat_prompt(&request.messages)?;
-        let logprobs = params.top_logprobs.is_some();
         let generation = engine.generate(prompt, params, cancel)?;
         Ok(Reply {
             generation,
             writer: ChunkWriter::new(id, created, engine.name()),
-            logprobs,
             route: route.to_string(),
             model: engine.name().to_string(),
             clock,
@@ -93,16 +90,11 @@ impl Reply {
         let stopwatch = self.stopwatch.as_mut()?;
         let step = match event {
             Event::Prefill { .. } => ReplyStep::Working,
-            Event::Token {
-                id,
-                logprob,
-                text,
-                top_logprobs,
-            } => {
+            Event::Token { id, text, logprobs } => {
                 stopwatch.token((self.clock)());
-                let logprobs = self.logprobs.then(|| {
+                let logprobs = logprobs.map(|StepLogprobs { logprob, top }| {
                     let tokenizer = engine.tokenizer();
-                    let top = |(id, logprob)| {
+                    let top_logprob = |(id, logprob)| {
                         let bytes = tokenizer.piece(id).to_vec();
                         TopLogprob {
                             token: String::from_utf8_lossy(&bytes).into_owned(),
@@ -110,12 +102,12 @@ impl Reply {
                             bytes,
                         }
                     };
-                    let this = top((id, logprob));
+                    let this = top_logprob((id, logprob));
                     vec![TokenLogprob {
                         token: this.token,
                         logprob,
                         bytes: this.bytes,
-                        top_logprobs: top_logprobs.into_iter().map(top).collect(),
+                        top_logprobs: top.into_iter().map(top_logprob).collect(),
                     }]
                 });
                 if text.is_empty() && logprobs.is_none() {

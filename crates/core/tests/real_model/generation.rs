@@ -26,6 +26,7 @@ fn run(engine: &mut Engine, text: &str, params: GenerateParams) -> Run {
 }
 
 fn run_ids(engine: &mut Engine, prompt: Vec<u32>, params: GenerateParams) -> Run {
+    let top_wanted = params.top_logprobs;
     let mut generation = engine
         .generate(prompt, params, CancelFlag::default())
         .unwrap();
@@ -38,10 +39,12 @@ fn run_ids(engine: &mut Engine, prompt: Vec<u32>, params: GenerateParams) -> Run
     for event in engine.stream(&mut generation) {
         match event.unwrap() {
             Event::Prefill { .. } => {}
-            Event::Token {
-                id, text, logprob, ..
-            } => {
-                assert!(logprob <= 0.0 && logprob.is_finite());
+            Event::Token { id, text, logprobs } => {
+                // Log-probabilities come when asked for, and only then.
+                assert_eq!(logprobs.as_ref().map(|l| l.top.len()), top_wanted);
+                if let Some(l) = logprobs {
+                    assert!(l.logprob <= 0.0 && l.logprob.is_finite());
+                }
                 out.ids.push(id);
                 out.text.push_str(&text);
             }
@@ -88,7 +91,11 @@ fn end_of_turn_stops_with_reason_stop_and_counts_usage() {
 #[test]
 fn max_tokens_ends_with_reason_length() {
     let mut engine = engine();
-    let r = run(&mut engine, "Write a haiku about the sea.", greedy(5));
+    let with_logprobs = GenerateParams {
+        top_logprobs: Some(2),
+        ..greedy(5)
+    };
+    let r = run(&mut engine, "Write a haiku about the sea.", with_logprobs);
     assert_eq!(r.finish, FinishReason::Length);
     assert_eq!(r.ids.len(), 5);
     assert_eq!(r.usage.completion_tokens, 5);

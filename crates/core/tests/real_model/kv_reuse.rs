@@ -19,6 +19,7 @@ fn params(max_tokens: usize) -> GenerateParams {
     GenerateParams {
         max_tokens: Some(max_tokens),
         sampling: SamplingParams::greedy(),
+        top_logprobs: Some(0),
         ..GenerateParams::default()
     }
 }
@@ -34,7 +35,11 @@ fn run(engine: &mut Engine, prompt: &[u32], max_tokens: usize, cancel_in_prefill
     let mut tokens = Vec::new();
     for event in engine.stream(&mut generation) {
         match event {
-            Ok(Event::Token { id, logprob, .. }) => tokens.push((id, logprob)),
+            Ok(Event::Token {
+                id,
+                logprobs: Some(l),
+                ..
+            }) => tokens.push((id, l.logprob)),
             Ok(Event::Prefill { .. }) if cancel_in_prefill => cancel.cancel(),
             Ok(_) => {}
             Err(e) => assert!(cancel.is_cancelled(), "{e}"),
