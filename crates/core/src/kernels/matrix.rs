@@ -4,6 +4,9 @@
 //! activation rows pass while they are in cache), and the rows are shared out over
 //! rayon's threads (natively, and in the multi-threaded browser build).
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::blocks::{quantize_q8_1, BlockQ8_1, WeightBlock, QK};
 use crate::error::{Error, Result};
 
@@ -14,14 +17,78 @@ const ROWS_PER_TASK: usize = 32;
 /// (the single-threaded build has no pool to start).
 const PARALLEL: bool = cfg!(any(not(target_arch = "wasm32"), feature = "threads"));
 
+/// Rounds without work after which a spinner gives up: about 3 ms natively, longer
+/// than the gaps between a forward pass's products.
+const IDLE_ROUNDS: u32 = 1 << 12;
+
 /// Run `f` (a forward pass) on a thread of rayon's pool when products are shared out,
 /// so the thread running it does its share of every product instead of waiting for
-/// the pool to wake up and answer, hundreds of times per token.
+/// the pool to answer, hundreds of times per token. Meanwhile the pool's other
+/// threads look for work without going to sleep: waking a sleeping thread costs tens
+/// of microseconds (in a browser, or in a VM whose idle cores halt; in wasm rayon's
+/// own short spin is no spin at all, as `yield_now` does nothing there), and a
+/// product takes a few hundred.
 pub fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    if PARALLEL {
-        rayon::scope(|_| f())
-    } else {
+    if !PARALLEL {
+        return f();
+    }
+    let done = AtomicBool::new(false);
+    rayon::scope(|scope| {
+        for _ in 1..rayon::current_num_threads() {
+            scope.spawn(|_| {
+                let Some(_busy) = Busy::enter() else {
+                    return;
+                };
+                // A spinner runs on top of whatever its thread was doing, so it gives
+                // up when no work comes: two could otherwise wait for each other's
+                // forward passes, each stuck below the other spinner.
+                let mut idle = 0;
+                while !done.load(Ordering::Acquire) && idle < IDLE_ROUNDS {
+                    match rayon::yield_now() {
+                        Some(rayon::Yield::Executed) => idle = 0,
+                        _ => {
+                            idle += 1;
+                            std::hint::spin_loop();
+                        }
+                    }
+                }
+            });
+        }
+        let _busy = Busy::enter();
+        // Set even if `f` panics, so that the spinners stop and the scope ends.
+        let _done = SetOnDrop(&done);
         f()
+    })
+}
+
+thread_local! {
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This thread runs a forward pass or spins for one. A spinner that such a thread
+/// picks up while it waits for work (its own forward's or another's) returns at
+/// once rather than spin above a forward pass that it would then hold up.
+struct Busy;
+
+impl Busy {
+    /// `None` when the thread is busy already.
+    fn enter() -> Option<Busy> {
+        (!BUSY.replace(true)).then_some(Busy)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.set(false);
+    }
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 
@@ -175,24 +242,30 @@ mod tests {
     use crate::kernels::blocks::{BlockQ4_1, Q4_1_BYTES};
     use crate::kernels::Q4_1Matrix;
 
+    /// A `(rows, 64)` Q4_1 matrix of made-up blocks with small finite scales.
+    fn matrix(rows: usize, salt: usize) -> Q4_1Matrix {
+        let data: Vec<u8> = (0..rows * 2 * Q4_1_BYTES)
+            .map(|i| match i % Q4_1_BYTES {
+                1 | 3 => 0x2C,
+                _ => ((i + salt) * 131 % 251) as u8,
+            })
+            .collect();
+        Q4_1Matrix::from_bytes(&data, rows, 64).unwrap()
+    }
+
+    /// `n` made-up activation rows of 64.
+    fn activations(n: usize) -> Vec<f32> {
+        (0..n * 64)
+            .map(|i| ((i * 13 % 31) as f32 - 15.0) / 9.0)
+            .collect()
+    }
+
     #[test]
     fn matrices_on_one_input_equal_their_products_one_by_one() {
-        let cols = 64;
-        let matrix = |rows: usize, salt: usize| {
-            let data: Vec<u8> = (0..rows * cols / QK * Q4_1_BYTES)
-                .map(|i| match i % Q4_1_BYTES {
-                    1 | 3 => 0x2C,
-                    _ => ((i + salt) * 131 % 251) as u8,
-                })
-                .collect();
-            Q4_1Matrix::from_bytes(&data, rows, cols).unwrap()
-        };
         // Row counts that are not multiples of a task or of 4 rows.
         let ms = [matrix(37, 0), matrix(6, 1), matrix(70, 2)];
         for n in [1, 3] {
-            let x: Vec<f32> = (0..n * cols)
-                .map(|i| ((i * 13 % 31) as f32 - 15.0) / 9.0)
-                .collect();
+            let x = activations(n);
             let each = Matrix::matmul_each(&[&ms[0], &ms[1], &ms[2]], &x);
             assert_eq!(each.len(), 3);
             for (m, y) in ms.iter().zip(&each) {
@@ -239,6 +312,29 @@ mod tests {
             let last: Vec<f32> = row(rows - 1).flat_map(|b| b.dequantize()).collect();
             assert_eq!(m.row(rows - 1), last);
         }
+    }
+
+    #[test]
+    fn forward_passes_on_several_threads_at_once_all_finish() {
+        // More callers than the pool has threads: a thread waiting inside one forward
+        // pass picks up other passes' spinners, which must not spin there.
+        let (m, x) = (matrix(200, 0), activations(2));
+        let want = m.matmul(&x);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    pool.install(|| {
+                        for _ in 0..200 {
+                            assert_eq!(on_pool(|| m.matmul(&x)), want);
+                        }
+                    })
+                });
+            }
+        });
     }
 
     #[test]
