@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::protocol::{FinishReason, Usage};
-use crate::sampling::{log_probs, Sampler, SamplingParams};
+use crate::sampling::{log_probs, Sampler, SamplingParams, StepLogprobs};
 use crate::stops::StopBuffer;
 use crate::structured::{Constraint, Schema};
 use crate::tokenizer::Utf8Stream;
@@ -80,16 +80,6 @@ pub enum Event {
         /// Token counts.
         usage: Usage,
     },
-}
-
-/// A generated token's log-probability (after penalties and bias, before
-/// temperature) and the most likely tokens with theirs, best first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepLogprobs {
-    /// The token's.
-    pub logprob: f32,
-    /// The most likely tokens' (ids), as many as asked for.
-    pub top: Vec<(u32, f32)>,
 }
 
 /// The state of one generation; advance it with [`Generation::next_event`].
@@ -247,10 +237,7 @@ impl Generation {
         Some(Ok(Event::Token {
             id,
             text: released.text,
-            logprobs: self.top_logprobs.map(|n| {
-                let (logprob, top) = log_probs(&logits, id, n);
-                StepLogprobs { logprob, top }
-            }),
+            logprobs: self.top_logprobs.map(|n| log_probs(&logits, id, n)),
         }))
     }
 

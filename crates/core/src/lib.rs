@@ -24,10 +24,10 @@ pub mod tokenizer;
 
 pub use engine::{Engine, Stream};
 pub use error::{Error, Result};
-pub use generate::{CancelFlag, Event, GenerateParams, Generation, StepLogprobs};
+pub use generate::{CancelFlag, Event, GenerateParams, Generation};
 pub use protocol::{
     ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, FinishReason, Role,
     TandemInfo, Usage,
 };
 pub use reply::{Clock, Reply, ReplyStep};
-pub use sampling::SamplingParams;
+pub use sampling::{SamplingParams, StepLogprobs};

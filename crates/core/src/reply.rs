@@ -5,10 +5,11 @@ use std::collections::VecDeque;
 
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::generate::{CancelFlag, Event, Generation, StepLogprobs};
+use crate::generate::{CancelFlag, Event, Generation};
 use crate::protocol::{
     ChatCompletionChunk, ChatCompletionRequest, ChunkWriter, TandemInfo, TokenLogprob, TopLogprob,
 };
+use crate::sampling::StepLogprobs;
 use crate::timing::Stopwatch;
 
 /// A clock in milliseconds, supplied by the caller (tandem-core has no clock).

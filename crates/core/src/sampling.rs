@@ -221,9 +221,19 @@ fn log_sum_exp(logits: &[f32]) -> f32 {
     max + logits.iter().map(|l| (l - max).exp()).sum::<f32>().ln()
 }
 
+/// A generated token's log-probability (after penalties and bias, before
+/// temperature) and the most likely tokens with theirs, best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepLogprobs {
+    /// The token's.
+    pub logprob: f32,
+    /// The most likely tokens (ids) with theirs, as many as asked for.
+    pub top: Vec<(u32, f32)>,
+}
+
 /// `token`'s natural-log probability under the softmax of `logits`, and the `n`
 /// most likely tokens with theirs, best first (ties by lower id).
-pub fn log_probs(logits: &[f32], token: u32, n: usize) -> (f32, Vec<(u32, f32)>) {
+pub fn log_probs(logits: &[f32], token: u32, n: usize) -> StepLogprobs {
     let log_sum = log_sum_exp(logits);
     let mut best: Vec<u32> = Vec::with_capacity(n + 1);
     for id in 0..logits.len() as u32 {
@@ -237,7 +247,10 @@ pub fn log_probs(logits: &[f32], token: u32, n: usize) -> (f32, Vec<(u32, f32)>)
         .into_iter()
         .map(|id| (id, logits[id as usize] - log_sum))
         .collect();
-    (logits[token as usize] - log_sum, top)
+    StepLogprobs {
+        logprob: logits[token as usize] - log_sum,
+        top,
+    }
 }
 
 #[cfg(test)]
@@ -247,15 +260,15 @@ mod tests {
     #[test]
     fn log_probs_are_sorted_normalised_and_match_log_prob() {
         let logits = [0.5, 3.0, -1.0, 3.0, 2.0];
-        let (own, top) = log_probs(&logits, 2, 3);
-        assert_eq!(own, log_prob(&logits, 2));
+        let StepLogprobs { logprob, top } = log_probs(&logits, 2, 3);
+        assert_eq!(logprob, log_prob(&logits, 2));
         assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), [1, 3, 4]);
         for (id, lp) in &top {
             assert!((lp - log_prob(&logits, *id)).abs() < 1e-6);
         }
         let total: f32 = (0..5).map(|i| log_prob(&logits, i).exp()).sum();
         assert!((total - 1.0).abs() < 1e-5);
-        assert!(log_probs(&logits, 0, 0).1.is_empty());
-        assert_eq!(log_probs(&logits, 0, 9).1.len(), 5);
+        assert!(log_probs(&logits, 0, 0).top.is_empty());
+        assert_eq!(log_probs(&logits, 0, 9).top.len(), 5);
     }
 }

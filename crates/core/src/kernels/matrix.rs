@@ -316,8 +316,8 @@ mod tests {
 
     #[test]
     fn forward_passes_on_several_threads_at_once_all_finish() {
-        // More callers than the pool has threads: a thread waiting inside one forward
-        // pass picks up other passes' spinners, which must not spin there.
+        // More callers than the pool has threads, so that passes overlap and threads
+        // inside one pick up the others' spinners: all finish, with the same results.
         let (m, x) = (matrix(200, 0), activations(2));
         let want = m.matmul(&x);
         let pool = rayon::ThreadPoolBuilder::new()
