@@ -21,6 +21,11 @@ const PARALLEL: bool = cfg!(any(not(target_arch = "wasm32"), feature = "threads"
 /// than the gaps between a forward pass's products.
 const IDLE_ROUNDS: u32 = 1 << 12;
 
+/// At most this many threads spin beside a forward pass: enough for a small model's
+/// products, without keeping every core of a big server busy (the rest sleep between
+/// products as rayon's threads do).
+const MAX_SPINNERS: usize = 3;
+
 /// Run `f` (a forward pass) on a thread of rayon's pool when products are shared out,
 /// so the thread running it does its share of every product instead of waiting for
 /// the pool to answer, hundreds of times per token. Meanwhile the pool's other
@@ -34,7 +39,7 @@ pub fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
     let done = AtomicBool::new(false);
     rayon::scope(|scope| {
-        for _ in 1..rayon::current_num_threads() {
+        for _ in 1..rayon::current_num_threads().min(MAX_SPINNERS + 1) {
             scope.spawn(|_| {
                 let Some(_busy) = Busy::enter() else {
                     return;
