@@ -18,21 +18,27 @@ self.addEventListener(
 );
 
 /** Start the multi-threaded build when more than one thread is asked for and the
- * page allows it, else the single-threaded build, saying why. */
-async function boot(threads) {
-  let fallback;
+ * page allows it, else the single-threaded build, saying why. No more threads start
+ * than the device has cores: the model's threads spin while it computes a token, and
+ * more of them than cores would take turns on the same ones. */
+async function boot(asked) {
+  const cores = navigator.hardwareConcurrency || asked;
+  const threads = Math.min(asked, cores);
+  let fallback = threads < asked
+    ? `${asked} threads were asked for, but this device has ${cores} cores; the model runs on ${threads}`
+    : undefined;
   if (threads > 1) {
     try {
-      return await startThreaded(threads);
+      return await startThreaded(threads, fallback);
     } catch (error) {
-      fallback = `${threads} threads were asked for, but ${error.message}; the model runs on one thread`;
+      fallback = `${asked} threads were asked for, but ${error.message}; the model runs on one thread`;
     }
   }
   await init();
   startWorker(1, fallback);
 }
 
-async function startThreaded(threads) {
+async function startThreaded(threads, fallback) {
   if (!self.crossOriginIsolated) {
     throw new Error(
       "the page is not cross-origin isolated (serve it with the headers " +
@@ -45,5 +51,5 @@ async function startThreaded(threads) {
   });
   await threaded.default();
   await threaded.initThreadPool(threads);
-  threaded.startWorker(threads);
+  threaded.startWorker(threads, fallback);
 }

@@ -177,7 +177,8 @@ export interface LoadProgress {
 
 /** Something degraded but loading went on, e.g. `cache_quota_exceeded`, or
  * `threads_unavailable` (threads were asked for, but the page is not cross-origin
- * isolated or the multi-threaded build did not load: the model runs on one thread). */
+ * isolated or the multi-threaded build did not load: the model runs on one thread;
+ * or the device has fewer cores: it runs on as many threads as cores). */
 export interface TandemWarning {
   code: string;
   message: string;
@@ -197,10 +198,10 @@ export interface TandemOptions extends RouteFields {
     sha256?: string;
     /** Keep the file in the Cache API (default true). */
     cache?: boolean;
-    /** Threads for the model (1–16, default 1). Above 1 the worker runs the
-     * multi-threaded build, which needs a cross-origin isolated page (COOP
-     * `same-origin` + COEP `require-corp`); without it, a `threads_unavailable`
-     * warning and one thread. */
+    /** Threads for the model (1–16, default 1; at most the device's cores run).
+     * Above 1 the worker runs the multi-threaded build, which needs a cross-origin
+     * isolated page (COOP `same-origin` + COEP `require-corp`); without it, a
+     * `threads_unavailable` warning and one thread. */
     threads?: number;
   };
   /** An OpenAI-compatible server (tandem-server or any other). */

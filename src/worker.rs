@@ -21,8 +21,8 @@ use crate::messages::{
 
 /// Internal: the entry point of `tandem_worker.js`, which answers the page's
 /// messages from now on. `threads` share the model's matrix products (1 in the
-/// single-threaded build); `fallback` says why the multi-threaded build the page
-/// asked for is not the one running.
+/// single-threaded build); `fallback` says why fewer threads run than the page
+/// asked for.
 #[wasm_bindgen(js_name = startWorker)]
 pub fn start_worker(threads: u32, fallback: Option<String>) {
     std::panic::set_hook(Box::new(|info| {
