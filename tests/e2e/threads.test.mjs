@@ -43,6 +43,7 @@ const answer = async ({ threads, request }) => {
   ai.unload();
   return {
     isolated: crossOriginIsolated,
+    cores: navigator.hardwareConcurrency,
     model: ai.model,
     warnings,
     text: reply.choices[0].message.content,
@@ -101,22 +102,13 @@ test("on a page that is not isolated, threads fall back to one with a warning", 
 });
 
 test("no more threads start than the device has cores", async () => {
-  const r = await isolated.inPage(async (request) => {
-    const warnings = [];
-    const ai = await tandem.Tandem.create({
-      local: { modelUrl: MODEL_URL, threads: 16 },
-      onWarning: (w) => warnings.push(w),
-    });
-    const reply = await ai.chat.completions.create(request);
-    ai.unload();
-    return { cores: navigator.hardwareConcurrency, threads: ai.model.threads, warnings, tokens: reply.usage.completion_tokens };
-  }, { ...REQUEST, max_tokens: 8 });
+  const r = await isolated.inPage(answer, { threads: 16, request: { ...REQUEST, max_tokens: 8 } });
   assert.equal(r.error, undefined, JSON.stringify(r.error));
-  assert.equal(r.threads, Math.min(16, r.cores));
+  assert.equal(r.model.threads, Math.min(16, r.cores));
   if (r.cores < 16) {
     assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
     assert.equal(r.warnings[0].code, "threads_unavailable");
-    assert.match(r.warnings[0].message, new RegExp(`this device has ${r.cores} cores; the model runs on ${r.threads}`));
+    assert.match(r.warnings[0].message, new RegExp(`this device has ${r.cores} cores; the model runs on ${r.model.threads}`));
   }
   assert.equal(r.tokens, 8);
 });
