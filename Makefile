@@ -1,4 +1,4 @@
-# make test   everything CI checks: format, lints (native, wasm32, the threads build), unit tests, browser test
+# make test   everything CI checks: format, lints (native, wasm32 plain, relaxed-SIMD and threads builds), unit tests, browser tests
 # make bench  native and in-browser speeds -> target/bench/summary.json
 # make demo   build pkg/ and run tandem-server: the chat page and the API on http://127.0.0.1:8080/
 # make pkg    the npm package alone (pkg/, release build)
@@ -21,12 +21,16 @@ test: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(call section,clippy (wasm32))
 	cargo clippy --workspace $(WASM) --all-targets --exclude tandem-server -- -D warnings
+	$(call section,clippy (wasm32, relaxed-SIMD build))
+	cargo clippy -p tandem -p tandem-core $(WASM) --all-targets --features tandem/relaxed-simd -- -D warnings
 	$(call section,clippy (wasm32, multi-threaded build))
 	bash scripts/build-threads.sh --clippy
 	$(call section,cargo test (native))
 	cargo test --workspace
 	$(call section,browser test (headless Chromium))
 	bash scripts/browser-test.sh
+	$(call section,browser test: the relaxed-SIMD build (headless Chromium))
+	bash scripts/browser-test.sh . --features relaxed-simd
 	$(call section,page tests: the JS API and a Vite app (headless Chromium))
 	bash scripts/build-pkg.sh --dev
 	node --test --test-concurrency=1 tests/e2e/

@@ -3,10 +3,20 @@
 // picks the build from that, and everything else happens in Rust (src/worker.rs).
 import init, { startWorker } from "./tandem.js";
 
-/** The multi-threaded build, beside this script. A variable, so that bundlers leave
- * it alone: their worker bundles cannot split code, and the single-threaded build
- * must stay the one they bundle. */
+/** The other builds, beside this script: relaxed SIMD (faster integer sums, where the
+ * engine has it) and multi-threaded, each with and without. Variables, so that
+ * bundlers leave them alone: their worker bundles cannot split code, and the plain
+ * single-threaded build must stay the one they bundle. */
+const RELAXED = "./tandem_relaxed.js";
 const THREADED = "./tandem_threads.js";
+const THREADED_RELAXED = "./tandem_threads_relaxed.js";
+
+/** A module of one function, `i32x4.relaxed_dot_i8x16_i7x16_add_s` of its three
+ * arguments: it validates exactly where the engine has relaxed SIMD. */
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1,
+  11, 0, 32, 0, 32, 1, 32, 2, 253, 147, 2, 11,
+]);
 
 const crashed = (message) => self.postMessage({ type: "crashed", message: String(message) });
 self.addEventListener("error", (event) => crashed(event.message));
@@ -18,37 +28,50 @@ self.addEventListener(
 );
 
 /** Start the multi-threaded build when more than one thread is asked for and the
- * page allows it, else the single-threaded build, saying why. No more threads start
- * than the device has cores: the model's threads spin while it computes a token, and
- * more of them than cores would take turns on the same ones. */
+ * page allows it, else the single-threaded build, saying why; either with relaxed
+ * SIMD when the engine has it and the build is beside this script (a bundled app
+ * has only the plain single-threaded build). No more threads start than the device
+ * has cores: the model's threads spin while it computes a token, and more of them
+ * than cores would take turns on the same ones. */
 async function boot(asked) {
   const cores = navigator.hardwareConcurrency || asked;
   const threads = Math.min(asked, cores);
+  const relaxed = WebAssembly.validate(RELAXED_PROBE);
   let fallback = threads < asked
     ? `${asked} threads were asked for, but this device has ${cores} cores; the model runs on ${threads}`
     : undefined;
   if (threads > 1) {
     try {
-      return await startThreaded(threads, fallback);
+      return await startThreaded(relaxed ? THREADED_RELAXED : THREADED, threads, fallback);
     } catch (error) {
       fallback = `${asked} threads were asked for, but ${error.message}; the model runs on one thread`;
     }
+  }
+  const build = relaxed ? await load(RELAXED).catch(() => null) : null;
+  if (build) {
+    await build.default();
+    return build.startWorker(1, fallback);
   }
   await init();
   startWorker(1, fallback);
 }
 
-async function startThreaded(threads, fallback) {
+/** The build at `path`, beside this script. */
+async function load(path) {
+  const url = new URL(path, import.meta.url).href;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ url).catch((error) => {
+    throw new Error(`the build did not load from ${url} (${error.message})`);
+  });
+}
+
+async function startThreaded(path, threads, fallback) {
   if (!self.crossOriginIsolated) {
     throw new Error(
       "the page is not cross-origin isolated (serve it with the headers " +
         "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)",
     );
   }
-  const url = new URL(THREADED, import.meta.url).href;
-  const threaded = await import(/* @vite-ignore */ /* webpackIgnore: true */ url).catch((error) => {
-    throw new Error(`the multi-threaded build did not load from ${url} (${error.message})`);
-  });
+  const threaded = await load(path);
   await threaded.default();
   await threaded.initThreadPool(threads);
   threaded.startWorker(threads, fallback);

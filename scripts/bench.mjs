@@ -1,6 +1,7 @@
 // `make bench`: prefill/decode speed of one ~40-token chat prompt and 128 greedy
 // tokens, natively (1 and 2 rayon threads) and as the release wasm builds in headless
-// Chromium (single-threaded, and multi-threaded with 2 threads); beside it llama.cpp
+// Chromium (single-threaded with relaxed SIMD, which Chromium gets, and plain simd128;
+// through the API on 1 and 2 threads, relaxed SIMD); beside it llama.cpp
 // (node-llama-cpp 3.21.1, prebuilt CPU binary, one thread) on the same prompt ids, and
 // the second-turn time to first token with the KV cache reused vs a cold prefill.
 // Medians of 5 runs go to target/bench/summary.json and a table.
@@ -105,7 +106,7 @@ const wasmMedians = (runs) => ({
 /** Medians of `window[fn]` runs in bench.html (cross-origin isolated, so `threads`
  * above 1 runs the multi-threaded build) in a fresh headless Chromium, with the
  * tab's peak memory. */
-async function inBrowser(fn, threads = 1) {
+async function inBrowser(fn, threads = 1, build = undefined) {
   const server = await serve(PORT);
   const browser = await launch();
   try {
@@ -115,7 +116,7 @@ async function inBrowser(fn, threads = 1) {
     await page.waitForFunction(() => window.benchReady);
     const runs = await page.evaluate(
       ([fn, o]) => window[fn](o),
-      [fn, { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS, threads }],
+      [fn, { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS, threads, build }],
     );
     return { ...wasmMedians(runs), rssMb: rendererPeakMb() };
   } finally {
@@ -134,7 +135,8 @@ const n2 = native(2);
 const llama = llamaCpp();
 const reuse = JSON.parse(run("target/release/examples/kv_reuse", []));
 const w = {
-  direct: await inBrowser("benchDirect"),
+  direct: await inBrowser("benchDirect", 1, "tandem_relaxed"),
+  plain: await inBrowser("benchDirect", 1, "tandem"),
   loads: await inBrowser("benchLoads"),
   api: await inBrowser("benchApi"),
   api2: await inBrowser("benchApi", 2),
@@ -156,7 +158,9 @@ const summary = {
   second_turn_prompt_tokens: reuse.prompt_tokens,
   wasm_prefill_tok_s_1t: round(w.direct.prefill),
   wasm_decode_tok_s_1t: round(w.direct.decode),
-  wasm_bytes: statSync(join(ROOT, "pkg/tandem_bg.wasm")).size,
+  wasm_plain_prefill_tok_s_1t: round(w.plain.prefill),
+  wasm_plain_decode_tok_s_1t: round(w.plain.decode),
+  wasm_bytes: statSync(join(ROOT, "pkg/tandem_relaxed_bg.wasm")).size,
   wasm_load_ms: round(w.direct.loadMs),
   wllama_prompt_tokens: wl.promptTokens,
   wllama_prefill_tok_s_1t: round(wl.prefill),
@@ -181,7 +185,8 @@ console.table({
   "native, 1 thread": { "prefill tok/s": summary.native_prefill_tok_s_1t, "decode tok/s": summary.native_decode_tok_s_1t },
   "native, 2 threads": { "prefill tok/s": summary.native_prefill_tok_s_2t, "decode tok/s": summary.native_decode_tok_s_2t },
   "llama.cpp (node-llama-cpp), 1 thread": { "prefill tok/s": summary.llama_cpp_prefill_tok_s_1t, "decode tok/s": summary.llama_cpp_decode_tok_s_1t },
-  "wasm (Chromium), direct": { "prefill tok/s": summary.wasm_prefill_tok_s_1t, "decode tok/s": summary.wasm_decode_tok_s_1t },
+  "wasm (Chromium), direct, relaxed SIMD": { "prefill tok/s": summary.wasm_prefill_tok_s_1t, "decode tok/s": summary.wasm_decode_tok_s_1t },
+  "wasm (Chromium), direct, plain simd128": { "prefill tok/s": summary.wasm_plain_prefill_tok_s_1t, "decode tok/s": summary.wasm_plain_decode_tok_s_1t },
   "wllama (Chromium), 1 thread": { "prefill tok/s": summary.wllama_prefill_tok_s_1t, "decode tok/s": summary.wllama_decode_tok_s_1t },
   "wasm (Chromium), JS API": { "prefill tok/s": summary.api_prefill_tok_s_1t, "decode tok/s": summary.api_decode_tok_s_1t },
   "wasm (Chromium), JS API, 2 threads": { "prefill tok/s": summary.api_prefill_tok_s_2t, "decode tok/s": summary.api_decode_tok_s_2t },

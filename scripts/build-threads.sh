@@ -3,17 +3,25 @@
 # and tandem_threads_bg.wasm. The worker runs it when the app asks for threads on a
 # cross-origin isolated page (js/worker.js). Threads need atomics and shared memory,
 # so std is rebuilt with them: nightly with -Z build-std, in a target dir of its own.
-#   scripts/build-threads.sh            release build
-#   scripts/build-threads.sh --dev      dev build (tests)
-#   scripts/build-threads.sh --clippy   clippy on the code only this build compiles
+# With --relaxed, the relaxed-SIMD variant: tandem_threads_relaxed.js and .wasm.
+#   scripts/build-threads.sh [--relaxed]          release build
+#   scripts/build-threads.sh --dev [--relaxed]    dev build (tests)
+#   scripts/build-threads.sh --clippy             clippy on the code only the
+#                                                 threaded (and relaxed) builds compile
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=release
 flags=(--release)
-if [ "${1:-}" = --dev ]; then
-  profile=debug
-  flags=()
-fi
+features=threads
+name=tandem_threads
+for arg in "$@"; do
+  case "$arg" in
+    --dev) profile=debug flags=() ;;
+    --relaxed) features=threads,relaxed-simd name=tandem_threads_relaxed ;;
+    --release | --clippy) ;;
+    *) echo "build-threads.sh: unknown argument $arg" >&2; exit 1 ;;
+  esac
+done
 export CARGO_TARGET_DIR=target/threads
 # RUSTFLAGS replaces .cargo/config.toml's flags, so simd128 and the getrandom cfg are
 # given again beside the thread features.
@@ -31,13 +39,13 @@ if [ "${1:-}" = --clippy ]; then
     exit 0
   fi
   exec "${nightly[@]}" clippy -p tandem -p tandem-core --target wasm32-unknown-unknown \
-    -Z build-std=panic_abort,std --features tandem/threads -- -D warnings
+    -Z build-std=panic_abort,std --features tandem/threads,tandem/relaxed-simd -- -D warnings
 fi
 # Every crate optimised, std included (rebuilt here, so a dependency like any other).
 "${nightly[@]}" \
   rustc --lib --target wasm32-unknown-unknown "${flags[@]}" \
-  -Z build-std=panic_abort,std --features threads -- "${link[@]/#/-Clink-arg=}"
-wasm-bindgen --target web --out-dir pkg --out-name tandem_threads \
+  -Z build-std=panic_abort,std --features "$features" -- "${link[@]/#/-Clink-arg=}"
+wasm-bindgen --target web --out-dir pkg --out-name "$name" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/tandem.wasm"
 # wasm-bindgen-rayon 1.3 starts each pool thread with wasm-bindgen's deprecated
 # positional init arguments, which prints a console warning per thread: pass them as

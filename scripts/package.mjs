@@ -11,8 +11,10 @@ copyFileSync(new URL("js/README.md", root), new URL("README.md", pkg));
 const manifestUrl = new URL("package.json", pkg);
 const manifest = JSON.parse(readFileSync(manifestUrl, "utf8"));
 const listed = (manifest.files ?? []).map((f) => f.replace(/\/$/, ""));
-const threaded = ["tandem_threads.js", "tandem_threads_bg.wasm", "tandem_threads.d.ts"];
-const files = new Set([...listed, "tandem_worker.js", ...threaded, "snippets", "README.md"]);
+// The builds beside the plain single-threaded one, which the worker picks at run time.
+const builds = ["tandem_relaxed", "tandem_threads", "tandem_threads_relaxed"];
+const extra = builds.flatMap((b) => [`${b}.js`, `${b}_bg.wasm`, `${b}.d.ts`]);
+const files = new Set([...listed, "tandem_worker.js", ...extra, "snippets", "README.md"]);
 Object.assign(manifest, {
   files: [...files],
   main: "tandem.js",
@@ -22,8 +24,9 @@ Object.assign(manifest, {
     ".": { types: "./tandem.d.ts", default: "./tandem.js" },
     "./tandem_bg.wasm": "./tandem_bg.wasm",
     "./tandem_worker.js": "./tandem_worker.js",
-    "./tandem_threads.js": "./tandem_threads.js",
-    "./tandem_threads_bg.wasm": "./tandem_threads_bg.wasm",
+    ...Object.fromEntries(
+      builds.flatMap((b) => [`${b}.js`, `${b}_bg.wasm`]).map((f) => [`./${f}`, `./${f}`]),
+    ),
   },
   keywords: ["llm", "openai", "webassembly", "gguf", "worker", "ai"],
 });

@@ -193,6 +193,9 @@ pub struct ModelInfo {
     /// Threads sharing the model's matrix products: 1 unless the multi-threaded
     /// build runs.
     pub threads: u32,
+    /// Whether the build running the model sums with relaxed SIMD (the engine has it
+    /// and the build was found beside the worker script).
+    pub relaxed_simd: bool,
 }
 
 /// Serialise a message (or any plain data) into a JS value.

@@ -235,6 +235,9 @@ export interface ModelInfo {
   memoryBytes: number;
   /** Threads running the model: 1 unless the multi-threaded build runs. */
   threads: number;
+  /** Whether the model runs on a relaxed-SIMD build (faster; where the engine has
+   * relaxed SIMD and the build is beside the worker script, as in pkg/). */
+  relaxedSimd: boolean;
 }
 
 export interface CachedModel {

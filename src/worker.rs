@@ -151,6 +151,7 @@ impl Worker {
                     load_ms: js_sys::Date::now() - started,
                     memory_bytes: memory_bytes(),
                     threads: self.threads,
+                    relaxed_simd: cfg!(feature = "relaxed-simd"),
                 };
                 *self.model.borrow_mut() = Some(Rc::new(model));
                 post(&FromWorker::Loaded(info));

@@ -1,7 +1,7 @@
 // In-page half of scripts/bench.mjs: greedy replies through the full API (worker,
 // messages, model from the cache) and directly with LocalModel in this thread, so the
 // API's overhead is measured side by side.
-import init, { LocalModel, Tandem } from "/pkg/tandem.js";
+import init, { Tandem } from "/pkg/tandem.js";
 
 const MODEL_URL = "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -19,14 +19,16 @@ const request = (prompt, maxTokens) => ({
   ignore_eos: true,
 });
 
-/** `runs` times: LocalModel in this thread, from already-fetched bytes. */
-window.benchDirect = async ({ prompt, maxTokens, runs }) => {
-  await init();
+/** `runs` times: LocalModel of the single-threaded `build` (pkg/`build`.js: the
+ * plain one, or `tandem_relaxed`) in this thread, from already-fetched bytes. */
+window.benchDirect = async ({ prompt, maxTokens, runs, build = "tandem" }) => {
+  const wasm = await import(`/pkg/${build}.js`);
+  await wasm.default();
   const bytes = new Uint8Array(await (await fetch(MODEL_URL)).arrayBuffer());
   const direct = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    const model = new LocalModel(bytes);
+    const model = new wasm.LocalModel(bytes);
     const loadMs = performance.now() - start;
     const reply = model.reply(request(prompt, maxTokens));
     let chunk, last;
@@ -60,8 +62,9 @@ window.benchApi = async ({ prompt, maxTokens, runs, threads = 1 }) => {
   const api = [];
   for (let i = 0; i < runs; i++) {
     const ai = await Tandem.create({ local: { modelUrl: MODEL_URL, threads } });
-    if (ai.model.threads !== threads) {
-      throw new Error(`asked for ${threads} threads, the model runs on ${ai.model.threads}`);
+    if (ai.model.threads !== threads || !ai.model.relaxedSimd) {
+      throw new Error(`asked for ${threads} threads with relaxed SIMD, the model runs on ` +
+        `${ai.model.threads} (relaxed SIMD: ${ai.model.relaxedSimd})`);
     }
     const last = await lastChunk(
       await ai.chat.completions.create({ ...request(prompt, maxTokens), stream: true }),

@@ -43,7 +43,8 @@ export class ModelStatus {
     this.state(`${file.replace(/\.gguf$/i, "")} · ${from} in ${duration(info.loadMs)}`, "ok");
     $("model-detail").textContent =
       `${megabytes(info.bytes)} file · ${megabytes(info.memoryBytes)} in memory · ` +
-      `${info.contextWindow}-token context · ${info.threads === 1 ? "1 thread" : `${info.threads} threads`}`;
+      `${info.contextWindow}-token context · ${info.threads === 1 ? "1 thread" : `${info.threads} threads`}` +
+      (info.relaxedSimd ? " · relaxed SIMD" : "");
     $("evict").disabled = false;
   }
 

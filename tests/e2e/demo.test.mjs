@@ -89,9 +89,10 @@ test("the demo page: load, route, stop, cache, fall back, fail clearly", async (
     const seen = await page.evaluate(() => window.progressSeen);
     assert.ok(new Set(seen.filter((v) => v > 0 && v < 100)).size >= 3, `progress moved: ${seen}`);
     assert.match(await page.textContent("#model-state"), /downloaded in/);
-    // tandem-server serves the page cross-origin isolated: the multi-threaded build runs.
+    // tandem-server serves the page cross-origin isolated: the multi-threaded build runs,
+    // with relaxed SIMD (Chromium has it).
     assert.match(await page.textContent("#model-detail"),
-      /MB file · \d+\.\d MB in memory · 8192-token context · [2-4] threads/);
+      /MB file · \d+\.\d MB in memory · 8192-token context · [2-4] threads · relaxed SIMD$/);
     assert.equal(await page.getAttribute("#server-dot", "data-state"), "up");
 
     // Shift+Enter breaks a line and sends nothing.

@@ -90,8 +90,15 @@ pub(super) fn finish(lanes: [f32; 8], summs: f32) -> f32 {
     ((r[0] + r[2]) + (r[1] + r[3])) + summs
 }
 
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    not(feature = "relaxed-simd")
+))]
 impl simd128::Step for BlockQ4_1 {
+    type Y = [v128; 4];
+    type W = [v128; 4];
+
     /// Widened to i16 and split by parity: even then odd positions of the first 16
     /// values, then of the last 16.
     #[inline(always)]
@@ -135,6 +142,45 @@ impl simd128::Step for BlockQ4_1 {
             )
         };
         (pairs(0), pairs(2))
+    }
+}
+
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed-simd"
+))]
+impl simd128::Step for BlockQ4_1 {
+    type Y = [v128; 2];
+    type W = [v128; 2];
+
+    #[inline(always)]
+    fn widen(y: &BlockQ8_1) -> [v128; 2] {
+        simd128::bytes(y)
+    }
+
+    #[inline(always)]
+    fn scales(quad: &QuadQ4_1) -> (v128, v128) {
+        (simd128::f16x4(&quad.d), simd128::f16x4(&quad.m))
+    }
+
+    /// Values 0-15 (the low nibbles), then 16-31, as bytes in value order.
+    #[inline(always)]
+    fn unpack(quad: &QuadQ4_1, r: usize) -> [v128; 2] {
+        // SAFETY: a block has 16 bytes of nibbles.
+        let q = unsafe { v128_load(quad.qs[r].as_ptr() as *const v128) };
+        let m = u8x16_splat(0x0F);
+        [v128_and(q, m), v128_and(u16x8_shr(q, 4), m)]
+    }
+
+    /// Nibbles (0..=15, so exact on every engine) times signed bytes, in fours.
+    #[inline(always)]
+    fn sums(w: &[v128; 2], y: &[v128; 2]) -> (v128, v128) {
+        let zero = i32x4_splat(0);
+        (
+            i32x4_relaxed_dot_i8x16_i7x16_add(y[0], w[0], zero),
+            i32x4_relaxed_dot_i8x16_i7x16_add(y[1], w[1], zero),
+        )
     }
 }
 

@@ -65,8 +65,15 @@ impl WeightBlock for BlockQ8_0 {
     dot4_on_the_fastest_driver!();
 }
 
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    not(feature = "relaxed-simd")
+))]
 impl simd128::Step for BlockQ8_0 {
+    type Y = [v128; 4];
+    type W = [v128; 4];
+
     /// Widened to i16 in order.
     #[inline(always)]
     fn widen(y: &BlockQ8_1) -> [v128; 4] {
@@ -99,6 +106,46 @@ impl simd128::Step for BlockQ8_0 {
             )
         };
         (quads(pairs[0], pairs[1]), quads(pairs[2], pairs[3]))
+    }
+}
+
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed-simd"
+))]
+impl simd128::Step for BlockQ8_0 {
+    type Y = [v128; 2];
+    type W = [v128; 2];
+
+    #[inline(always)]
+    fn widen(y: &BlockQ8_1) -> [v128; 2] {
+        simd128::bytes(y)
+    }
+
+    #[inline(always)]
+    fn scales(quad: &QuadQ8_0) -> (v128, v128) {
+        (simd128::f16x4(&quad.d), f32x4_splat(0.0))
+    }
+
+    /// The values as they are.
+    #[inline(always)]
+    fn unpack(quad: &QuadQ8_0, r: usize) -> [v128; 2] {
+        let p = quad.qs[r].as_ptr() as *const v128;
+        // SAFETY: a block has 32 values.
+        unsafe { [v128_load(p), v128_load(p.add(1))] }
+    }
+
+    /// |x| (within 0..=127, so exact on every engine) times y with x's sign, in
+    /// fours; y is within ±127, so negating it cannot overflow.
+    #[inline(always)]
+    fn sums(w: &[v128; 2], y: &[v128; 2]) -> (v128, v128) {
+        let half = |w: v128, y: v128| {
+            let sign = i8x16_lt(w, i8x16_splat(0));
+            let y = i8x16_sub(v128_xor(y, sign), sign);
+            i32x4_relaxed_dot_i8x16_i7x16_add(y, i8x16_abs(w), i32x4_splat(0))
+        };
+        (half(w[0], y[0]), half(w[1], y[1]))
     }
 }
 

@@ -4,6 +4,12 @@
 //! for the four rows. Against several activation rows (a prompt), each quad is
 //! unpacked once for all of them. The formats give their scales, how they unpack a
 //! row and prepare an activation block, and their integer sums.
+//!
+//! With the `relaxed-simd` feature (the browser builds for engines that have relaxed
+//! SIMD) the formats sum with `i32x4.relaxed_dot_i8x16_i7x16_add`: four products
+//! summed per lane in one instruction (VNNI's `vpdpbusd` on recent x86, `sdot` on
+//! ARM). It is exact here: one operand is always within 0..=127 (nibbles, or absolute
+//! values of Q8_0 weights), so no engine may round or saturate it.
 
 use std::arch::wasm32::*;
 
@@ -12,26 +18,30 @@ use super::dot::finish;
 
 /// A weight block format's step on simd128.
 pub trait Step: WeightBlock {
+    /// An activation block prepared for `sums`.
+    type Y: Copy;
+    /// A row's block unpacked for `sums`.
+    type W: Copy;
     /// An activation block's values as this format wants them, once for all rows.
-    fn widen(y: &BlockQ8_1) -> [v128; 4];
+    fn widen(y: &BlockQ8_1) -> Self::Y;
     /// The quad's four scales and four minimums (zero for a format without) as f32.
     fn scales(quad: &Self::Quad) -> (v128, v128);
     /// Row `r`'s 32 values as the format's `sums` takes them.
-    fn unpack(quad: &Self::Quad, r: usize) -> [v128; 4];
+    fn unpack(quad: &Self::Quad, r: usize) -> Self::W;
     /// A row's eight exact sums of four products (values 0-15 as `low`, 16-31 as
-    /// `high`), from `w = unpack(..)` and `y16 = widen(y)`.
-    fn sums(w: &[v128; 4], y16: &[v128; 4]) -> (v128, v128);
+    /// `high`), from `w = unpack(..)` and `y = widen(..)`.
+    fn sums(w: &Self::W, y: &Self::Y) -> (v128, v128);
 }
 
 /// A quad unpacked: four rows' values, their scales and minimums.
-struct Unpacked {
-    w: [[v128; 4]; 4],
+struct Unpacked<W> {
+    w: [W; 4],
     d: v128,
     m: v128,
 }
 
 #[inline(always)]
-fn unpacked<B: Step>(quad: &B::Quad) -> Unpacked {
+fn unpacked<B: Step>(quad: &B::Quad) -> Unpacked<B::W> {
     let (d, m) = B::scales(quad);
     Unpacked {
         w: std::array::from_fn(|r| B::unpack(quad, r)),
@@ -48,6 +58,15 @@ pub fn f16x4(h: &[u16; 4]) -> v128 {
     let bits = i32x4_shl(v128_and(h, u32x4_splat(0x7FFF)), 13);
     let magnitude = f32x4_mul(bits, f32x4_splat(f32::from_bits(0x7780_0000)));
     v128_or(magnitude, i32x4_shl(v128_and(h, u32x4_splat(0x8000)), 16))
+}
+
+/// An activation block's 32 values as they are, for the relaxed-SIMD sums.
+#[cfg(feature = "relaxed-simd")]
+#[inline(always)]
+pub fn bytes(y: &BlockQ8_1) -> [v128; 2] {
+    let p = y.qs.as_ptr() as *const v128;
+    // SAFETY: a block has 32 values.
+    unsafe { [v128_load(p), v128_load(p.add(1))] }
 }
 
 /// Lane `r` of `v` in all four lanes.
@@ -68,18 +87,18 @@ fn lane(v: v128, r: usize) -> v128 {
 fn dot4_row<B: Step, Q>(
     quads: &[Q],
     scales: impl Fn(&Q) -> (v128, v128),
-    unpack: impl Fn(&Q, usize) -> [v128; 4],
+    unpack: impl Fn(&Q, usize) -> B::W,
     ys: &[BlockQ8_1],
 ) -> [f32; 4] {
     let zero = f32x4_splat(0.0);
     let (mut low_lanes, mut high_lanes, mut summs) = ([zero; 4], [zero; 4], zero);
     for (x, y) in quads.iter().zip(ys) {
-        let y16 = B::widen(y);
+        let yw = B::widen(y);
         let (xd, xm) = scales(x);
         summs = f32x4_add(summs, f32x4_mul(xm, f32x4_splat(y.s)));
         let d = f32x4_mul(xd, f32x4_splat(y.d));
         for r in 0..4 {
-            let (low, high) = B::sums(&unpack(x, r), &y16);
+            let (low, high) = B::sums(&unpack(x, r), &yw);
             let d = lane(d, r);
             low_lanes[r] = f32x4_add(low_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(low)));
             high_lanes[r] = f32x4_add(high_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(high)));
@@ -101,14 +120,15 @@ fn dot4_row<B: Step, Q>(
 /// Four rows (as quads, one per block) times each activation row of `ys` (`out.len()`
 /// rows of `quads.len()` blocks): one row unpacks as it goes, several share the
 /// quads unpacked once.
+#[cfg_attr(feature = "relaxed-simd", target_feature(enable = "relaxed-simd"))]
 pub fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
     if let [out] = out {
         *out = dot4_row::<B, B::Quad>(quads, B::scales, B::unpack, ys);
         return;
     }
-    let quads: Vec<Unpacked> = quads.iter().map(unpacked::<B>).collect();
+    let quads: Vec<Unpacked<B::W>> = quads.iter().map(unpacked::<B>).collect();
     for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
-        *out = dot4_row::<B, Unpacked>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
+        *out = dot4_row::<B, Unpacked<B::W>>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
     }
 }
 

@@ -1,0 +1,97 @@
+// Which build the worker runs in headless Chromium, whose engine has relaxed SIMD: the
+// relaxed-SIMD builds, on one thread and on two; the plain ones when the relaxed build
+// is not beside the worker script (as in a bundled app); and all four answer alike,
+// bit for bit, log-probabilities included.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../../scripts/browser.mjs";
+import { openPage } from "./harness.mjs";
+
+const PORT = 8806;
+const REQUEST = {
+  messages: [{ role: "user", content: "Name three fruits and say why each is good." }],
+  max_tokens: 48,
+  temperature: 0,
+  ignore_eos: true,
+  logprobs: true,
+  top_logprobs: 3,
+};
+
+let isolated;
+
+before(async () => {
+  isolated = await openPage(PORT);
+});
+
+after(async () => {
+  await isolated?.close();
+});
+
+/** In the page: a Tandem on `threads` threads, its model info, warnings and the
+ * greedy answer to `request` with its log-probabilities. */
+const answer = async ({ threads, request }) => {
+  const warnings = [];
+  const ai = await tandem.Tandem.create({
+    local: { modelUrl: MODEL_URL, threads },
+    onWarning: (w) => warnings.push(w),
+  });
+  const reply = await ai.chat.completions.create(request);
+  ai.unload();
+  return {
+    model: ai.model,
+    warnings,
+    text: reply.choices[0].message.content,
+    logprobs: reply.choices[0].logprobs,
+  };
+};
+
+/** Answers on 1 and 2 threads while `build`'s requests are served by `serve`. */
+async function answersWith(build, serve) {
+  const context = isolated.page.context();
+  const url = new RegExp(`/pkg/${build}\\.js$`);
+  await context.route(url, serve);
+  try {
+    const one = await isolated.inPage(answer, { threads: 1, request: REQUEST });
+    const two = await isolated.inPage(answer, { threads: 2, request: REQUEST });
+    return { one, two };
+  } finally {
+    await context.unroute(url);
+  }
+}
+
+test("the relaxed-SIMD builds run where the engine has them, and answer as the plain ones, bit for bit", async () => {
+  const one = await isolated.inPage(answer, { threads: 1, request: REQUEST });
+  const two = await isolated.inPage(answer, { threads: 2, request: REQUEST });
+  for (const r of [one, two]) {
+    assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.equal(r.model.relaxedSimd, true);
+    assert.deepEqual(r.warnings, []);
+  }
+  assert.equal(two.model.threads, 2);
+  assert.ok(one.text.length > 40, one.text);
+  assert.equal(one.logprobs.content.length, REQUEST.max_tokens);
+
+  // Without the single-threaded relaxed build beside the worker, the plain one runs,
+  // quietly.
+  const missing = await answersWith("tandem_relaxed", (route) => route.abort());
+  assert.equal(missing.one.error, undefined, JSON.stringify(missing.one.error));
+  assert.equal(missing.one.model.relaxedSimd, false);
+  assert.deepEqual(missing.one.warnings, []);
+
+  // The plain multi-threaded build (what an engine without relaxed SIMD runs), served
+  // in place of the relaxed one.
+  const plainThreads = readFileSync(join(ROOT, "pkg/tandem_threads.js"), "utf8");
+  const swapped = await answersWith("tandem_threads_relaxed", (route) =>
+    route.fulfill({ body: plainThreads, contentType: "text/javascript" }));
+  assert.equal(swapped.two.error, undefined, JSON.stringify(swapped.two.error));
+  assert.equal(swapped.two.model.relaxedSimd, false);
+  assert.equal(swapped.two.model.threads, 2);
+
+  for (const other of [two, missing.one, swapped.two]) {
+    assert.equal(other.text, one.text);
+    assert.deepEqual(other.logprobs, one.logprobs);
+  }
+  assert.deepEqual(isolated.errors, []);
+});
