@@ -2,8 +2,10 @@
 //! per row eight float lanes; the four rows' scales are converted (F16C) and
 //! multiplied in one vector, and each activation block is loaded once for the four
 //! rows; against several activation rows (a prompt), each quad is unpacked once for
-//! all of them. The formats give their scales, how they unpack a row, and their
-//! integer sums.
+//! all of them. The formats give their scales, how they unpack a row, and the
+//! unsigned and signed bytes whose products make their integer sums: summed in fours
+//! by `vpmaddubsw` + `vpmaddwd`, or by AVX-VNNI's `vpdpbusd` in one instruction where
+//! the CPU has it (the same exact sums).
 
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
@@ -17,6 +19,12 @@ pub fn available() -> bool {
     *AVX2.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"))
 }
 
+/// Whether this CPU also has AVX-VNNI.
+fn vnni() -> bool {
+    static VNNI: OnceLock<bool> = OnceLock::new();
+    *VNNI.get_or_init(|| is_x86_feature_detected!("avxvnni"))
+}
+
 /// A weight block format's step on AVX2.
 pub trait Step: WeightBlock {
     /// The quad's four scales and four minimums (zero for a format without) as f32.
@@ -24,17 +32,18 @@ pub trait Step: WeightBlock {
     /// # Safety
     /// The CPU must have AVX2 and F16C.
     unsafe fn scales(quad: &Self::Quad) -> (__m128, __m128);
-    /// Row `r`'s 32 values as the format's `sums` takes them.
+    /// Row `r`'s 32 values as the format's `operands` takes them.
     ///
     /// # Safety
     /// The CPU must have AVX2 and F16C.
     unsafe fn unpack(quad: &Self::Quad, r: usize) -> __m256i;
-    /// A row's eight exact sums of four products, from `w = unpack(..)` and `y8`,
-    /// an activation block's 32 values.
+    /// Unsigned and signed bytes whose 32 products, summed in fours, are the row's
+    /// eight exact sums, from `w = unpack(..)` and `y8`, an activation block's 32
+    /// values. Pairs of products must fit in i16 (`vpmaddubsw` saturates).
     ///
     /// # Safety
     /// The CPU must have AVX2 and F16C.
-    unsafe fn sums(w: __m256i, y8: __m256i) -> __m256i;
+    unsafe fn operands(w: __m256i, y8: __m256i) -> (__m256i, __m256i);
 }
 
 /// A quad unpacked: four rows' values, their scales and minimums.
@@ -71,23 +80,47 @@ pub unsafe fn f16x4(h: &[u16; 4]) -> __m128 {
 ///
 /// # Safety
 /// The CPU must have AVX2 and F16C.
-#[target_feature(enable = "avx2,f16c")]
 pub unsafe fn dot4<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+    match vnni() {
+        true => dot4_vnni::<B>(quads, ys, out),
+        false => dot4_avx2::<B>(quads, ys, out),
+    }
+}
+
+/// [`dot4`] summing with `vpmaddubsw` + `vpmaddwd`.
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn dot4_avx2<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+    dot4_on::<B, false>(quads, ys, out)
+}
+
+/// [`dot4`] summing with `vpdpbusd`.
+#[target_feature(enable = "avx2,f16c,avxvnni")]
+unsafe fn dot4_vnni<B: Step>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+    dot4_on::<B, true>(quads, ys, out)
+}
+
+/// [`dot4`] summing with `vpdpbusd` when `VNNI`, inlined into a caller with the
+/// target features that asks for.
+#[inline(always)]
+unsafe fn dot4_on<B: Step, const VNNI: bool>(
+    quads: &[B::Quad],
+    ys: &[BlockQ8_1],
+    out: &mut [[f32; 4]],
+) {
     if let [out] = out {
-        *out = dot4_row::<B, B::Quad>(quads, |q| B::scales(q), |q, r| B::unpack(q, r), ys);
+        *out = dot4_row::<B, B::Quad, VNNI>(quads, |q| B::scales(q), |q, r| B::unpack(q, r), ys);
         return;
     }
     let quads: Vec<Unpacked> = quads.iter().map(|q| unpacked::<B>(q)).collect();
     for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
-        *out = dot4_row::<B, Unpacked>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
+        *out = dot4_row::<B, Unpacked, VNNI>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
     }
 }
 
 /// Four rows (quads, one per block, as `scales` and `unpack` read them) times one
 /// activation row.
-#[inline]
-#[target_feature(enable = "avx2,f16c")]
-unsafe fn dot4_row<B: Step, Q>(
+#[inline(always)]
+unsafe fn dot4_row<B: Step, Q, const VNNI: bool>(
     quads: &[Q],
     scales: impl Fn(&Q) -> (__m128, __m128),
     unpack: impl Fn(&Q, usize) -> __m256i,
@@ -102,7 +135,12 @@ unsafe fn dot4_row<B: Step, Q>(
         let d = _mm256_castps128_ps256(_mm_mul_ps(xd, _mm_set1_ps(y.d)));
         for (r, lanes) in lanes.iter_mut().enumerate() {
             let d = _mm256_permutevar8x32_ps(d, _mm256_set1_epi32(r as i32));
-            let sums = _mm256_cvtepi32_ps(B::sums(unpack(x, r), y8));
+            let (u, s) = B::operands(unpack(x, r), y8);
+            let sums = match VNNI {
+                true => _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s),
+                false => _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)),
+            };
+            let sums = _mm256_cvtepi32_ps(sums);
             *lanes = _mm256_add_ps(*lanes, _mm256_mul_ps(d, sums));
         }
     }
@@ -113,4 +151,59 @@ unsafe fn dot4_row<B: Step, Q>(
     let mut summs_out = [0f32; 4];
     _mm_storeu_ps(summs_out.as_mut_ptr(), summs);
     std::array::from_fn(|r| finish(out[r], summs_out[r]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_0, Q4_1_BYTES, Q8_0_BYTES, QK};
+
+    /// Both ways of summing, whichever this CPU would pick, equal the reference bit for
+    /// bit: one activation row, and two at once.
+    #[test]
+    fn both_ways_of_summing_equal_the_reference() {
+        if available() {
+            check::<BlockQ4_1>(Q4_1_BYTES);
+            check::<BlockQ8_0>(Q8_0_BYTES);
+        }
+    }
+
+    type Driver<B> = unsafe fn(&[<B as WeightBlock>::Quad], &[BlockQ8_1], &mut [[f32; 4]]);
+
+    fn check<B: Step>(bytes: usize) {
+        let n = 6;
+        // Small finite f16 scales (and Q4_1 minimums) at bytes 1 and 3, made-up values.
+        let data: Vec<u8> = (0..4 * n * bytes)
+            .map(|i| match i % bytes {
+                1 | 3 => 0x2C,
+                _ => (i * 131 % 251) as u8,
+            })
+            .collect();
+        let rows: Vec<Vec<B>> = data
+            .chunks(n * bytes)
+            .map(|row| row.chunks(bytes).map(B::read).collect())
+            .collect();
+        let x: Vec<f32> = (0..2 * n * QK)
+            .map(|i| ((i * 17 % 29) as f32 - 14.0) / 7.0)
+            .collect();
+        let mut ys = vec![BlockQ8_1::default(); 2 * n];
+        quantize_q8_1(&x, &mut ys);
+        let quads = B::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
+        let drivers: [(bool, Driver<B>); 2] = [(true, dot4_avx2::<B>), (vnni(), dot4_vnni::<B>)];
+        for (_, driver) in drivers.iter().filter(|(on_this_cpu, _)| *on_this_cpu) {
+            let mut out = [[0f32; 4]; 2];
+            // SAFETY: the CPU has AVX2 and F16C, and AVX-VNNI for the second driver.
+            unsafe { driver(&quads, &ys, &mut out) };
+            for (ys, out) in ys.chunks(n).zip(out) {
+                let mut alone = [[0f32; 4]];
+                // SAFETY: as above.
+                unsafe { driver(&quads, ys, &mut alone) };
+                for (r, row) in rows.iter().enumerate() {
+                    let want = B::reference(row.iter().copied(), ys).to_bits();
+                    assert_eq!(out[r].to_bits(), want, "row {r}");
+                    assert_eq!(alone[0][r].to_bits(), want, "row {r}, alone");
+                }
+            }
+        }
+    }
 }

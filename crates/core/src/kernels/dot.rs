@@ -156,7 +156,7 @@ impl simd128::Step for BlockQ4_1 {
 
     #[inline(always)]
     fn widen(y: &BlockQ8_1) -> [v128; 2] {
-        simd128::bytes(y)
+        simd128::halves(&y.qs)
     }
 
     #[inline(always)]
@@ -201,11 +201,10 @@ impl avx2::Step for BlockQ4_1 {
         _mm256_set_m128i(hi, lo)
     }
 
-    /// Unsigned nibbles times signed bytes, summed in pairs (at most 2*15*128, so
-    /// no saturation), then in fours.
+    /// Unsigned nibbles times signed bytes (pairs at most 2*15*128: no saturation).
     #[inline(always)]
-    unsafe fn sums(w: __m256i, y8: __m256i) -> __m256i {
-        _mm256_madd_epi16(_mm256_maddubs_epi16(w, y8), _mm256_set1_epi16(1))
+    unsafe fn operands(w: __m256i, y8: __m256i) -> (__m256i, __m256i) {
+        (w, y8)
     }
 }
 

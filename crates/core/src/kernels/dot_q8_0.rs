@@ -120,7 +120,7 @@ impl simd128::Step for BlockQ8_0 {
 
     #[inline(always)]
     fn widen(y: &BlockQ8_1) -> [v128; 2] {
-        simd128::bytes(y)
+        simd128::halves(&y.qs)
     }
 
     #[inline(always)]
@@ -131,9 +131,7 @@ impl simd128::Step for BlockQ8_0 {
     /// The values as they are.
     #[inline(always)]
     fn unpack(quad: &QuadQ8_0, r: usize) -> [v128; 2] {
-        let p = quad.qs[r].as_ptr() as *const v128;
-        // SAFETY: a block has 32 values.
-        unsafe { [v128_load(p), v128_load(p.add(1))] }
+        simd128::halves(&quad.qs[r])
     }
 
     /// |x| (within 0..=127, so exact on every engine) times y with x's sign, in
@@ -162,12 +160,11 @@ impl avx2::Step for BlockQ8_0 {
         _mm256_loadu_si256(quad.qs[r].as_ptr() as *const __m256i)
     }
 
-    /// |x| times y with x's sign, summed in pairs (values are within ±127, so at
-    /// most 2*127*127: no saturation), then in fours.
+    /// |x| times y with x's sign (values are within ±127, so pairs are at most
+    /// 2*127*127: no saturation).
     #[inline(always)]
-    unsafe fn sums(w: __m256i, y8: __m256i) -> __m256i {
-        let products = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y8, w));
-        _mm256_madd_epi16(products, _mm256_set1_epi16(1))
+    unsafe fn operands(w: __m256i, y8: __m256i) -> (__m256i, __m256i) {
+        (_mm256_sign_epi8(w, w), _mm256_sign_epi8(y8, w))
     }
 }
 

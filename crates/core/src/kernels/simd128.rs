@@ -60,12 +60,12 @@ pub fn f16x4(h: &[u16; 4]) -> v128 {
     v128_or(magnitude, i32x4_shl(v128_and(h, u32x4_splat(0x8000)), 16))
 }
 
-/// An activation block's 32 values as they are, for the relaxed-SIMD sums.
+/// A block's 32 byte values as they are, in two vectors (for the relaxed-SIMD sums).
 #[cfg(feature = "relaxed-simd")]
 #[inline(always)]
-pub fn bytes(y: &BlockQ8_1) -> [v128; 2] {
-    let p = y.qs.as_ptr() as *const v128;
-    // SAFETY: a block has 32 values.
+pub fn halves(values: &[i8; QK]) -> [v128; 2] {
+    let p = values.as_ptr() as *const v128;
+    // SAFETY: two vectors of 16 are read from 32 bytes.
     unsafe { [v128_load(p), v128_load(p.add(1))] }
 }
 
