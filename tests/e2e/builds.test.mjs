@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/browser.mjs";
-import { openPage } from "./harness.mjs";
+import { answerOnThreads as answer, openPage } from "./harness.mjs";
 
 const PORT = 8806;
 const REQUEST = {
@@ -28,24 +28,6 @@ before(async () => {
 after(async () => {
   await isolated?.close();
 });
-
-/** In the page: a Tandem on `threads` threads, its model info, warnings and the
- * greedy answer to `request` with its log-probabilities. */
-const answer = async ({ threads, request }) => {
-  const warnings = [];
-  const ai = await tandem.Tandem.create({
-    local: { modelUrl: MODEL_URL, threads },
-    onWarning: (w) => warnings.push(w),
-  });
-  const reply = await ai.chat.completions.create(request);
-  ai.unload();
-  return {
-    model: ai.model,
-    warnings,
-    text: reply.choices[0].message.content,
-    logprobs: reply.choices[0].logprobs,
-  };
-};
 
 /** Answers on 1 and 2 threads while `build`'s requests are served by `serve`. */
 async function answersWith(build, serve) {

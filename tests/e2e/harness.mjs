@@ -43,6 +43,28 @@ export async function openPage(port, query = "") {
   };
 }
 
+/** For `inPage`: a Tandem on `threads` threads, the page's isolation and cores, the
+ * model info, the warnings and the answer to `request` (text, completion tokens,
+ * log-probabilities if asked for). */
+export const answerOnThreads = async ({ threads, request }) => {
+  const warnings = [];
+  const ai = await tandem.Tandem.create({
+    local: { modelUrl: MODEL_URL, threads },
+    onWarning: (w) => warnings.push(w),
+  });
+  const reply = await ai.chat.completions.create(request);
+  ai.unload();
+  return {
+    isolated: crossOriginIsolated,
+    cores: navigator.hardwareConcurrency,
+    model: ai.model,
+    warnings,
+    text: reply.choices[0].message.content,
+    tokens: reply.usage.completion_tokens,
+    logprobs: reply.choices[0].logprobs,
+  };
+};
+
 const SERVER_BIN = join(ROOT, "target/debug/tandem-server");
 
 /** tandem-server on `port`, with CORS for `origin`, an optional static bearer

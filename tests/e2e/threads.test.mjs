@@ -3,7 +3,7 @@
 // thread with a warning when the page is not isolated.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage } from "./harness.mjs";
+import { answerOnThreads as answer, openPage } from "./harness.mjs";
 
 const PORT = 8802;
 const PLAIN_PORT = 8803;
@@ -30,26 +30,6 @@ after(async () => {
   await isolated?.close();
   await plain?.close();
 });
-
-/** In the page: a Tandem on `threads` threads, its model info, warnings and the
- * greedy answer to `request`. */
-const answer = async ({ threads, request }) => {
-  const warnings = [];
-  const ai = await tandem.Tandem.create({
-    local: { modelUrl: MODEL_URL, threads },
-    onWarning: (w) => warnings.push(w),
-  });
-  const reply = await ai.chat.completions.create(request);
-  ai.unload();
-  return {
-    isolated: crossOriginIsolated,
-    cores: navigator.hardwareConcurrency,
-    model: ai.model,
-    warnings,
-    text: reply.choices[0].message.content,
-    tokens: reply.usage.completion_tokens,
-  };
-};
 
 test("on an isolated page, 2 threads run the model, quietly, and answer as 1 thread does, bit for bit", async () => {
   const one = await isolated.inPage(answer, { threads: 1, request: REQUEST });
