@@ -1,7 +1,7 @@
 // tandem's worker: runs the local model off the page's main thread. The page starts
 // it with a boot message saying how many threads to use (js/glue.js); this script
 // picks the build from that, and everything else happens in Rust (src/worker.rs).
-import init, { startWorker } from "./tandem.js";
+import * as plain from "./tandem.js";
 
 /** The other builds, beside this script: relaxed SIMD (faster integer sums, where the
  * engine has it) and multi-threaded, each with and without. Variables, so that
@@ -47,13 +47,9 @@ async function boot(asked) {
       fallback = `${asked} threads were asked for, but ${error.message}; the model runs on one thread`;
     }
   }
-  const build = relaxed ? await load(RELAXED).catch(() => null) : null;
-  if (build) {
-    await build.default();
-    return build.startWorker(1, fallback);
-  }
-  await init();
-  startWorker(1, fallback);
+  const build = (relaxed && (await load(RELAXED).catch(() => null))) || plain;
+  await build.default();
+  build.startWorker(1, fallback);
 }
 
 /** The build at `path`, beside this script. */

@@ -9,12 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:---release}
 profile=release
-[ "$mode" = --dev ] && profile=debug
+flags=(--release)
+if [ "$mode" = --dev ]; then
+  profile=debug
+  flags=()
+fi
 # The relaxed build first: it differs only in a feature of tandem-core, so it shares
 # every dependency's artifacts, and wasm-pack then puts the plain build's tandem.wasm
 # back in place.
-cargo build --lib --target wasm32-unknown-unknown --features relaxed-simd \
-  $([ "$mode" = --dev ] || echo --release)
+cargo build --lib --target wasm32-unknown-unknown --features relaxed-simd "${flags[@]}"
 wasm-bindgen --target web --out-dir pkg --out-name tandem_relaxed \
   "target/wasm32-unknown-unknown/$profile/tandem.wasm"
 wasm-pack build --target web "$mode"
