@@ -3,6 +3,7 @@
 //! wasm32 alike. It knows nothing of browsers or servers.
 
 pub mod activations;
+mod attention;
 pub mod classify;
 pub mod engine;
 pub mod error;

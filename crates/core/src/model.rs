@@ -9,7 +9,8 @@ use std::sync::Arc;
 use candle_core::quantized::{gguf_file::Content, GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Tensor};
 
-use crate::activations::{silu_mul, softmax_rows};
+use crate::activations::silu_mul;
+use crate::attention::attend;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kernels::{on_pool, Matrix, Q4_1Matrix, Q8_0Matrix, WeightBlock};
@@ -308,7 +309,7 @@ impl Model {
                     gate: load.linear(&name("ffn_gate"))?,
                     up: load.linear(&name("ffn_up"))?,
                     down: load.linear(&name("ffn_down"))?,
-                    cache: KvCache::default(),
+                    cache: KvCache::new(hp.kv_heads, hp.head_dim()),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -392,10 +393,9 @@ impl Model {
         let hp = &self.hparams;
         let cos = self.cos.narrow(0, pos, seq)?;
         let sin = self.sin.narrow(0, pos, seq)?;
-        let mask = causal_mask(seq, pos, &self.device)?;
         for block in &mut self.blocks {
             let h = rms_norm(&x, &block.attn_norm, hp.rms_eps)?;
-            let attn = block.attention(&h, &cos, &sin, mask.as_ref(), pos, hp)?;
+            let attn = block.attention(&h, &cos, &sin, pos, hp)?;
             x = (x + attn)?;
             let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
             let [gate, up] = Linear::forward_each([&block.gate, &block.up], &h)?;
@@ -452,7 +452,6 @@ impl Block {
         h: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
-        mask: Option<&Tensor>,
         pos: usize,
         hp: &HyperParams,
     ) -> Result<Tensor> {
@@ -466,27 +465,12 @@ impl Block {
         let q = heads(q, hp.heads)?;
         let k = heads(k, hp.kv_heads)?;
         let v = heads(v, hp.kv_heads)?;
-        let q = candle_nn::rotary_emb::rope_i(&q, cos, sin)?.squeeze(0)?;
-        let k = candle_nn::rotary_emb::rope_i(&k, cos, sin)?.squeeze(0)?;
-        let v = v.squeeze(0)?;
-        let (k, v) = self.cache.write(&k, &v, pos, hp.context)?;
-
-        let group = hp.heads / hp.kv_heads;
-        let kv_len = k.dim(1)?;
-        // (kv_heads, group * seq, hd): the queries sharing one key/value head together.
-        let q = q.reshape((hp.kv_heads, group * seq, hd))?;
-        let scores = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
-        let scores = scores.reshape((hp.heads, seq, kv_len))?;
-        let scores = match mask {
-            Some(mask) => scores.broadcast_add(mask)?,
-            None => scores,
-        };
-        let mut probs = values(&scores)?;
-        softmax_rows(&mut probs, kv_len);
-        let probs = Tensor::from_vec(probs, scores.shape(), scores.device())?;
-        let probs = probs.reshape((hp.kv_heads, group * seq, kv_len))?;
-        let y = probs.matmul(&v)?.reshape((hp.heads, seq, hd))?;
-        let y = y.transpose(0, 1)?.reshape((seq, hp.embedding))?;
+        let q = candle_nn::rotary_emb::rope_i(&q, cos, sin)?;
+        let k = candle_nn::rotary_emb::rope_i(&k, cos, sin)?;
+        self.cache
+            .write(&values(&k)?, &values(&v)?, pos, hp.context);
+        let y = attend(&values(&q)?, hp.heads, pos, &self.cache);
+        let y = Tensor::from_vec(y, (seq, hp.embedding), h.device())?;
         self.o.forward(&y)
     }
 }
@@ -504,19 +488,6 @@ fn values(t: &Tensor) -> Result<Vec<f32>> {
 /// RMS norm of each row of `x`, times `weight`.
 fn rms_norm(x: &Tensor, weight: &Tensor, eps: f32) -> Result<Tensor> {
     Ok(candle_nn::ops::rms_norm(x, weight, eps)?)
-}
-
-/// `-inf` above the diagonal for `seq` new tokens after `pos` cached ones; `None` for
-/// a single token, which may see everything.
-fn causal_mask(seq: usize, pos: usize, device: &Device) -> Result<Option<Tensor>> {
-    if seq == 1 {
-        return Ok(None);
-    }
-    let kv = pos + seq;
-    let mask: Vec<f32> = (0..seq)
-        .flat_map(|i| (0..kv).map(move |j| if j > pos + i { f32::NEG_INFINITY } else { 0.0 }))
-        .collect();
-    Ok(Some(Tensor::from_vec(mask, (seq, kv), device)?))
 }
 
 /// Rotary cos/sin for every position: the angle of pair `i` at `pos` is
