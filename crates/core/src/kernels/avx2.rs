@@ -1,8 +1,8 @@
 //! The x86 AVX2 driver every weight format shares: four rows at a time from quads,
-//! per row eight float lanes; the four rows' scales are converted (F16C) and
-//! multiplied in one vector, and each activation block is loaded once for the four
-//! rows; against several activation rows (a prompt), each quad is unpacked once for
-//! all of them. The formats give their scales, how they unpack a row, and the
+//! one float lane per row. Per block, each row's exact integer sum is gathered into
+//! its lane, and the four rows' scales are converted (F16C), multiplied and added in
+//! one vector; each activation block is loaded once for the four rows; against
+//! several activation rows (a prompt), each quad is unpacked once for all of them. The formats give their scales, how they unpack a row, and the
 //! unsigned and signed bytes whose products make their integer sums: summed in fours
 //! by `vpmaddubsw` + `vpmaddwd`, or by AVX-VNNI's `vpdpbusd` in one instruction where
 //! the CPU has it (the same exact sums).
@@ -11,7 +11,6 @@ use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
 use super::blocks::{BlockQ8_1, WeightBlock};
-use super::dot::finish;
 
 /// Whether this CPU has AVX2 and F16C.
 pub fn available() -> bool {
@@ -37,8 +36,8 @@ pub trait Step: WeightBlock {
     /// # Safety
     /// The CPU must have AVX2 and F16C.
     unsafe fn unpack(quad: &Self::Quad, r: usize) -> __m256i;
-    /// Unsigned and signed bytes whose 32 products, summed in fours, are the row's
-    /// eight exact sums, from `w = unpack(..)` and `y8`, an activation block's 32
+    /// Unsigned and signed bytes whose 32 products sum to the row's exact block sum,
+    /// from `w = unpack(..)` and `y8`, an activation block's 32
     /// values. Pairs of products must fit in i16 (`vpmaddubsw` saturates).
     ///
     /// # Safety
@@ -126,31 +125,39 @@ unsafe fn dot4_row<B: Step, Q, const VNNI: bool>(
     unpack: impl Fn(&Q, usize) -> __m256i,
     ys: &[BlockQ8_1],
 ) -> [f32; 4] {
-    let mut lanes = [_mm256_setzero_ps(); 4];
-    let mut summs = _mm_setzero_ps();
+    let (mut acc, mut summs) = (_mm_setzero_ps(), _mm_setzero_ps());
     for (x, y) in quads.iter().zip(ys) {
         let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
         let (xd, xm) = scales(x);
-        summs = _mm_add_ps(summs, _mm_mul_ps(xm, _mm_set1_ps(y.s)));
-        let d = _mm256_castps128_ps256(_mm_mul_ps(xd, _mm_set1_ps(y.d)));
-        for (r, lanes) in lanes.iter_mut().enumerate() {
-            let d = _mm256_permutevar8x32_ps(d, _mm256_set1_epi32(r as i32));
+        let sums: [__m256i; 4] = std::array::from_fn(|r| {
             let (u, s) = B::operands(unpack(x, r), y8);
-            let sums = match VNNI {
+            match VNNI {
                 true => _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s),
                 false => _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)),
-            };
-            let sums = _mm256_cvtepi32_ps(sums);
-            *lanes = _mm256_add_ps(*lanes, _mm256_mul_ps(d, sums));
+            }
+        });
+        let d = _mm_mul_ps(xd, _mm_set1_ps(y.d));
+        acc = _mm_add_ps(acc, _mm_mul_ps(d, _mm_cvtepi32_ps(totals(sums))));
+        if B::MINIMUMS {
+            summs = _mm_add_ps(summs, _mm_mul_ps(xm, _mm_set1_ps(y.s)));
         }
     }
-    let mut out = [[0f32; 8]; 4];
-    for (out, lanes) in out.iter_mut().zip(lanes) {
-        _mm256_storeu_ps(out.as_mut_ptr(), lanes);
-    }
-    let mut summs_out = [0f32; 4];
-    _mm_storeu_ps(summs_out.as_mut_ptr(), summs);
-    std::array::from_fn(|r| finish(out[r], summs_out[r]))
+    let mut out = [0f32; 4];
+    _mm_storeu_ps(out.as_mut_ptr(), _mm_add_ps(acc, summs));
+    out
+}
+
+/// The totals of four vectors' eight lanes, in order: `[Σa, Σb, Σc, Σd]`.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[inline(always)]
+unsafe fn totals([a, b, c, d]: [__m256i; 4]) -> __m128i {
+    let all = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    _mm_add_epi32(
+        _mm256_castsi256_si128(all),
+        _mm256_extracti128_si256(all, 1),
+    )
 }
 
 #[cfg(test)]

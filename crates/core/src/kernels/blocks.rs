@@ -97,6 +97,8 @@ pub trait WeightBlock: Copy + Default + Send + Sync {
     const NAME: &'static str;
     /// Bytes of one block in a GGUF file.
     const BYTES: usize;
+    /// Whether blocks have a minimum (`m_x * s_y` is added per block), as Q4_1's do.
+    const MINIMUMS: bool;
     /// Block `b` of four rows, laid out for the kernels.
     type Quad: Copy + Send + Sync;
     /// Read a block from its bytes in file order.

@@ -1,9 +1,9 @@
-//! The dot product of Q4_1 rows and a Q8_1 row, in the shape of llama.cpp's x86
-//! kernel: per block, eight exact integer sums of four products each (lane `k` holds
-//! values `4k..4k+4` of the unpacked block) are scaled by `d_x * d_y` and added to
-//! eight float lanes; `m_x * s_y` goes to a separate sum; at the end the lanes are
-//! added pairwise as `hsum_float_8` does. Every implementation does exactly these
-//! float operations (multiply and add, never fused), so all agree bit for bit.
+//! The dot product of Q4_1 rows and a Q8_1 row, with the float arithmetic of
+//! llama.cpp's reference (`ggml_vec_dot_q4_1_q8_1`'s generic loop): per block, the
+//! exact integer sum of the 32 products is scaled by `d_x * d_y` and `m_x * s_y` is
+//! added, then the block's value is added to the row's sum. Every implementation does
+//! exactly these float operations (multiply and add, never fused), so all agree bit
+//! for bit.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use std::arch::wasm32::*;
@@ -21,6 +21,7 @@ use super::simd128;
 impl WeightBlock for BlockQ4_1 {
     const NAME: &'static str = "Q4_1";
     const BYTES: usize = Q4_1_BYTES;
+    const MINIMUMS: bool = true;
     type Quad = QuadQ4_1;
 
     fn read(bytes: &[u8]) -> Self {
@@ -56,38 +57,26 @@ impl WeightBlock for BlockQ4_1 {
     }
 
     fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32 {
-        let mut acc = [0f32; 8];
-        let mut summs = 0f32;
+        let (mut acc, mut summs) = (0f32, 0f32);
         for (x, y) in xs.into_iter().zip(ys) {
             let (xd, xm) = x.scales();
+            let sum: i32 = (0..QK)
+                .map(|j| {
+                    let q = if j < QK / 2 {
+                        x.qs[j] & 0x0F
+                    } else {
+                        x.qs[j - QK / 2] >> 4
+                    };
+                    q as i32 * y.qs[j] as i32
+                })
+                .sum();
+            acc += (xd * y.d) * sum as f32;
             summs += xm * y.s;
-            let d = xd * y.d;
-            for (k, lane) in acc.iter_mut().enumerate() {
-                let sum: i32 = (0..4)
-                    .map(|i| {
-                        let j = 4 * k + i;
-                        let q = if j < 16 {
-                            x.qs[j] & 0x0F
-                        } else {
-                            x.qs[j - 16] >> 4
-                        };
-                        q as i32 * y.qs[j] as i32
-                    })
-                    .sum();
-                *lane += d * sum as f32;
-            }
         }
-        finish(acc, summs)
+        acc + summs
     }
 
     dot4_on_the_fastest_driver!();
-}
-
-/// Eight lanes, summed the way llama.cpp's `hsum_float_8` does, plus the min sums.
-#[inline(always)]
-pub(super) fn finish(lanes: [f32; 8], summs: f32) -> f32 {
-    let r: [f32; 4] = std::array::from_fn(|i| lanes[4 + i] + lanes[i]);
-    ((r[0] + r[2]) + (r[1] + r[3])) + summs
 }
 
 #[cfg(all(
@@ -132,16 +121,11 @@ impl simd128::Step for BlockQ4_1 {
         ]
     }
 
-    /// The pair sums of the even and odd positions add up to sums of four.
+    /// The pair sums of the even and odd positions, added.
     #[inline(always)]
-    fn sums(w: &[v128; 4], y16: &[v128; 4]) -> (v128, v128) {
-        let pairs = |i: usize| {
-            i32x4_add(
-                i32x4_dot_i16x8(w[i], y16[i]),
-                i32x4_dot_i16x8(w[i + 1], y16[i + 1]),
-            )
-        };
-        (pairs(0), pairs(2))
+    fn sum(w: &[v128; 4], y16: &[v128; 4]) -> v128 {
+        let pairs: [v128; 4] = std::array::from_fn(|i| i32x4_dot_i16x8(w[i], y16[i]));
+        i32x4_add(i32x4_add(pairs[0], pairs[1]), i32x4_add(pairs[2], pairs[3]))
     }
 }
 
@@ -173,14 +157,12 @@ impl simd128::Step for BlockQ4_1 {
         [v128_and(q, m), v128_and(u16x8_shr(q, 4), m)]
     }
 
-    /// Nibbles (0..=15, so exact on every engine) times signed bytes, in fours.
+    /// Nibbles (0..=15, so exact on every engine) times signed bytes, in fours, the
+    /// second half added onto the first.
     #[inline(always)]
-    fn sums(w: &[v128; 2], y: &[v128; 2]) -> (v128, v128) {
-        let zero = i32x4_splat(0);
-        (
-            i32x4_relaxed_dot_i8x16_i7x16_add(y[0], w[0], zero),
-            i32x4_relaxed_dot_i8x16_i7x16_add(y[1], w[1], zero),
-        )
+    fn sum(w: &[v128; 2], y: &[v128; 2]) -> v128 {
+        let low = i32x4_relaxed_dot_i8x16_i7x16_add(y[0], w[0], i32x4_splat(0));
+        i32x4_relaxed_dot_i8x16_i7x16_add(y[1], w[1], low)
     }
 }
 

@@ -1,9 +1,8 @@
 //! The dot product of Q8_0 rows (the output and embedding matrix) and a Q8_1
-//! activation row, in the same shape as the Q4_1 kernel: per block, eight exact
-//! integer sums of four products (lane `k` holds values `4k..4k+4`) are scaled by
-//! `d_x * d_y` and added to eight float lanes, which are summed as llama.cpp's
-//! `hsum_float_8` does. Every implementation does the same float operations, so all
-//! agree bit for bit.
+//! activation row, in the same shape as the Q4_1 kernel: per block, the exact
+//! integer sum of the 32 products is scaled by `d_x * d_y` and added to the row's
+//! sum. Every implementation does the same float operations, so all agree bit for
+//! bit.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use std::arch::wasm32::*;
@@ -16,13 +15,13 @@ use super::blocks::{
     dot4_on_the_fastest_driver, f16_to_f32, BlockQ8_0, BlockQ8_1, QuadQ8_0, WeightBlock,
     Q8_0_BYTES, QK,
 };
-use super::dot::finish;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd128;
 
 impl WeightBlock for BlockQ8_0 {
     const NAME: &'static str = "Q8_0";
     const BYTES: usize = Q8_0_BYTES;
+    const MINIMUMS: bool = false;
     type Quad = QuadQ8_0;
 
     fn read(bytes: &[u8]) -> Self {
@@ -49,17 +48,12 @@ impl WeightBlock for BlockQ8_0 {
     }
 
     fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32 {
-        let mut acc = [0f32; 8];
+        let mut acc = 0f32;
         for (x, y) in xs.into_iter().zip(ys) {
-            let d = f16_to_f32(x.d) * y.d;
-            for (k, lane) in acc.iter_mut().enumerate() {
-                let sum: i32 = (4 * k..4 * k + 4)
-                    .map(|j| x.qs[j] as i32 * y.qs[j] as i32)
-                    .sum();
-                *lane += d * sum as f32;
-            }
+            let sum: i32 = (0..QK).map(|j| x.qs[j] as i32 * y.qs[j] as i32).sum();
+            acc += (f16_to_f32(x.d) * y.d) * sum as f32;
         }
-        finish(acc, 0.0)
+        acc
     }
 
     dot4_on_the_fastest_driver!();
@@ -95,17 +89,11 @@ impl simd128::Step for BlockQ8_0 {
         std::array::from_fn(|i| unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) })
     }
 
-    /// Sums of pairs, then adjacent pairs added: sums of four.
+    /// Sums of pairs, added.
     #[inline(always)]
-    fn sums(w: &[v128; 4], y16: &[v128; 4]) -> (v128, v128) {
+    fn sum(w: &[v128; 4], y16: &[v128; 4]) -> v128 {
         let pairs: [v128; 4] = std::array::from_fn(|i| i32x4_dot_i16x8(w[i], y16[i]));
-        let quads = |a, b| {
-            i32x4_add(
-                i32x4_shuffle::<0, 2, 4, 6>(a, b),
-                i32x4_shuffle::<1, 3, 5, 7>(a, b),
-            )
-        };
-        (quads(pairs[0], pairs[1]), quads(pairs[2], pairs[3]))
+        i32x4_add(i32x4_add(pairs[0], pairs[1]), i32x4_add(pairs[2], pairs[3]))
     }
 }
 
@@ -137,13 +125,13 @@ impl simd128::Step for BlockQ8_0 {
     /// |x| (within 0..=127, so exact on every engine) times y with x's sign, in
     /// fours; y is within ±127, so negating it cannot overflow.
     #[inline(always)]
-    fn sums(w: &[v128; 2], y: &[v128; 2]) -> (v128, v128) {
-        let half = |w: v128, y: v128| {
+    fn sum(w: &[v128; 2], y: &[v128; 2]) -> v128 {
+        let half = |w: v128, y: v128, acc: v128| {
             let sign = i8x16_lt(w, i8x16_splat(0));
             let y = i8x16_sub(v128_xor(y, sign), sign);
-            i32x4_relaxed_dot_i8x16_i7x16_add(y, i8x16_abs(w), i32x4_splat(0))
+            i32x4_relaxed_dot_i8x16_i7x16_add(y, i8x16_abs(w), acc)
         };
-        (half(w[0], y[0]), half(w[1], y[1]))
+        half(w[1], y[1], half(w[0], y[0], i32x4_splat(0)))
     }
 }
 

@@ -1,9 +1,10 @@
 //! The wasm simd128 driver every weight format shares: four rows at a time from
-//! quads, per row eight float lanes (as two halves); the four rows' scales are
-//! converted and multiplied in one vector, and each activation block is prepared once
-//! for the four rows. Against several activation rows (a prompt), each quad is
-//! unpacked once for all of them. The formats give their scales, how they unpack a
-//! row and prepare an activation block, and their integer sums.
+//! quads, one float lane per row. Per block, each row's exact integer sum is
+//! gathered into its lane, and the four rows' scales are converted, multiplied and
+//! added in one vector; each activation block is prepared once for the four rows.
+//! Against several activation rows (a prompt), each quad is unpacked once for all of
+//! them. The formats give their scales, how they unpack a row and prepare an
+//! activation block, and their integer sums.
 //!
 //! With the `relaxed-simd` feature (the browser builds for engines that have relaxed
 //! SIMD) the formats sum with `i32x4.relaxed_dot_i8x16_i7x16_add`: four products
@@ -14,23 +15,22 @@
 use std::arch::wasm32::*;
 
 use super::blocks::{BlockQ8_1, WeightBlock, QK};
-use super::dot::finish;
 
 /// A weight block format's step on simd128.
 pub trait Step: WeightBlock {
-    /// An activation block prepared for `sums`.
+    /// An activation block prepared for `sum`.
     type Y: Copy;
-    /// A row's block unpacked for `sums`.
+    /// A row's block unpacked for `sum`.
     type W: Copy;
     /// An activation block's values as this format wants them, once for all rows.
     fn widen(y: &BlockQ8_1) -> Self::Y;
     /// The quad's four scales and four minimums (zero for a format without) as f32.
     fn scales(quad: &Self::Quad) -> (v128, v128);
-    /// Row `r`'s 32 values as the format's `sums` takes them.
+    /// Row `r`'s 32 values as the format's `sum` takes them.
     fn unpack(quad: &Self::Quad, r: usize) -> Self::W;
-    /// A row's eight exact sums of four products (values 0-15 as `low`, 16-31 as
-    /// `high`), from `w = unpack(..)` and `y = widen(..)`.
-    fn sums(w: &Self::W, y: &Self::Y) -> (v128, v128);
+    /// Four exact integer sums whose total is the block's dot product, from
+    /// `w = unpack(..)` and `y = widen(..)`.
+    fn sum(w: &Self::W, y: &Self::Y) -> v128;
 }
 
 /// A quad unpacked: four rows' values, their scales and minimums.
@@ -69,19 +69,24 @@ pub fn halves(values: &[i8; QK]) -> [v128; 2] {
     unsafe { [v128_load(p), v128_load(p.add(1))] }
 }
 
-/// Lane `r` of `v` in all four lanes.
+/// The totals of four vectors' lanes, in order: `[Σa, Σb, Σc, Σd]`.
 #[inline(always)]
-fn lane(v: v128, r: usize) -> v128 {
-    match r {
-        0 => i32x4_shuffle::<0, 0, 0, 0>(v, v),
-        1 => i32x4_shuffle::<1, 1, 1, 1>(v, v),
-        2 => i32x4_shuffle::<2, 2, 2, 2>(v, v),
-        _ => i32x4_shuffle::<3, 3, 3, 3>(v, v),
-    }
+fn totals([a, b, c, d]: [v128; 4]) -> v128 {
+    let pairs = |a, b| {
+        i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a, b),
+            i32x4_shuffle::<2, 6, 3, 7>(a, b),
+        )
+    };
+    let (ab, cd) = (pairs(a, b), pairs(c, d));
+    i32x4_add(
+        i32x4_shuffle::<0, 1, 4, 5>(ab, cd),
+        i32x4_shuffle::<2, 3, 6, 7>(ab, cd),
+    )
 }
 
 /// Four rows (quads, one per block, as `scales` and `unpack` read them: a row is
-/// unpacked just before its sums, so that few values are live at once) times one
+/// unpacked just before its sum, so that few values are live at once) times one
 /// activation row.
 #[inline(always)]
 fn dot4_row<B: Step, Q>(
@@ -90,31 +95,22 @@ fn dot4_row<B: Step, Q>(
     unpack: impl Fn(&Q, usize) -> B::W,
     ys: &[BlockQ8_1],
 ) -> [f32; 4] {
-    let zero = f32x4_splat(0.0);
-    let (mut low_lanes, mut high_lanes, mut summs) = ([zero; 4], [zero; 4], zero);
+    let mut acc = f32x4_splat(0.0);
     for (x, y) in quads.iter().zip(ys) {
         let yw = B::widen(y);
         let (xd, xm) = scales(x);
-        summs = f32x4_add(summs, f32x4_mul(xm, f32x4_splat(y.s)));
+        let sums = totals(std::array::from_fn(|r| B::sum(&unpack(x, r), &yw)));
         let d = f32x4_mul(xd, f32x4_splat(y.d));
-        for r in 0..4 {
-            let (low, high) = B::sums(&unpack(x, r), &yw);
-            let d = lane(d, r);
-            low_lanes[r] = f32x4_add(low_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(low)));
-            high_lanes[r] = f32x4_add(high_lanes[r], f32x4_mul(d, f32x4_convert_i32x4(high)));
+        let mut block = f32x4_mul(d, f32x4_convert_i32x4(sums));
+        if B::MINIMUMS {
+            block = f32x4_add(block, f32x4_mul(xm, f32x4_splat(y.s)));
         }
+        acc = f32x4_add(acc, block);
     }
-    let mut lanes = [[0f32; 8]; 4];
-    let mut summs_out = [0f32; 4];
-    // SAFETY: each store writes four floats into four.
-    unsafe {
-        for (r, lanes) in lanes.iter_mut().enumerate() {
-            v128_store(lanes.as_mut_ptr() as *mut v128, low_lanes[r]);
-            v128_store(lanes.as_mut_ptr().add(4) as *mut v128, high_lanes[r]);
-        }
-        v128_store(summs_out.as_mut_ptr() as *mut v128, summs);
-    }
-    std::array::from_fn(|r| finish(lanes[r], summs_out[r]))
+    let mut out = [0f32; 4];
+    // SAFETY: four floats are written into four.
+    unsafe { v128_store(out.as_mut_ptr() as *mut v128, acc) };
+    out
 }
 
 /// Four rows (as quads, one per block) times each activation row of `ys` (`out.len()`
