@@ -95,21 +95,20 @@ fn dot4_row<B: Step, Q>(
     unpack: impl Fn(&Q, usize) -> B::W,
     ys: &[BlockQ8_1],
 ) -> [f32; 4] {
-    let mut acc = f32x4_splat(0.0);
+    let (mut acc, mut summs) = (f32x4_splat(0.0), f32x4_splat(0.0));
     for (x, y) in quads.iter().zip(ys) {
         let yw = B::widen(y);
         let (xd, xm) = scales(x);
         let sums = totals(std::array::from_fn(|r| B::sum(&unpack(x, r), &yw)));
         let d = f32x4_mul(xd, f32x4_splat(y.d));
-        let mut block = f32x4_mul(d, f32x4_convert_i32x4(sums));
+        acc = f32x4_add(acc, f32x4_mul(d, f32x4_convert_i32x4(sums)));
         if B::MINIMUMS {
-            block = f32x4_add(block, f32x4_mul(xm, f32x4_splat(y.s)));
+            summs = f32x4_add(summs, f32x4_mul(xm, f32x4_splat(y.s)));
         }
-        acc = f32x4_add(acc, block);
     }
     let mut out = [0f32; 4];
     // SAFETY: four floats are written into four.
-    unsafe { v128_store(out.as_mut_ptr() as *mut v128, acc) };
+    unsafe { v128_store(out.as_mut_ptr() as *mut v128, f32x4_add(acc, summs)) };
     out
 }
 
