@@ -12,6 +12,12 @@ use std::sync::OnceLock;
 
 use super::blocks::{BlockQ8_1, WeightBlock};
 
+/// How far ahead (bytes) a decode step asks for the weights it will read next. A
+/// step streams every weight once, and this VM's hardware prefetch alone left it
+/// waiting on memory: 4 KiB ahead made native decode about a third faster (1, 2
+/// and 4 KiB measured, and 8 and 16 KiB no better).
+const READ_AHEAD: usize = 4096;
+
 /// Whether this CPU has AVX2 and F16C.
 pub fn available() -> bool {
     static AVX2: OnceLock<bool> = OnceLock::new();
@@ -107,19 +113,20 @@ unsafe fn dot4_on<B: Step, const VNNI: bool>(
     out: &mut [[f32; 4]],
 ) {
     if let [out] = out {
-        *out = dot4_row::<B, B::Quad, VNNI>(quads, |q| B::scales(q), |q, r| B::unpack(q, r), ys);
+        let (scales, unpack) = (|q: &_| B::scales(q), |q: &_, r| B::unpack(q, r));
+        *out = dot4_row::<B, B::Quad, VNNI, true>(quads, scales, unpack, ys);
         return;
     }
     let quads: Vec<Unpacked> = quads.iter().map(|q| unpacked::<B>(q)).collect();
     for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
-        *out = dot4_row::<B, Unpacked, VNNI>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
+        *out = dot4_row::<B, Unpacked, VNNI, false>(&quads, |u| (u.d, u.m), |u, r| u.w[r], ys);
     }
 }
 
 /// Four rows (quads, one per block, as `scales` and `unpack` read them) times one
-/// activation row.
+/// activation row, asking for the memory [`READ_AHEAD`] of each quad when `AHEAD`.
 #[inline(always)]
-unsafe fn dot4_row<B: Step, Q, const VNNI: bool>(
+unsafe fn dot4_row<B: Step, Q, const VNNI: bool, const AHEAD: bool>(
     quads: &[Q],
     scales: impl Fn(&Q) -> (__m128, __m128),
     unpack: impl Fn(&Q, usize) -> __m256i,
@@ -127,6 +134,10 @@ unsafe fn dot4_row<B: Step, Q, const VNNI: bool>(
 ) -> [f32; 4] {
     let (mut acc, mut summs) = (_mm_setzero_ps(), _mm_setzero_ps());
     for (x, y) in quads.iter().zip(ys) {
+        if AHEAD {
+            // A hint: an address past the matrix is never read, and cannot fault.
+            _mm_prefetch::<_MM_HINT_T0>((x as *const Q as *const i8).wrapping_add(READ_AHEAD));
+        }
         let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
         let (xd, xm) = scales(x);
         let sums: [__m256i; 4] = std::array::from_fn(|r| {
