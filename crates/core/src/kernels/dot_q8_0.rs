@@ -92,8 +92,7 @@ impl simd128::Step for BlockQ8_0 {
     /// Sums of pairs, added.
     #[inline(always)]
     fn sum(w: &[v128; 4], y16: &[v128; 4]) -> v128 {
-        let pairs: [v128; 4] = std::array::from_fn(|i| i32x4_dot_i16x8(w[i], y16[i]));
-        i32x4_add(i32x4_add(pairs[0], pairs[1]), i32x4_add(pairs[2], pairs[3]))
+        simd128::pair_sums(w, y16)
     }
 }
 

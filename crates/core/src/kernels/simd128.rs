@@ -69,6 +69,15 @@ pub fn halves(values: &[i8; QK]) -> [v128; 2] {
     unsafe { [v128_load(p), v128_load(p.add(1))] }
 }
 
+/// Sums of the products of four i16 vectors, in pairs (`i32x4.dot_i16x8_s`), added:
+/// four exact sums whose total is the 32 products' (the plain builds' `sum`).
+#[cfg(not(feature = "relaxed-simd"))]
+#[inline(always)]
+pub fn pair_sums(w: &[v128; 4], y16: &[v128; 4]) -> v128 {
+    let pairs: [v128; 4] = std::array::from_fn(|i| i32x4_dot_i16x8(w[i], y16[i]));
+    i32x4_add(i32x4_add(pairs[0], pairs[1]), i32x4_add(pairs[2], pairs[3]))
+}
+
 /// The totals of four vectors' lanes, in order: `[Σa, Σb, Σc, Σd]`.
 #[inline(always)]
 fn totals([a, b, c, d]: [v128; 4]) -> v128 {
