@@ -10,7 +10,7 @@
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
-use super::blocks::{BlockQ8_1, WeightBlock};
+use super::blocks::{BlockQ8_1, WeightBlock, QK};
 
 /// How far ahead (bytes) a decode step asks for the weights it will read next. A
 /// step streams every weight once, and this VM's hardware prefetch alone left it
@@ -25,7 +25,7 @@ pub fn available() -> bool {
 }
 
 /// Whether this CPU also has AVX-VNNI.
-fn vnni() -> bool {
+pub fn vnni() -> bool {
     static VNNI: OnceLock<bool> = OnceLock::new();
     *VNNI.get_or_init(|| is_x86_feature_detected!("avxvnni"))
 }
@@ -169,6 +169,43 @@ unsafe fn totals([a, b, c, d]: [__m256i; 4]) -> __m128i {
         _mm256_castsi256_si128(all),
         _mm256_extracti128_si256(all, 1),
     )
+}
+
+/// `max|x|` of 32 values, the values as `round_half_even(x * 127 / max|x|)` into
+/// `qs`, and their sum: `blocks::round_block` in eight lanes (max is exact in any
+/// order, `vroundps` rounds half to even).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+pub unsafe fn round_block(xs: &[f32; QK], qs: &mut [i8; QK]) -> (f32, i32) {
+    let v: [__m256; 4] = std::array::from_fn(|i| _mm256_loadu_ps(xs.as_ptr().add(8 * i)));
+    let abs = |v| _mm256_andnot_ps(_mm256_set1_ps(-0.0), v);
+    let max = v
+        .iter()
+        .fold(_mm256_setzero_ps(), |m, &v| _mm256_max_ps(m, abs(v)));
+    let max = _mm_max_ps(_mm256_castps256_ps128(max), _mm256_extractf128_ps(max, 1));
+    let max = _mm_max_ps(max, _mm_movehl_ps(max, max));
+    let max = _mm_cvtss_f32(_mm_max_ss(max, _mm_movehdup_ps(max)));
+    let id = _mm256_set1_ps(if max != 0.0 { 127.0 / max } else { 0.0 });
+    const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    let q = v.map(|v| _mm256_cvtps_epi32(_mm256_round_ps::<NEAREST>(_mm256_mul_ps(v, id))));
+    let sum = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    let sum = _mm_add_epi32(
+        _mm256_castsi256_si128(sum),
+        _mm256_extracti128_si256(sum, 1),
+    );
+    let sum = _mm_add_epi32(sum, _mm_unpackhi_epi64(sum, sum));
+    let sum = _mm_cvtsi128_si32(_mm_add_epi32(sum, _mm_shuffle_epi32(sum, 1)));
+    // The packs work within halves: values 0-3, 8-11, 16-19, 24-27, then 4-7, ...
+    let bytes = _mm256_packs_epi16(
+        _mm256_packs_epi32(q[0], q[1]),
+        _mm256_packs_epi32(q[2], q[3]),
+    );
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    let bytes = _mm256_permutevar8x32_epi32(bytes, order);
+    _mm256_storeu_si256(qs.as_mut_ptr() as *mut __m256i, bytes);
+    (max, sum)
 }
 
 #[cfg(test)]

@@ -116,12 +116,33 @@ pub trait WeightBlock: Copy + Default + Send + Sync {
     /// (`out.len()` rows of `quads.len()` blocks), on the fastest kernel for this
     /// machine.
     fn dot4(quads: &[Self::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]);
+    /// Eight rows (`quads[0]` holds rows 0-3, `quads[1]` rows 4-7) times each
+    /// activation row of `ys`, as [`WeightBlock::dot4`]: a prompt's product, which a
+    /// format may do faster eight rows at a time. By default, four at a time.
+    fn dot8(quads: [&[Self::Quad]; 2], ys: &[BlockQ8_1], out: &mut [[f32; 8]]) {
+        dot8_by_fours::<Self>(quads, ys, out)
+    }
 
     /// Four equally long rows as quads.
     fn quads(rows: [&[Self]; 4]) -> Vec<Self::Quad> {
         (0..rows[0].len())
             .map(|b| Self::quad(rows.map(|row| row[b])))
             .collect()
+    }
+}
+
+/// [`WeightBlock::dot8`] as two [`WeightBlock::dot4`]s.
+pub fn dot8_by_fours<B: WeightBlock>(
+    quads: [&[B::Quad]; 2],
+    ys: &[BlockQ8_1],
+    out: &mut [[f32; 8]],
+) {
+    let mut four = vec![[0f32; 4]; out.len()];
+    for (half, quads) in quads.into_iter().enumerate() {
+        B::dot4(quads, ys, &mut four);
+        for (out, four) in out.iter_mut().zip(&four) {
+            out[4 * half..][..4].copy_from_slice(four);
+        }
     }
 }
 
@@ -183,9 +204,14 @@ impl Default for BlockQ8_1 {
 
 /// Quantise `x` (a multiple of 32 long) into `out`, as llama.cpp's x86 SIMD path
 /// does: `d = max|x| / 127`, `q = round_half_even(x * 127 / max|x|)`,
-/// `s = f16(d * sum q)`. On simd128 in the browser, with the same results as
-/// [`quantize_q8_1_reference`] for finite `x`.
+/// `s = f16(d * sum q)`. On AVX2, and on simd128 in the browser, with the same
+/// results as [`quantize_q8_1_reference`] for finite `x`.
 pub fn quantize_q8_1(x: &[f32], out: &mut [BlockQ8_1]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::avx2::available() {
+        // SAFETY: the CPU has AVX2.
+        return quantize(x, out, |xs, qs| unsafe { super::avx2::round_block(xs, qs) });
+    }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     return quantize(x, out, super::simd128::round_block);
     #[allow(unreachable_code)]
@@ -297,6 +323,21 @@ mod tests {
             let sum: i32 = b.qs.iter().map(|&v| v as i32).sum();
             assert!((b.s - b.d * sum as f32).abs() <= b.s.abs() * 1e-3 + 1e-6);
         }
+    }
+
+    #[test]
+    fn the_fast_quantiser_equals_the_reference() {
+        // Ties (half to even), every value's order of magnitude, a block of zeros.
+        let mut x: Vec<f32> = (0..32)
+            .map(|i| [127.0, 2.5, -2.5, 3.5, -0.5, 1.5, -126.5][i % 7])
+            .collect();
+        x.extend((0..64).map(|i| ((i * 37 % 64) as f32 - 30.5) * 1.7f32.powi(i % 19 - 9)));
+        x.extend([0.0; 32]);
+        let (mut fast, mut reference) = ([BlockQ8_1::default(); 4], [BlockQ8_1::default(); 4]);
+        quantize_q8_1(&x, &mut fast);
+        quantize_q8_1_reference(&x, &mut reference);
+        assert_eq!(fast, reference);
+        assert_eq!(&fast[0].qs[..7], &[127, 2, -2, 4, 0, 2, -126]);
     }
 
     #[test]

@@ -10,13 +10,14 @@ use std::arch::wasm32::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-#[cfg(target_arch = "x86_64")]
-use super::avx2;
 use super::blocks::{
-    dot4_on_the_fastest_driver, BlockQ4_1, BlockQ8_1, QuadQ4_1, WeightBlock, Q4_1_BYTES, QK,
+    dot4_on_the_fastest_driver, dot8_by_fours, BlockQ4_1, BlockQ8_1, QuadQ4_1, WeightBlock,
+    Q4_1_BYTES, QK,
 };
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd128;
+#[cfg(target_arch = "x86_64")]
+use super::{avx2, avx2_prompt};
 
 impl WeightBlock for BlockQ4_1 {
     const NAME: &'static str = "Q4_1";
@@ -77,6 +78,17 @@ impl WeightBlock for BlockQ4_1 {
     }
 
     dot4_on_the_fastest_driver!();
+
+    fn dot8(quads: [&[QuadQ4_1]; 2], ys: &[BlockQ8_1], out: &mut [[f32; 8]]) {
+        assert_eq!(quads[0].len() * out.len(), ys.len());
+        assert_eq!(quads[0].len(), quads[1].len());
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // SAFETY: the CPU has AVX2 and F16C.
+            return unsafe { avx2_prompt::dot8(quads, ys, out) };
+        }
+        dot8_by_fours::<Self>(quads, ys, out)
+    }
 }
 
 #[cfg(all(

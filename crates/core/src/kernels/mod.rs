@@ -7,6 +7,8 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx2_prompt;
 mod blocks;
 mod dot;
 mod dot_q8_0;
