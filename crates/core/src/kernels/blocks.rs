@@ -116,11 +116,13 @@ pub trait WeightBlock: Copy + Default + Send + Sync {
     /// (`out.len()` rows of `quads.len()` blocks), on the fastest kernel for this
     /// machine.
     fn dot4(quads: &[Self::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]);
-    /// Eight rows (`quads[0]` holds rows 0-3, `quads[1]` rows 4-7) times each
-    /// activation row of `ys`, as [`WeightBlock::dot4`]: a prompt's product, which a
-    /// format may do faster eight rows at a time. By default, four at a time.
-    fn dot8(quads: [&[Self::Quad]; 2], ys: &[BlockQ8_1], out: &mut [[f32; 8]]) {
-        dot8_by_fours::<Self>(quads, ys, out)
+    /// The rows of `quads` (fours of rows one after another, each `ys`-row-length
+    /// blocks long) times each activation row of `ys` into `out`, `(n, rows)`
+    /// row-major (the last four may hold padding past `rows`). A format may do a
+    /// prompt's product (several activation rows) faster with more rows at once; by
+    /// default, four rows at a time.
+    fn dot_rows(quads: &[Self::Quad], ys: &[BlockQ8_1], out: &mut [f32], rows: usize) {
+        dot_rows_by_fours::<Self>(quads, ys, out, rows, 0)
     }
 
     /// Four equally long rows as quads.
@@ -131,18 +133,37 @@ pub trait WeightBlock: Copy + Default + Send + Sync {
     }
 }
 
-/// [`WeightBlock::dot8`] as two [`WeightBlock::dot4`]s.
-pub fn dot8_by_fours<B: WeightBlock>(
-    quads: [&[B::Quad]; 2],
+/// [`WeightBlock::dot_rows`] four rows at a time, from four `from` on (the fours
+/// before it are left as they are). One activation row (a decode step) allocates
+/// nothing.
+pub fn dot_rows_by_fours<B: WeightBlock>(
+    quads: &[B::Quad],
     ys: &[BlockQ8_1],
-    out: &mut [[f32; 8]],
+    out: &mut [f32],
+    rows: usize,
+    from: usize,
 ) {
-    let mut four = vec![[0f32; 4]; out.len()];
-    for (half, quads) in quads.into_iter().enumerate() {
-        B::dot4(quads, ys, &mut four);
-        for (out, four) in out.iter_mut().zip(&four) {
-            out[4 * half..][..4].copy_from_slice(four);
+    let fours = rows.div_ceil(4);
+    let per_row = quads.len() / fours;
+    let (mut one, mut many) = ([[0f32; 4]], Vec::new());
+    let dots: &mut [[f32; 4]] = match out.len() / rows {
+        1 => &mut one,
+        n => {
+            many.resize(n, [0f32; 4]);
+            &mut many
         }
+    };
+    for g in from..fours {
+        B::dot4(&quads[g * per_row..][..per_row], ys, dots);
+        put(out, rows, 4 * g, dots);
+    }
+}
+
+/// Each activation row's products `dots` of weight rows `first..` into `out`, `(n,
+/// rows)` row-major (the last of `dots` may be padding past `rows`).
+pub fn put<const W: usize>(out: &mut [f32], rows: usize, first: usize, dots: &[[f32; W]]) {
+    for (out, dots) in out.chunks_exact_mut(rows).zip(dots) {
+        out[first..].iter_mut().zip(dots).for_each(|(o, &d)| *o = d);
     }
 }
 

@@ -11,7 +11,7 @@ use std::arch::wasm32::*;
 use std::arch::x86_64::*;
 
 use super::blocks::{
-    dot4_on_the_fastest_driver, dot8_by_fours, BlockQ4_1, BlockQ8_1, QuadQ4_1, WeightBlock,
+    dot4_on_the_fastest_driver, dot_rows_by_fours, BlockQ4_1, BlockQ8_1, QuadQ4_1, WeightBlock,
     Q4_1_BYTES, QK,
 };
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -79,15 +79,13 @@ impl WeightBlock for BlockQ4_1 {
 
     dot4_on_the_fastest_driver!();
 
-    fn dot8(quads: [&[QuadQ4_1]; 2], ys: &[BlockQ8_1], out: &mut [[f32; 8]]) {
-        assert_eq!(quads[0].len() * out.len(), ys.len());
-        assert_eq!(quads[0].len(), quads[1].len());
+    fn dot_rows(quads: &[QuadQ4_1], ys: &[BlockQ8_1], out: &mut [f32], rows: usize) {
         #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
+        if out.len() > rows && avx2::available() {
             // SAFETY: the CPU has AVX2 and F16C.
-            return unsafe { avx2_prompt::dot8(quads, ys, out) };
+            return unsafe { avx2_prompt::dot_rows(quads, ys, out, rows) };
         }
-        dot8_by_fours::<Self>(quads, ys, out)
+        dot_rows_by_fours::<Self>(quads, ys, out, rows, 0)
     }
 }
 

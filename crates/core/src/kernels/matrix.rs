@@ -198,32 +198,9 @@ impl<B: WeightBlock> Matrix<B> {
     /// row-major for the rows it holds, from `q`, the `n` activation rows quantised.
     fn fill(&self, q: &[BlockQ8_1], first_row: usize, out: &mut [f32]) {
         let per_row = self.cols / QK;
-        let n = q.len() / per_row;
-        let rows = out.len() / n;
-        let quads = |g: usize| &self.quads[(first_row / 4 + g) * per_row..][..per_row];
-        let fours = rows.div_ceil(4);
-        // Several activation rows (a prompt) take the weight rows eight at a time.
-        let eights = if n > 1 { fours / 2 } else { 0 };
-        if eights > 0 {
-            let mut dots = vec![[0f32; 8]; n];
-            for e in 0..eights {
-                B::dot8([quads(2 * e), quads(2 * e + 1)], q, &mut dots);
-                put(out, rows, 8 * e, &dots);
-            }
-        }
-        // A decode step (one activation row) allocates nothing.
-        let (mut one, mut many) = ([[0f32; 4]], Vec::new());
-        let dots: &mut [[f32; 4]] = match n {
-            1 => &mut one,
-            _ => {
-                many.resize(n, [0f32; 4]);
-                &mut many
-            }
-        };
-        for g in 2 * eights..fours {
-            B::dot4(quads(g), q, dots);
-            put(out, rows, 4 * g, dots);
-        }
+        let rows = out.len() / (q.len() / per_row);
+        let quads = &self.quads[first_row / 4 * per_row..][..rows.div_ceil(4) * per_row];
+        B::dot_rows(quads, q, out, rows);
     }
 
     /// `(n, rows)` from the tasks' `(n, ROWS_PER_TASK)` blocks, in row order.
@@ -245,14 +222,6 @@ impl<B: WeightBlock> Matrix<B> {
             }
         }
         out
-    }
-}
-
-/// Each activation row's products `dots` of weight rows `first..` into `out`, `(n,
-/// rows)` row-major (the last of `dots` may be padding past `rows`).
-fn put<const W: usize>(out: &mut [f32], rows: usize, first: usize, dots: &[[f32; W]]) {
-    for (out, dots) in out.chunks_exact_mut(rows).zip(dots) {
-        out[first..].iter_mut().zip(dots).for_each(|(o, &d)| *o = d);
     }
 }
 
