@@ -1,10 +1,9 @@
 //! Quantised matrix kernels with llama.cpp's arithmetic: Q4_1 and Q8_0 weights times
 //! activations quantised to Q8_1 per 32-value block. The integer dot product of a
-//! block is exact in every implementation (scalar reference, wasm simd128, x86 AVX2,
-//! AVX-VNNI and AVX-512 VNNI),
-//! and every implementation does the same float operations on it in the same order
-//! (per row, one lane per block sum; never fused), so all of them give bit-identical
-//! results.
+//! block is exact in every implementation (scalar reference, wasm simd128 plain and
+//! relaxed, x86 AVX2, AVX-VNNI and AVX-512 VNNI), and every implementation does the
+//! same float operations on it in the same order (per row, one lane per block sum;
+//! never fused), so all of them give bit-identical results.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
