@@ -156,7 +156,10 @@ unsafe fn dot_on<L: Lanes, const W: usize>(quads: &[QuadQ4_1], ys: &[BlockQ8_1])
     out
 }
 
-/// The rows of `unpacked` times `R` activation rows, into `out`.
+/// The rows of `unpacked` times `R` activation rows, into `out`. A block's integer
+/// sum is made in two halves (the even and the odd fours of values) and then added,
+/// exactly: twice as many independent chains of sums run side by side (interleaved
+/// medians, native prefill 1 thread: ~276 to ~343 tok/s).
 #[inline(always)]
 unsafe fn pass<L: Lanes, const W: usize, const R: usize>(
     unpacked: &[Unpacked<L>],
@@ -166,13 +169,16 @@ unsafe fn pass<L: Lanes, const W: usize, const R: usize>(
     let mut acc = [L::zeros(); R];
     let mut summs = [L::zeros(); R];
     for (b, u) in unpacked.iter().enumerate() {
-        let mut sums = [L::zero_sums(); R];
-        for (k, &w) in u.w.iter().enumerate() {
-            for (sum, ys) in sums.iter_mut().zip(ys) {
+        let mut even = [L::zero_sums(); R];
+        let mut odd = [L::zero_sums(); R];
+        for k in (0..8).step_by(2) {
+            for ((even, odd), ys) in even.iter_mut().zip(&mut odd).zip(ys) {
                 let y = ys[b].qs.as_ptr().add(4 * k) as *const i32;
-                *sum = L::sum(*sum, w, y.read_unaligned());
+                *even = L::sum(*even, u.w[k], y.read_unaligned());
+                *odd = L::sum(*odd, u.w[k + 1], y.add(1).read_unaligned());
             }
         }
+        let sums: [L::Sums; R] = std::array::from_fn(|i| L::add_sums(even[i], odd[i]));
         for (i, ys) in ys.iter().enumerate() {
             let d = L::mul(u.d, L::splat(ys[b].d));
             acc[i] = L::add(acc[i], L::mul(d, L::total(sums[i])));
@@ -193,6 +199,8 @@ trait Lanes: Sized {
     /// A block of the rows, from its quads `quads[0]`, `quads[stride]`, ...
     unsafe fn unpacked(quads: &[QuadQ4_1], stride: usize) -> Unpacked<Self>;
     unsafe fn zero_sums() -> Self::Sums;
+    /// Two partial sums of a block added.
+    unsafe fn add_sums(a: Self::Sums, b: Self::Sums) -> Self::Sums;
     /// `sums` plus the products of `w`'s bytes and `y`'s four, lane by lane.
     unsafe fn sum(sums: Self::Sums, w: Self::Sums, y: i32) -> Self::Sums;
     /// A block's exact sums as f32.
@@ -217,6 +225,13 @@ impl<const VNNI: bool> Lanes for Ymm<VNNI> {
     #[inline(always)]
     unsafe fn zero_sums() -> __m256i {
         _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn add_sums(a: __m256i, b: __m256i) -> __m256i {
+        match VNNI {
+            true => _mm256_add_epi32(a, b),
+            false => _mm256_add_epi16(a, b),
+        }
     }
     #[inline(always)]
     unsafe fn sum(sums: __m256i, w: __m256i, y: i32) -> __m256i {
@@ -282,6 +297,10 @@ impl Lanes for Zmm {
     #[inline(always)]
     unsafe fn zero_sums() -> __m512i {
         _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn add_sums(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_add_epi32(a, b)
     }
     #[inline(always)]
     unsafe fn sum(sums: __m512i, w: __m512i, y: i32) -> __m512i {
