@@ -10,6 +10,25 @@ use crate::kv_cache::KvCache;
 /// `pos..pos + seq`), each row over the cached positions up to its own; returns
 /// `(seq, heads * head_dim)`.
 pub(crate) fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Vec<f32> {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { avx2::attend(q, heads, pos, cache) };
+    }
+    attend_with(q, heads, pos, cache, dot, weigh)
+}
+
+/// [`attend`] with its two inner loops: `dot(query, key)`, and `weigh(y, scores,
+/// values)` adding each score times its value row to `y`.
+#[inline(always)]
+fn attend_with(
+    q: &[f32],
+    heads: usize,
+    pos: usize,
+    cache: &KvCache,
+    dot: impl Fn(&[f32], &[f32]) -> f32,
+    weigh: impl Fn(&mut [f32], &[f32], &[f32]),
+) -> Vec<f32> {
     let hd = cache.head_dim();
     let group = heads / cache.kv_heads();
     let seq = q.len() / (heads * hd);
@@ -22,22 +41,19 @@ pub(crate) fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Ve
             let query = &q[(h * seq + i) * hd..][..hd];
             let len = pos + i + 1;
             scores.clear();
-            scores.extend(
-                keys.chunks_exact(hd)
-                    .take(len)
-                    .map(|k| dot(query, k) * scale),
-            );
-            softmax_rows(&mut scores, len);
-            let y = &mut out[(i * heads + h) * hd..][..hd];
-            for (p, v) in scores.iter().zip(values.chunks_exact(hd)) {
-                y.iter_mut().zip(v).for_each(|(y, v)| *y += p * v);
+            // A plain loop, so `dot` is inlined into the caller.
+            for k in keys.chunks_exact(hd).take(len) {
+                scores.push(dot(query, k) * scale);
             }
+            softmax_rows(&mut scores, len);
+            weigh(&mut out[(i * heads + h) * hd..][..hd], &scores, values);
         }
     }
     out
 }
 
 /// `a · b` in eight lanes (vectorised, in a fixed order) added pairwise.
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = a8
@@ -53,6 +69,78 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     (((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))) + tail
+}
+
+/// `y += p * v` for each score `p` and value row `v` (rows of `y.len()`), in order.
+#[inline(always)]
+fn weigh(y: &mut [f32], scores: &[f32], values: &[f32]) {
+    for (p, v) in scores.iter().zip(values.chunks_exact(y.len())) {
+        y.iter_mut().zip(v).for_each(|(y, v)| *y += p * v);
+    }
+}
+
+/// [`attend`] in 256-bit vectors, with the same float operations in the same order
+/// (never fused), so the same bits. The default x86_64 build's code is 128-bit
+/// (SSE2, and LLVM paired the eight-lane dot two lanes at a time): this made native
+/// decode about 6% faster (interleaved medians, 1 thread; attention went from ~10% to
+/// ~6.5% of a run's time).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use crate::kv_cache::KvCache;
+
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Vec<f32> {
+        match cache.head_dim() % 32 {
+            0 => super::attend_with(
+                q,
+                heads,
+                pos,
+                cache,
+                |a, b| dot(a, b),
+                |y, p, v| weigh(y, p, v),
+            ),
+            _ => super::attend_with(q, heads, pos, cache, super::dot, super::weigh),
+        }
+    }
+
+    /// [`super::dot`] of rows of a multiple of 8 values, its lanes in one vector.
+    #[inline(always)]
+    unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+        let mut l = _mm256_setzero_ps();
+        for (a, b) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+            let (a, b) = (_mm256_loadu_ps(a.as_ptr()), _mm256_loadu_ps(b.as_ptr()));
+            l = _mm256_add_ps(l, _mm256_mul_ps(a, b));
+        }
+        // [l0 + l4, l1 + l5, l2 + l6, l3 + l7], then [(l0 + l4) + (l2 + l6), ..].
+        let l = _mm_add_ps(_mm256_castps256_ps128(l), _mm256_extractf128_ps(l, 1));
+        let l = _mm_add_ps(l, _mm_movehl_ps(l, l));
+        _mm_cvtss_f32(_mm_add_ss(l, _mm_movehdup_ps(l)))
+    }
+
+    /// [`super::weigh`] for rows of a multiple of 32 values, 32 of `y` at a time
+    /// kept in four vectors over all the rows.
+    #[inline(always)]
+    unsafe fn weigh(y: &mut [f32], scores: &[f32], values: &[f32]) {
+        let hd = y.len();
+        for (c, y) in y.chunks_exact_mut(32).enumerate() {
+            let mut acc: [__m256; 4] =
+                std::array::from_fn(|k| _mm256_loadu_ps(y[8 * k..].as_ptr()));
+            for (p, v) in scores.iter().zip(values.chunks_exact(hd)) {
+                let (p, v) = (_mm256_set1_ps(*p), &v[32 * c..][..32]);
+                for (k, acc) in acc.iter_mut().enumerate() {
+                    *acc =
+                        _mm256_add_ps(*acc, _mm256_mul_ps(p, _mm256_loadu_ps(v[8 * k..].as_ptr())));
+                }
+            }
+            for (k, acc) in acc.iter().enumerate() {
+                _mm256_storeu_ps(y[8 * k..].as_mut_ptr(), *acc);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -104,5 +192,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The 256-bit attention equals the portable one bit for bit (64-value heads, as
+    /// the default model's, the width it takes).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_attention_equals_the_portable_one() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let (heads, kv_heads, hd, seq) = (6, 2, 64, 9);
+        let mut cache = KvCache::new(kv_heads, hd);
+        let kv = |salt| values(kv_heads * seq * hd, salt);
+        cache.write(&kv(1), &kv(2), 0, 100);
+        let q = values(heads * 4 * hd, 3);
+        let portable = attend_with(&q, heads, 5, &cache, dot, weigh);
+        // SAFETY: the CPU has AVX2.
+        let fast = unsafe { avx2::attend(&q, heads, 5, &cache) };
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&portable));
     }
 }
