@@ -16,7 +16,7 @@ use super::blocks::{BlockQ8_1, WeightBlock, QK};
 /// step streams every weight once, and this VM's hardware prefetch alone left it
 /// waiting on memory: 4 KiB ahead made native decode about a third faster (1, 2
 /// and 4 KiB measured, and 8 and 16 KiB no better).
-const READ_AHEAD: usize = 4096;
+pub const READ_AHEAD: usize = 4096;
 
 /// Whether this CPU has AVX2 and F16C.
 pub fn available() -> bool {
@@ -28,6 +28,16 @@ pub fn available() -> bool {
 pub fn vnni() -> bool {
     static VNNI: OnceLock<bool> = OnceLock::new();
     *VNNI.get_or_init(|| is_x86_feature_detected!("avxvnni"))
+}
+
+/// Whether this CPU also has AVX-512 (F, BW) with VNNI.
+pub fn avx512() -> bool {
+    static AVX512: OnceLock<bool> = OnceLock::new();
+    *AVX512.get_or_init(|| {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vnni")
+    })
 }
 
 /// A weight block format's step on AVX2.

@@ -9,7 +9,6 @@
 //! `summs += m_x * s_y`, `acc + summs`.
 
 use std::arch::x86_64::*;
-use std::sync::OnceLock;
 
 use super::avx2;
 use super::blocks::{dot_rows_by_fours, put, BlockQ4_1, BlockQ8_1, QuadQ4_1};
@@ -80,7 +79,7 @@ pub unsafe fn dot_rows(quads: &[QuadQ4_1], ys: &[BlockQ8_1], out: &mut [f32], ro
     let fours = rows.div_ceil(4);
     let per_row = quads.len() / fours;
     let mut g = 0;
-    if avx512() {
+    if avx2::avx512() {
         for sixteen in quads[..fours / 4 * 4 * per_row].chunks_exact(4 * per_row) {
             put(out, rows, 4 * g, &dot16(sixteen, ys));
             g += 4;
@@ -95,16 +94,6 @@ pub unsafe fn dot_rows(quads: &[QuadQ4_1], ys: &[BlockQ8_1], out: &mut [f32], ro
         g += 2;
     }
     dot_rows_by_fours::<BlockQ4_1>(quads, ys, out, rows, g);
-}
-
-/// Whether this CPU has AVX-512 (F, BW) with VNNI.
-fn avx512() -> bool {
-    static AVX512: OnceLock<bool> = OnceLock::new();
-    *AVX512.get_or_init(|| {
-        is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512bw")
-            && is_x86_feature_detected!("avx512vnni")
-    })
 }
 
 /// Eight rows (two fours of `quads`) times each activation row of `ys`, summing with
@@ -337,10 +326,11 @@ mod tests {
     use super::*;
     use crate::kernels::blocks::{quantize_q8_1, WeightBlock, Q4_1_BYTES, QK};
 
-    /// Every driver this CPU has, and the whole span (sixteen or eight at a time, then
-    /// a four), equal the reference bit for bit: made-up blocks and the extremes (all
-    /// nibbles 15 against all -128 and 127, the largest sums), against one to five
-    /// activation rows (a pass of four and a remainder).
+    /// Every driver this CPU has, and the whole span through the format's dispatch
+    /// (sixteen or eight at a time, then a four; one activation row on the AVX-512
+    /// decode kernel where the CPU has it), equal the reference bit for bit: made-up
+    /// blocks and the extremes (all nibbles 15 against all -128 and 127, the largest
+    /// sums), against one to five activation rows (a pass of four and a remainder).
     #[test]
     fn many_rows_at_once_equal_the_reference() {
         if !avx2::available() {
@@ -382,7 +372,7 @@ mod tests {
             // SAFETY: the CPU has AVX2 and F16C; each driver runs only where the CPU
             // has what it needs.
             unsafe {
-                dot_rows(&quads, &ys, &mut all, rows);
+                BlockQ4_1::dot_rows(&quads, &ys, &mut all, rows);
                 let mut eights = vec![dot8_avx2(&quads[..2 * n], &ys)];
                 if avx2::vnni() {
                     eights.push(dot8_vnni(&quads[..2 * n], &ys));
@@ -392,7 +382,7 @@ mod tests {
                         assert_eq!(dot.to_bits(), want(a % t, r), "row {r} of {t}, by eight");
                     }
                 }
-                if avx512() {
+                if avx2::avx512() {
                     for (a, dots) in dot16(&quads[..4 * n], &ys).iter().enumerate() {
                         for (r, dot) in dots.iter().enumerate() {
                             assert_eq!(dot.to_bits(), want(a, r), "row {r} of {t}, by 16");

@@ -17,7 +17,7 @@ use super::blocks::{
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd128;
 #[cfg(target_arch = "x86_64")]
-use super::{avx2, avx2_prompt};
+use super::{avx2, avx2_prompt, avx512_decode};
 
 impl WeightBlock for BlockQ4_1 {
     const NAME: &'static str = "Q4_1";
@@ -84,6 +84,11 @@ impl WeightBlock for BlockQ4_1 {
         if out.len() > rows && avx2::available() {
             // SAFETY: the CPU has AVX2 and F16C.
             return unsafe { avx2_prompt::dot_rows(quads, ys, out, rows) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() && avx2::avx512() {
+            // SAFETY: the CPU has AVX2, F16C and AVX-512 VNNI.
+            return unsafe { avx512_decode::dot_rows(quads, ys, out, rows) };
         }
         dot_rows_by_fours::<Self>(quads, ys, out, rows, 0)
     }

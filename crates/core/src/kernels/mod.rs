@@ -9,6 +9,8 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx2_prompt;
+#[cfg(target_arch = "x86_64")]
+mod avx512_decode;
 mod blocks;
 mod dot;
 mod dot_q8_0;
