@@ -10,8 +10,9 @@ use crate::kv_cache::KvCache;
 /// `pos..pos + seq`), each row over the cached positions up to its own; returns
 /// `(seq, heads * head_dim)`.
 pub(crate) fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Vec<f32> {
+    // The vector loops take heads of a multiple of 32 values (the default model's 64).
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") {
+    if cache.head_dim().is_multiple_of(32) && is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2.
         return unsafe { avx2::attend(q, heads, pos, cache) };
     }
@@ -90,21 +91,20 @@ mod avx2 {
 
     use crate::kv_cache::KvCache;
 
+    /// [`super::attend`] for heads of a multiple of 32 values.
+    ///
     /// # Safety
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     pub unsafe fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Vec<f32> {
-        match cache.head_dim() % 32 {
-            0 => super::attend_with(
-                q,
-                heads,
-                pos,
-                cache,
-                |a, b| dot(a, b),
-                |y, p, v| weigh(y, p, v),
-            ),
-            _ => super::attend_with(q, heads, pos, cache, super::dot, super::weigh),
-        }
+        super::attend_with(
+            q,
+            heads,
+            pos,
+            cache,
+            |a, b| dot(a, b),
+            |y, p, v| weigh(y, p, v),
+        )
     }
 
     /// [`super::dot`] of rows of a multiple of 8 values, its lanes in one vector.

@@ -228,7 +228,7 @@ impl<B: WeightBlock> Matrix<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::blocks::{BlockQ4_1, Q4_1_BYTES};
+    use crate::kernels::blocks::{BlockQ4_1, BlockQ8_0, Q4_1_BYTES};
     use crate::kernels::Q4_1Matrix;
 
     /// A `(rows, 64)` Q4_1 matrix of made-up blocks with small finite scales.
@@ -268,16 +268,25 @@ mod tests {
         }
     }
 
+    /// Both formats, on every kernel this machine has (70 rows: sixteens, a four, a
+    /// padded four; one activation row and three).
     #[test]
     fn a_batch_equals_rows_one_at_a_time_and_the_reference() {
+        batch_and_rows_equal_the_reference::<BlockQ4_1>(&[1, 3]);
+        batch_and_rows_equal_the_reference::<BlockQ8_0>(&[1]);
+    }
+
+    /// Made-up blocks of `B` whose bytes `scale_bytes` are 0x2C (small finite f16
+    /// scales and minimums).
+    fn batch_and_rows_equal_the_reference<B: WeightBlock>(scale_bytes: &[usize]) {
         let (rows, cols) = (70, 64);
-        let data: Vec<u8> = (0..rows * cols / QK * Q4_1_BYTES)
-            .map(|i| match i % Q4_1_BYTES {
-                1 | 3 => 0x2C, // small finite f16 scales
-                _ => (i * 131 % 251) as u8,
+        let data: Vec<u8> = (0..rows * cols / QK * B::BYTES)
+            .map(|i| match scale_bytes.contains(&(i % B::BYTES)) {
+                true => 0x2C,
+                false => (i * 131 % 251) as u8,
             })
             .collect();
-        let m = Q4_1Matrix::from_bytes(&data, rows, cols).unwrap();
+        let m = Matrix::<B>::from_bytes(&data, rows, cols).unwrap();
         let x: Vec<f32> = (0..3 * cols)
             .map(|i| ((i * 17 % 29) as f32 - 14.0) / 7.0)
             .collect();
@@ -289,13 +298,13 @@ mod tests {
             let mut q = vec![BlockQ8_1::default(); cols / QK];
             quantize_q8_1(&x[t * cols..(t + 1) * cols], &mut q);
             let row = |r: usize| {
-                data[r * 2 * Q4_1_BYTES..][..2 * Q4_1_BYTES]
-                    .chunks(Q4_1_BYTES)
-                    .map(BlockQ4_1::from_bytes)
+                data[r * 2 * B::BYTES..][..2 * B::BYTES]
+                    .chunks(B::BYTES)
+                    .map(B::read)
             };
             for (r, got) in one.iter().enumerate() {
-                let want = BlockQ4_1::reference(row(r), &q);
-                assert_eq!(got.to_bits(), want.to_bits());
+                let want = B::reference(row(r), &q);
+                assert_eq!(got.to_bits(), want.to_bits(), "{} row {r}", B::NAME);
             }
             // The last row, in a four padded with zero blocks, reads back as it was.
             let last: Vec<f32> = row(rows - 1).flat_map(|b| b.dequantize()).collect();
