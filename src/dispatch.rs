@@ -143,7 +143,7 @@ impl Engines {
         let query = Query {
             messages: &request.messages,
             prompt_tokens,
-            max_tokens: request.max_completion_tokens.or(request.max_tokens),
+            max_tokens: request.token_limit(),
             structured: request
                 .response_format
                 .as_ref()

@@ -151,7 +151,7 @@ struct Run {
 fn generate(engine: &mut Engine, task: &Task, text: &str, constrained: bool) -> Result<Run> {
     let request = task.request(text)?;
     let prompt = engine.chat_prompt(&request.messages)?;
-    let mut params: GenerateParams = request.generate_params()?;
+    let mut params: GenerateParams = GenerateParams::from_request(&request)?;
     if !constrained {
         params.schema = None;
     }

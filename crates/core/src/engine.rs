@@ -3,7 +3,6 @@
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::generate::{CancelFlag, GenerateParams, Generation};
 use crate::gguf::Gguf;
 use crate::model::Model;
 use crate::protocol::ChatMessage;
@@ -91,38 +90,5 @@ impl Engine {
     pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
         let text = self.template.render(messages, true)?;
         Ok(self.tokenizer.encode_prompt(&text))
-    }
-
-    /// Prepare a generation from `prompt` (token ids); advance it with
-    /// [`Generation::next_event`] or iterate it with [`Engine::stream`].
-    pub fn generate(
-        &self,
-        prompt: Vec<u32>,
-        params: GenerateParams,
-        cancel: CancelFlag,
-    ) -> Result<Generation> {
-        Generation::new(self, prompt, params, cancel)
-    }
-
-    /// Iterate the events of `generation` on this engine.
-    pub fn stream<'a>(&'a mut self, generation: &'a mut Generation) -> Stream<'a> {
-        Stream {
-            engine: self,
-            generation,
-        }
-    }
-}
-
-/// Iterator over the events of a [`Generation`].
-pub struct Stream<'a> {
-    engine: &'a mut Engine,
-    generation: &'a mut Generation,
-}
-
-impl Iterator for Stream<'_> {
-    type Item = Result<crate::generate::Event>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.generation.next_event(self.engine)
     }
 }

@@ -6,30 +6,12 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::params::GenerateParams;
 use crate::protocol::{FinishReason, Usage};
-use crate::sampling::{log_probs, Sampler, SamplingParams, StepLogprobs};
+use crate::sampling::{log_probs, Sampler, StepLogprobs};
 use crate::stops::StopBuffer;
-use crate::structured::{Constraint, Schema};
+use crate::structured::Constraint;
 use crate::tokenizer::Utf8Stream;
-
-/// What to generate.
-#[derive(Debug, Clone, Default)]
-pub struct GenerateParams {
-    /// Most tokens to generate; `None` fills the rest of the context window.
-    pub max_tokens: Option<usize>,
-    /// Up to four strings that end generation; they are never part of the text.
-    pub stop: Vec<String>,
-    /// How tokens are chosen.
-    pub sampling: SamplingParams,
-    /// Keep going past end-of-turn tokens (for benchmarks).
-    pub ignore_eos: bool,
-    /// With `Some(n)`, each token event carries its log-probability and the `n`
-    /// most likely tokens with theirs (a pass over the vocabulary per token, so
-    /// only when asked for).
-    pub top_logprobs: Option<usize>,
-    /// With a schema, the reply is JSON matching it (enforced while decoding).
-    pub schema: Option<Arc<Schema>>,
-}
 
 /// Prompt tokens read per forward pass: small enough that a caller can check for
 /// cancellation and report progress between passes on long prompts.
@@ -254,5 +236,40 @@ impl Generation {
             finish_reason,
             usage: self.usage(),
         }
+    }
+}
+/// Running generations on an engine.
+impl Engine {
+    /// Prepare a generation from `prompt` (token ids); advance it with
+    /// [`Generation::next_event`] or iterate it with [`Engine::stream`].
+    pub fn generate(
+        &self,
+        prompt: Vec<u32>,
+        params: GenerateParams,
+        cancel: CancelFlag,
+    ) -> Result<Generation> {
+        Generation::new(self, prompt, params, cancel)
+    }
+
+    /// Iterate the events of `generation` on this engine.
+    pub fn stream<'a>(&'a mut self, generation: &'a mut Generation) -> Stream<'a> {
+        Stream {
+            engine: self,
+            generation,
+        }
+    }
+}
+
+/// Iterator over the events of a [`Generation`].
+pub struct Stream<'a> {
+    engine: &'a mut Engine,
+    generation: &'a mut Generation,
+}
+
+impl Iterator for Stream<'_> {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.generation.next_event(self.engine)
     }
 }

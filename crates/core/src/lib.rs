@@ -12,6 +12,7 @@ pub mod gguf;
 pub mod kernels;
 mod kv_cache;
 pub mod model;
+pub mod params;
 pub mod protocol;
 pub mod reply;
 pub mod router;
@@ -23,9 +24,10 @@ pub mod template;
 pub mod timing;
 pub mod tokenizer;
 
-pub use engine::{Engine, Stream};
+pub use engine::Engine;
 pub use error::{Error, Result};
-pub use generate::{CancelFlag, Event, GenerateParams, Generation};
+pub use generate::{CancelFlag, Event, Generation, Stream};
+pub use params::GenerateParams;
 pub use protocol::{
     ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, FinishReason, Role,
     TandemInfo, Usage,

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::generate::{CancelFlag, Event, Generation};
+use crate::params::GenerateParams;
 use crate::protocol::{
     ChatCompletionChunk, ChatCompletionRequest, ChunkWriter, TandemInfo, TokenLogprob, TopLogprob,
 };
@@ -52,7 +53,7 @@ impl Reply {
         cancel: CancelFlag,
         clock: Clock,
     ) -> Result<Self> {
-        let params = request.generate_params()?;
+        let params = GenerateParams::from_request(&request)?;
         let prompt = engine.chat_prompt(&request.messages)?;
         let generation = engine.generate(prompt, params, cancel)?;
         Ok(Reply {

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::generate::{CancelFlag, Event};
+use crate::params::GenerateParams;
 use crate::protocol::{ChatCompletionRequest, ChatMessage, JsonSchemaFormat, ResponseFormat, Role};
 use crate::structured::Schema;
 
@@ -257,8 +258,11 @@ impl Engine {
         }
         let request = task.request(text)?;
         let prompt = self.chat_prompt(&request.messages)?;
-        let mut generation =
-            self.generate(prompt, request.generate_params()?, CancelFlag::default())?;
+        let mut generation = self.generate(
+            prompt,
+            GenerateParams::from_request(&request)?,
+            CancelFlag::default(),
+        )?;
         let mut answer = String::new();
         for event in self.stream(&mut generation) {
             match event? {
@@ -354,7 +358,10 @@ mod tests {
         let labels = vec!["positive".to_string(), "negative".to_string()];
         let classify = Task::Classify { labels };
         let request = classify.request("I love it").unwrap();
-        assert!(request.generate_params().unwrap().schema.is_some());
+        assert!(GenerateParams::from_request(&request)
+            .unwrap()
+            .schema
+            .is_some());
         let out = classify.parse(r#"{"label": "negative"}"#).unwrap();
         assert_eq!(
             out,
@@ -386,7 +393,10 @@ mod tests {
         ];
         assert_eq!(out, TaskOutput::Replies(want.map(String::from).to_vec()));
         let request = replies.request("Lunch?").unwrap();
-        let schema = request.generate_params().unwrap().schema.unwrap();
+        let schema = GenerateParams::from_request(&request)
+            .unwrap()
+            .schema
+            .unwrap();
         let long = json!({"replies": ["a", "b", "c".repeat(REPLY_CHARS + 1)]});
         assert!(schema.validate(&long).is_err());
         assert!(schema

@@ -113,7 +113,7 @@ fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<(), ApiEr
             ))
         });
     }
-    let asked = request.max_completion_tokens.or(request.max_tokens);
+    let asked = request.token_limit();
     match asked {
         Some(n) if n > limits.max_tokens => {
             return Err(ApiError {

@@ -3,9 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::Result;
-use crate::structured::Schema;
-
 /// The shape the reply must have.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -36,19 +33,4 @@ pub struct JsonSchemaFormat {
     /// OpenAI's strict mode; tandem's local engine always enforces the schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
-}
-
-impl ResponseFormat {
-    /// The compiled schema this format asks the decoder to enforce (`None` for text);
-    /// an unsupported schema keyword is an `invalid_request` naming it.
-    pub fn schema(&self) -> Result<Option<Schema>> {
-        Ok(match self {
-            ResponseFormat::Text => None,
-            ResponseFormat::JsonObject => Some(Schema::any_object()),
-            ResponseFormat::JsonSchema { json_schema } => Some(match &json_schema.schema {
-                None => Schema::any_object(),
-                Some(schema) => Schema::compile(schema)?,
-            }),
-        })
-    }
 }

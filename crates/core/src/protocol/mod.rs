@@ -7,15 +7,17 @@ mod format;
 mod request;
 mod response;
 mod sse;
+mod tandem_info;
 
 pub use chunks::{ChunkWriter, CompletionBuilder};
 pub use format::{JsonSchemaFormat, ResponseFormat};
 pub use request::{ChatCompletionRequest, Stop, StreamOptions, MAX_TOP_LOGPROBS};
 pub use response::{
     AssistantMessage, ChatCompletion, ChatCompletionChunk, Choice, ChunkChoice, Delta, ErrorBody,
-    ErrorObject, Logprobs, TandemInfo, TokenLogprob, TopLogprob, CHUNK_OBJECT, COMPLETION_OBJECT,
+    ErrorObject, Logprobs, TokenLogprob, TopLogprob, CHUNK_OBJECT, COMPLETION_OBJECT,
 };
 pub use sse::{SseDecoder, DONE};
+pub use tandem_info::{Scores, Sensitive, TandemInfo};
 
 use serde::{Deserialize, Serialize};
 

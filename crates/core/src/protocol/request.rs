@@ -6,8 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChatMessage, ResponseFormat};
 use crate::error::{Error, Result};
-use crate::generate::GenerateParams;
-use crate::sampling::SamplingParams;
 
 /// Most alternatives `top_logprobs` may ask for (OpenAI's limit).
 pub const MAX_TOP_LOGPROBS: usize = 20;
@@ -119,6 +117,12 @@ impl ChatCompletionRequest {
         serde_json::from_str(json).map_err(|e| Error::InvalidRequest(e.to_string()))
     }
 
+    /// The most tokens to generate: `max_completion_tokens`, or its legacy name
+    /// `max_tokens` (the two must agree when both are given: [`Self::validate`]).
+    pub fn token_limit(&self) -> Option<usize> {
+        self.max_completion_tokens.or(self.max_tokens)
+    }
+
     /// Whether chunks were asked for.
     pub fn is_stream(&self) -> bool {
         self.stream.unwrap_or(false)
@@ -172,51 +176,6 @@ impl ChatCompletionRequest {
         }
         Ok(())
     }
-
-    /// The generation parameters this request asks for (after [`Self::validate`]) on
-    /// the local engine: tools are an `invalid_request` here.
-    pub fn generate_params(&self) -> Result<GenerateParams> {
-        self.validate()?;
-        if self.uses_tools() {
-            return Err(Error::InvalidRequest("tools need the remote engine".into()));
-        }
-        let schema = match &self.response_format {
-            Some(format) => format.schema()?.map(std::sync::Arc::new),
-            None => None,
-        };
-        let defaults = SamplingParams::default();
-        let logit_bias = self
-            .logit_bias
-            .iter()
-            .flatten()
-            .map(|(id, &bias)| {
-                id.parse::<u32>().map(|id| (id, bias)).map_err(|_| {
-                    Error::InvalidRequest(format!("logit_bias key {id:?} is not a token id"))
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(GenerateParams {
-            max_tokens: self.max_completion_tokens.or(self.max_tokens),
-            stop: match &self.stop {
-                None => vec![],
-                Some(Stop::One(s)) => vec![s.clone()],
-                Some(Stop::Many(v)) => v.clone(),
-            },
-            sampling: SamplingParams {
-                temperature: self.temperature.unwrap_or(defaults.temperature),
-                top_p: self.top_p.unwrap_or(defaults.top_p),
-                top_k: self.top_k.unwrap_or(defaults.top_k),
-                seed: self.seed,
-                repetition_penalty: self.repetition_penalty.unwrap_or(1.0),
-                frequency_penalty: self.frequency_penalty.unwrap_or(0.0),
-                presence_penalty: self.presence_penalty.unwrap_or(0.0),
-                logit_bias,
-            },
-            ignore_eos: self.ignore_eos.unwrap_or(false),
-            top_logprobs: self.top_logprobs_wanted(),
-            schema,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -228,73 +187,5 @@ mod tests {
         let e = ChatCompletionRequest::from_json(r#"{"messages":[],"tempreature":0}"#).unwrap_err();
         assert_eq!(e.code(), "invalid_request");
         assert!(e.to_string().contains("tempreature"), "{e}");
-    }
-
-    #[test]
-    fn openai_fields_become_params() {
-        let r = ChatCompletionRequest::from_json(
-            r#"{"model":"m","messages":[{"role":"user","content":"hi"}],
-                "max_completion_tokens":5,"temperature":0,"stop":"x",
-                "logit_bias":{"42":-100},"logprobs":true,"top_logprobs":3,
-                "stream":true,"stream_options":{"include_usage":true}}"#,
-        )
-        .unwrap();
-        let p = r.generate_params().unwrap();
-        assert_eq!(p.max_tokens, Some(5));
-        assert_eq!(p.stop, vec!["x".to_string()]);
-        assert_eq!(p.sampling.logit_bias, vec![(42, -100.0)]);
-        assert_eq!(p.top_logprobs, Some(3));
-        assert!(r.is_stream() && r.include_usage());
-    }
-
-    #[test]
-    fn response_format_and_tools() {
-        let user = r#"[{"role":"user","content":"hi"}]"#;
-        let with = |extra: &str| {
-            ChatCompletionRequest::from_json(&format!(r#"{{"messages":{user},{extra}}}"#))
-        };
-        let text = with(r#""response_format":{"type":"text"}"#).unwrap();
-        assert!(text.generate_params().unwrap().schema.is_none());
-        let object = with(r#""response_format":{"type":"json_object"}"#).unwrap();
-        assert!(object.generate_params().unwrap().schema.is_some());
-        let schema = with(
-            r#""response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,
-                "schema":{"type":"object","properties":{"a":{"type":"string"}}}}}"#,
-        )
-        .unwrap();
-        assert!(schema.generate_params().unwrap().schema.is_some());
-        let round = serde_json::to_string(&schema).unwrap();
-        assert_eq!(ChatCompletionRequest::from_json(&round).unwrap(), schema);
-        let bad = with(
-            r#""response_format":{"type":"json_schema","json_schema":{"name":"x",
-                "schema":{"type":"string","pattern":"a+"}}}"#,
-        )
-        .unwrap();
-        let e = bad.generate_params().unwrap_err();
-        assert!(e.to_string().contains("\"pattern\""), "{e}");
-        assert!(with(r#""response_format":{"type":"yaml"}"#).is_err());
-        let tools = with(r#""tools":[{"type":"function","function":{"name":"f"}}]"#).unwrap();
-        assert!(tools.uses_tools());
-        let e = tools.generate_params().unwrap_err();
-        assert_eq!(e.code(), "invalid_request");
-        assert!(e.to_string().contains("remote engine"), "{e}");
-    }
-
-    #[test]
-    fn inconsistent_requests_are_rejected() {
-        let user = r#"[{"role":"user","content":"hi"}]"#;
-        for body in [
-            r#"{"messages":[]}"#.to_string(),
-            format!(r#"{{"messages":{user},"n":2}}"#),
-            format!(r#"{{"messages":{user},"max_tokens":3,"max_completion_tokens":4}}"#),
-            format!(r#"{{"messages":{user},"top_logprobs":2}}"#),
-            format!(r#"{{"messages":{user},"logprobs":true,"top_logprobs":21}}"#),
-            format!(r#"{{"messages":{user},"stream_options":{{"include_usage":true}}}}"#),
-            format!(r#"{{"messages":{user},"logit_bias":{{"x":1}}}}"#),
-        ] {
-            let r = ChatCompletionRequest::from_json(&body).unwrap();
-            let e = r.generate_params().unwrap_err();
-            assert_eq!(e.code(), "invalid_request", "{body}");
-        }
     }
 }

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FinishReason, Role, Usage};
-use crate::router::Scores;
+use super::{FinishReason, Role, TandemInfo, Usage};
 
 /// `object` of a whole response.
 pub const COMPLETION_OBJECT: &str = "chat.completion";
@@ -130,35 +129,6 @@ pub struct TopLogprob {
     pub logprob: f32,
     /// The token's raw bytes.
     pub bytes: Vec<u8>,
-}
-
-/// tandem's extension object on every response and last chunk: where the answer
-/// was made, why, and how fast.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TandemInfo {
-    /// `local` (in the browser), `remote` (a server), or `local→remote` (a local
-    /// answer judged unsure and replaced by the server's).
-    pub route: String,
-    /// The model that answered.
-    pub model: String,
-    /// Prompt tokens read per second.
-    pub prefill_tokens_per_s: f64,
-    /// Tokens generated per second after the first.
-    pub decode_tokens_per_s: f64,
-    /// From the request to the first token.
-    pub time_to_first_token_ms: f64,
-    /// Why the router chose this route.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// What the router weighed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scores: Option<Scores>,
-    /// Why the first choice failed, when the other engine answered instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<String>,
-    /// With `escalate`: whether the local answer was replaced by the server's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub escalated: Option<bool>,
 }
 
 /// OpenAI's error body: `{"error": {message, type, param, code}}`.

@@ -45,9 +45,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::protocol::{Scores, Sensitive};
 pub use cascade::{judge, Verdict};
 pub use env::{Environment, LocalEnv, RemoteEnv};
-pub use privacy::{sensitive, Sensitive};
+pub use privacy::sensitive;
 
 use crate::error::{Error, Result};
 use crate::protocol::{ChatMessage, Role};
@@ -169,26 +170,6 @@ pub struct Query<'a> {
     pub tools: bool,
     /// The app's hint of what the request is for.
     pub task: Option<Task>,
-}
-
-/// The numbers behind a decision, reported to the app.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Scores {
-    /// Probability that the query is heavy, 0..1.
-    pub difficulty: f32,
-    /// Expected answer length in tokens.
-    pub expected_tokens: usize,
-    /// Prompt tokens (counted, or estimated).
-    pub prompt_tokens: usize,
-    /// Expected time to the full answer locally, when a local model is configured.
-    pub local_ms: Option<f64>,
-    /// Expected time to the full answer from the server, when one is configured.
-    pub remote_ms: Option<f64>,
-    /// Kinds of sensitive data in the conversation.
-    pub sensitive: Vec<Sensitive>,
-    /// Why the local model cannot take this request at all (tools, context window).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_limit: Option<String>,
 }
 
 /// Where a request goes, why, and the numbers behind it.

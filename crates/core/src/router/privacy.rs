@@ -2,33 +2,7 @@
 //! numbers (Luhn check) and IBANs (mod-97 check). Hand-written linear scanners: no
 //! regex, nothing to compile, safe on any input.
 
-use serde::{Deserialize, Serialize};
-
-/// A kind of sensitive data found in a prompt.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Sensitive {
-    /// An e-mail address.
-    Email,
-    /// A phone number.
-    Phone,
-    /// A payment card number that passes the Luhn check.
-    Card,
-    /// An IBAN that passes the mod-97 check.
-    Iban,
-}
-
-impl Sensitive {
-    /// How a reason names it: "an e-mail address".
-    pub fn describe(self) -> &'static str {
-        match self {
-            Sensitive::Email => "an e-mail address",
-            Sensitive::Phone => "a phone number",
-            Sensitive::Card => "a card number",
-            Sensitive::Iban => "an IBAN",
-        }
-    }
-}
+use crate::protocol::Sensitive;
 
 /// The kinds of sensitive data in `text`, each once, in the order of [`Sensitive`].
 pub fn sensitive(text: &str) -> Vec<Sensitive> {

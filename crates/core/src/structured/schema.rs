@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::protocol::ResponseFormat;
 
 /// Most properties of one object and most values of one `enum`.
 pub const MAX_CHOICES: usize = 64;
@@ -87,6 +88,19 @@ impl Schema {
     /// Any JSON object (`response_format: {type: "json_object"}`).
     pub fn any_object() -> Self {
         Self::base()
+    }
+
+    /// The schema a `response_format` asks the decoder to enforce (`None` for text);
+    /// an unsupported schema keyword is an `invalid_request` naming it.
+    pub fn for_format(format: &ResponseFormat) -> Result<Option<Self>> {
+        Ok(match format {
+            ResponseFormat::Text => None,
+            ResponseFormat::JsonObject => Some(Self::any_object()),
+            ResponseFormat::JsonSchema { json_schema } => Some(match &json_schema.schema {
+                None => Self::any_object(),
+                Some(schema) => Self::compile(schema)?,
+            }),
+        })
     }
 
     /// Compile a JSON Schema; unsupported keywords are an `invalid_request` naming them.

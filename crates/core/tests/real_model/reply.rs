@@ -2,7 +2,8 @@
 
 use tandem_core::protocol::CompletionBuilder;
 use tandem_core::{
-    CancelFlag, ChatCompletionChunk, ChatCompletionRequest, Engine, Error, Reply, ReplyStep,
+    CancelFlag, ChatCompletionChunk, ChatCompletionRequest, Engine, Error, GenerateParams, Reply,
+    ReplyStep,
 };
 
 use crate::{engine, fixture, ids, messages};
@@ -125,6 +126,6 @@ fn a_long_prompt_is_read_in_steps_that_can_be_cancelled() {
 fn fixture_messages_parse_as_requests() {
     for line in fixture("greedy.jsonl") {
         let req = ChatCompletionRequest::new(messages(&line));
-        assert!(req.generate_params().is_ok());
+        assert!(GenerateParams::from_request(&req).is_ok());
     }
 }

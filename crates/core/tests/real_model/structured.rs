@@ -219,7 +219,7 @@ fn requests_with_unsupported_keywords_fail_before_generating() {
         request.response_format,
         Some(ResponseFormat::JsonSchema { .. })
     ));
-    let e = request.generate_params().unwrap_err();
+    let e = GenerateParams::from_request(&request).unwrap_err();
     assert_eq!(e.code(), "invalid_request");
     assert!(e.to_string().contains("\"$ref\""), "{e}");
 }

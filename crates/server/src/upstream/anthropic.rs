@@ -63,7 +63,7 @@ fn body(model: &str, request: &ChatCompletionRequest) -> Result<Value, ApiError>
     let mut body = json!({
         "model": model,
         "messages": messages,
-        "max_tokens": request.max_completion_tokens.or(request.max_tokens).unwrap_or(1024),
+        "max_tokens": request.token_limit().unwrap_or(1024),
         "stream": true,
     });
     if let Some(system) = system {

@@ -68,7 +68,7 @@ fn body(request: &ChatCompletionRequest) -> Result<Value, ApiError> {
     if let Some(k) = request.top_k {
         config["topK"] = k.into();
     }
-    if let Some(n) = request.max_completion_tokens.or(request.max_tokens) {
+    if let Some(n) = request.token_limit() {
         config["maxOutputTokens"] = n.into();
     }
     if let Some(seed) = request.seed {
