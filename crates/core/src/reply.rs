@@ -53,7 +53,7 @@ impl Reply {
         cancel: CancelFlag,
         clock: Clock,
     ) -> Result<Self> {
-        let params = GenerateParams::from_request(&request)?;
+        let params = GenerateParams::from_request(request)?;
         let prompt = engine.chat_prompt(&request.messages)?;
         let generation = engine.generate(prompt, params, cancel)?;
         Ok(Reply {

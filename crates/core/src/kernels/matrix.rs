@@ -7,7 +7,8 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::blocks::{quantize_q8_1, BlockQ8_1, WeightBlock, QK};
+use super::formats::{BlockQ8_1, QK};
+use super::pick::{quantize_q8_1, WeightBlock};
 use crate::error::{Error, Result};
 
 /// Weight rows per parallel task (a multiple of 4, the rows a kernel takes at once).
@@ -228,13 +229,13 @@ impl<B: WeightBlock> Matrix<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::blocks::{BlockQ4_1, BlockQ8_0, Q4_1_BYTES};
+    use crate::kernels::formats::{BlockFormat, BlockQ4_1, BlockQ8_0};
     use crate::kernels::Q4_1Matrix;
 
     /// A `(rows, 64)` Q4_1 matrix of made-up blocks with small finite scales.
     fn matrix(rows: usize, salt: usize) -> Q4_1Matrix {
-        let data: Vec<u8> = (0..rows * 2 * Q4_1_BYTES)
-            .map(|i| match i % Q4_1_BYTES {
+        let data: Vec<u8> = (0..rows * 2 * BlockQ4_1::BYTES)
+            .map(|i| match i % BlockQ4_1::BYTES {
                 1 | 3 => 0x2C,
                 _ => ((i + salt) * 131 % 251) as u8,
             })

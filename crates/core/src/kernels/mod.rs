@@ -4,25 +4,29 @@
 //! relaxed, x86 AVX2, AVX-VNNI and AVX-512 VNNI), and every implementation does the
 //! same float operations on it in the same order (per row, one lane per block sum;
 //! never fused), so all of them give bit-identical results.
+//!
+//! The folder is formats × instruction sets: `formats/` (plain block formats and
+//! their reference arithmetic, a leaf), `x86/` and `wasm/` (a driver per instruction
+//! set, and a file per format with its steps for it), `pick.rs` (the one place that
+//! picks a kernel for this machine), `rows.rs` (rows in fours onto a product's
+//! output) and `matrix.rs` (a weight matrix and its products).
 
-#[cfg(target_arch = "x86_64")]
-mod avx2;
-#[cfg(target_arch = "x86_64")]
-mod avx2_prompt;
-#[cfg(target_arch = "x86_64")]
-mod avx512_decode;
-mod blocks;
-mod dot;
-mod dot_q8_0;
+#[cfg(test)]
+mod exactness;
+mod formats;
 mod matrix;
+mod pick;
+mod rows;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128;
+mod wasm;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
-pub use blocks::{
-    quantize_q8_1, quantize_q8_1_reference, BlockQ4_1, BlockQ8_0, BlockQ8_1, QuadQ4_1, QuadQ8_0,
-    WeightBlock, QK,
+pub use formats::{
+    quantize_q8_1_reference, BlockFormat, BlockQ4_1, BlockQ8_0, BlockQ8_1, QuadQ4_1, QuadQ8_0, QK,
 };
 pub use matrix::{on_pool, Matrix};
+pub use pick::{quantize_q8_1, WeightBlock};
 
 /// A Q4_1 weight matrix.
 pub type Q4_1Matrix = Matrix<BlockQ4_1>;

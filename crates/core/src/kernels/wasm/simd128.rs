@@ -14,10 +14,10 @@
 
 use std::arch::wasm32::*;
 
-use super::blocks::{BlockQ8_1, WeightBlock, QK};
+use crate::kernels::formats::{BlockFormat, BlockQ8_1, QK};
 
 /// A weight block format's step on simd128.
-pub trait Step: WeightBlock {
+pub trait Step: BlockFormat {
     /// An activation block prepared for `sum`.
     type Y: Copy;
     /// A row's block unpacked for `sum`.

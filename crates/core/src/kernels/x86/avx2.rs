@@ -10,12 +10,11 @@
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
-use super::blocks::{BlockQ8_1, WeightBlock, QK};
+use crate::kernels::formats::{BlockFormat, BlockQ8_1, QK};
 
-/// How far ahead (bytes) a decode step asks for the weights it will read next. A
-/// step streams every weight once, and this VM's hardware prefetch alone left it
-/// waiting on memory: 4 KiB ahead made native decode about a third faster (1, 2
-/// and 4 KiB measured, and 8 and 16 KiB no better).
+/// How far ahead (bytes) a decode step asks for the weights it will read next: a
+/// step streams every weight once, faster than the hardware prefetcher alone keeps
+/// up with (4 KiB ahead made native decode about a third faster; more is no better).
 pub const READ_AHEAD: usize = 4096;
 
 /// Whether this CPU has AVX2 and F16C.
@@ -41,7 +40,7 @@ pub fn avx512() -> bool {
 }
 
 /// A weight block format's step on AVX2.
-pub trait Step: WeightBlock {
+pub trait Step: BlockFormat {
     /// The quad's four scales and four minimums (zero for a format without) as f32.
     ///
     /// # Safety
@@ -80,7 +79,7 @@ unsafe fn unpacked<B: Step>(quad: &B::Quad) -> Unpacked {
     }
 }
 
-/// Four f16 values as f32 (F16C: exact, like `blocks::f16_to_f32`).
+/// Four f16 values as f32 (F16C: exact, like `formats::f16_to_f32`).
 ///
 /// # Safety
 /// The CPU must have F16C.
@@ -221,19 +220,19 @@ pub unsafe fn round_block(xs: &[f32; QK], qs: &mut [i8; QK]) -> (f32, i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::blocks::{quantize_q8_1, BlockQ4_1, BlockQ8_0, Q4_1_BYTES, Q8_0_BYTES, QK};
+    use crate::kernels::formats::{quantize_q8_1_reference, BlockQ4_1, BlockQ8_0};
 
     /// Both ways of summing, whichever this CPU would pick, equal the reference bit for
     /// bit: one activation row, and two at once.
     #[test]
     fn both_ways_of_summing_equal_the_reference() {
         if available() {
-            check::<BlockQ4_1>(Q4_1_BYTES);
-            check::<BlockQ8_0>(Q8_0_BYTES);
+            check::<BlockQ4_1>(BlockQ4_1::BYTES);
+            check::<BlockQ8_0>(BlockQ8_0::BYTES);
         }
     }
 
-    type Driver<B> = unsafe fn(&[<B as WeightBlock>::Quad], &[BlockQ8_1], &mut [[f32; 4]]);
+    type Driver<B> = unsafe fn(&[<B as BlockFormat>::Quad], &[BlockQ8_1], &mut [[f32; 4]]);
 
     fn check<B: Step>(bytes: usize) {
         let n = 6;
@@ -252,7 +251,7 @@ mod tests {
             .map(|i| ((i * 17 % 29) as f32 - 14.0) / 7.0)
             .collect();
         let mut ys = vec![BlockQ8_1::default(); 2 * n];
-        quantize_q8_1(&x, &mut ys);
+        quantize_q8_1_reference(&x, &mut ys);
         let quads = B::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
         let drivers: [(bool, Driver<B>); 2] = [(true, dot4_avx2::<B>), (vnni(), dot4_vnni::<B>)];
         for (_, driver) in drivers.iter().filter(|(on_this_cpu, _)| *on_this_cpu) {

@@ -1,7 +1,6 @@
 //! The x86 Q4_1 kernel for a prompt (several activation rows): one weight row per
 //! lane, eight rows in 256 bits (AVX2) or sixteen in 512 (AVX-512 VNNI, where the
-//! CPU has it: about a fifth to a third faster prefill on this VM's Sapphire Rapids).
-//! Each block of the rows is unpacked once, as eight vectors whose lane `r` holds four
+//! CPU has it). Each block of the rows is unpacked once, as eight vectors whose lane `r` holds four
 //! values of row `r`; against each activation row, four of its values are broadcast
 //! to all lanes and multiplied in, so every lane sums its own row's 32 products with
 //! no horizontal gathering (which the one-row driver in `avx2` pays for per block).
@@ -11,7 +10,8 @@
 use std::arch::x86_64::*;
 
 use super::avx2;
-use super::blocks::{dot_rows_by_fours, put, BlockQ4_1, BlockQ8_1, QuadQ4_1};
+use crate::kernels::formats::{BlockQ8_1, QuadQ4_1};
+use crate::kernels::rows::put;
 
 /// Activation rows that share each load of the unpacked weights.
 const ROWS_PER_PASS: usize = 4;
@@ -71,11 +71,17 @@ unsafe fn eight<const VNNI: bool>(a: &QuadQ4_1, b: &QuadQ4_1) -> Unpacked<Ymm<VN
 /// The rows of `quads` (fours of rows one after another, as
 /// `WeightBlock::dot_rows` takes them) times each activation row of `ys` into `out`,
 /// `(n, rows)` row-major: sixteen rows at a time where the CPU has AVX-512 VNNI, then
-/// eight at a time, and the last four (if any) by `WeightBlock::dot4`.
+/// eight at a time. Returns how many fours of rows it did; the caller does the last
+/// four (if any).
 ///
 /// # Safety
 /// The CPU must have AVX2 and F16C.
-pub unsafe fn dot_rows(quads: &[QuadQ4_1], ys: &[BlockQ8_1], out: &mut [f32], rows: usize) {
+pub unsafe fn dot_rows(
+    quads: &[QuadQ4_1],
+    ys: &[BlockQ8_1],
+    out: &mut [f32],
+    rows: usize,
+) -> usize {
     let fours = rows.div_ceil(4);
     let per_row = quads.len() / fours;
     let mut g = 0;
@@ -93,7 +99,7 @@ pub unsafe fn dot_rows(quads: &[QuadQ4_1], ys: &[BlockQ8_1], out: &mut [f32], ro
         put(out, rows, 4 * g, &dots);
         g += 2;
     }
-    dot_rows_by_fours::<BlockQ4_1>(quads, ys, out, rows, g);
+    g
 }
 
 /// Eight rows (two fours of `quads`) times each activation row of `ys`, summing with
@@ -324,11 +330,10 @@ impl Lanes for Zmm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::blocks::{quantize_q8_1, WeightBlock, Q4_1_BYTES, QK};
+    use crate::kernels::formats::{quantize_q8_1_reference, BlockFormat, BlockQ4_1, QK};
 
-    /// Every driver this CPU has, and the whole span through the format's dispatch
-    /// (sixteen or eight at a time, then a four; one activation row on the AVX-512
-    /// decode kernel where the CPU has it), equal the reference bit for bit: made-up
+    /// Every driver this CPU has, and the rows the kernel's entry does (sixteen or
+    /// eight at a time), equal the reference bit for bit: made-up
     /// blocks and the extremes (all nibbles 15 against all -128 and 127, the largest
     /// sums), against one to five activation rows (a pass of four and a remainder).
     #[test]
@@ -341,7 +346,7 @@ mod tests {
             .map(|r| {
                 (0..n)
                     .map(|b| {
-                        let bytes: Vec<u8> = (0..Q4_1_BYTES)
+                        let bytes: Vec<u8> = (0..BlockQ4_1::BYTES)
                             .map(|i| match i {
                                 1 | 3 => 0x2C, // small finite f16 scales
                                 _ => ((i + 7 * b + 31 * r) * 131 % 251) as u8,
@@ -362,17 +367,19 @@ mod tests {
                 .map(|i| ((i * 17 % 29) as f32 - 14.0) / 7.0)
                 .collect();
             let mut ys = vec![BlockQ8_1::default(); t * n];
-            quantize_q8_1(&x, &mut ys);
+            quantize_q8_1_reference(&x, &mut ys);
             ys[t * n - 1].qs = [-128; QK];
             ys[0].qs = [127; QK];
             let want = |a: usize, r: usize| {
                 BlockQ4_1::reference(blocks[r].iter().copied(), &ys[a * n..][..n]).to_bits()
             };
             let mut all = vec![0f32; t * rows];
+            // SAFETY: the CPU has AVX2 and F16C.
+            let done = unsafe { dot_rows(&quads, &ys, &mut all, rows) };
+            assert!(4 * done >= rows - 4, "{done} fours of {rows} rows");
             // SAFETY: the CPU has AVX2 and F16C; each driver runs only where the CPU
             // has what it needs.
             unsafe {
-                BlockQ4_1::dot_rows(&quads, &ys, &mut all, rows);
                 let mut eights = vec![dot8_avx2(&quads[..2 * n], &ys)];
                 if avx2::vnni() {
                     eights.push(dot8_vnni(&quads[..2 * n], &ys));
@@ -391,7 +398,7 @@ mod tests {
                 }
             }
             for (a, all) in all.chunks(rows).enumerate() {
-                for (r, dot) in all.iter().enumerate() {
+                for (r, dot) in all.iter().enumerate().filter(|(r, _)| *r < 4 * done) {
                     assert_eq!(dot.to_bits(), want(a, r), "row {r} of {t}");
                 }
             }

@@ -6,17 +6,15 @@
 //! quad `q`), where the AVX2 driver gathers four rows with three `vphaddd`s. The
 //! scales come in the same order, the float steps are the reference's, one lane per
 //! row, and the sixteen results are put back in row order once at the end. The next
-//! sixteen rows are asked for as these are read (prefetch). Native decode, 1 thread,
-//! interleaved medians: Q4_1 on it about 13% faster than on the AVX2 driver, 7% more
-//! with the prefetch (a Q4_1 matrix streams at ~15-16 GB/s instead of ~12), and Q8_0
-//! (the output matrix) on it 8% more.
+//! sixteen rows are asked for as these are read (prefetch).
 
 use std::arch::x86_64::*;
 
-use super::blocks::{dot_rows_by_fours, put, BlockQ8_1, WeightBlock};
+use crate::kernels::formats::{BlockFormat, BlockQ8_1};
+use crate::kernels::rows::put;
 
 /// A weight block format's step on this kernel.
-pub trait Step16: WeightBlock {
+pub trait Step16: BlockFormat {
     /// An activation block as the format's `partials` takes it.
     type Y: Copy;
     /// # Safety
@@ -37,8 +35,9 @@ pub trait Step16: WeightBlock {
 }
 
 /// The rows of `quads` (fours of rows one after another, as
-/// `WeightBlock::dot_rows` takes them) times one activation row `ys` into `out`:
-/// sixteen rows at a time, and the last fours (if any) by `WeightBlock::dot4`.
+/// `WeightBlock::dot_rows` takes them) times one activation row `ys` into `out`,
+/// sixteen rows at a time. Returns how many fours of rows it did; the caller does
+/// the last fours (if any).
 ///
 /// # Safety
 /// The CPU must have AVX2, F16C and AVX-512 F, BW and VNNI.
@@ -47,7 +46,7 @@ pub unsafe fn dot_rows<B: Step16>(
     ys: &[BlockQ8_1],
     out: &mut [f32],
     rows: usize,
-) {
+) -> usize {
     let fours = rows.div_ceil(4);
     let per_row = ys.len();
     let sixteens = quads[..fours / 4 * 4 * per_row].chunks_exact(4 * per_row);
@@ -55,7 +54,7 @@ pub unsafe fn dot_rows<B: Step16>(
     for (i, sixteen) in sixteens.enumerate() {
         put(out, rows, 16 * i, &[dot16::<B>(sixteen, ys)]);
     }
-    dot_rows_by_fours::<B>(quads, ys, out, rows, g);
+    g
 }
 
 /// Lane `4r + q` holds row `4q + r`, and the other way round: the permutation
