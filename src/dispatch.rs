@@ -18,7 +18,8 @@ use web_sys::{AbortSignal, CustomEvent, CustomEventInit, EventTarget};
 
 use crate::abort::{aborted, AbortHook};
 use crate::chunks;
-use crate::error::{describe, js_error};
+use crate::code::Code;
+use crate::error::{code, core_error, describe, js_error};
 use crate::global::global;
 use crate::local::Local;
 use crate::messages::{from_js, to_js, LabelScore};
@@ -172,7 +173,7 @@ impl Engines {
             }
             _ => error,
         };
-        Err(js_error(error.code(), &error.to_string()))
+        Err(core_error(&error))
     }
 
     /// Answer `request` where the router says, with fallback and cascade; the chunks
@@ -266,8 +267,7 @@ impl Engines {
         routing: RouteFields,
         signal: Option<AbortSignal>,
     ) -> Result<JsValue, JsValue> {
-        let core_error = |e: Error| js_error(e.code(), &e.to_string());
-        let request = task.request(text).map_err(core_error)?;
+        let request = task.request(text).map_err(|e| core_error(&e))?;
         let mut options = self.options(routing);
         options.escalate = false;
         options.task = Some(hint(&task));
@@ -317,7 +317,7 @@ impl Engines {
             .first()
             .map(|c| c.message.content.as_str())
             .unwrap_or_default();
-        let output = match task.parse(answer).map_err(core_error)? {
+        let output = match task.parse(answer).map_err(|e| core_error(&e))? {
             TaskOutput::Labels(ranked) => Output::Labels(
                 ranked
                     .into_iter()
@@ -341,7 +341,7 @@ impl Engines {
         request: &ChatCompletionRequest,
         signal: Option<&AbortSignal>,
     ) -> Result<Started, JsValue> {
-        let missing = || js_error("no_route", &format!("no {target} engine is configured"));
+        let missing = || js_error(Code::NoRoute, &format!("no {target} engine is configured"));
         let rest = match target {
             Target::Local => {
                 let local = self.local.as_ref().ok_or_else(missing)?;
@@ -380,7 +380,7 @@ impl Engines {
     /// Note that the remote engine failed with `error` (and is down for a while if
     /// it was unreachable); returns the error.
     fn remote_failed(&self, error: JsValue) -> JsValue {
-        if crate::error::code(&error) == "remote_unavailable" {
+        if code(&error) == Some(Code::RemoteUnavailable) {
             self.remote_down_until
                 .set(js_sys::Date::now() + REMOTE_RETRY_MS);
         }
@@ -472,7 +472,7 @@ impl Engines {
                 };
                 Ok(self.relay(started, report, signal, false))
             }
-            Err(error) if crate::error::code(&error) == "aborted" => Err(error),
+            Err(error) if code(&error) == Some(Code::Aborted) => Err(error),
             Err(error) => Ok(keep_local(format!(
                 "{}; {}, but the server failed: {}",
                 decision.reason,
@@ -657,8 +657,5 @@ fn learn(old: f64, new: f64) -> f64 {
 /// Whether the other engine may try after `error`: not after an abort or a request
 /// that is wrong wherever it runs.
 fn fallback_eligible(error: &JsValue) -> bool {
-    !matches!(
-        crate::error::code(error).as_str(),
-        "aborted" | "invalid_request"
-    )
+    !matches!(code(error), Some(Code::Aborted | Code::InvalidRequest))
 }
