@@ -3,6 +3,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
+use crate::code::Code;
 use crate::error::js_error;
 
 /// Calls a function when the signal aborts; stops listening when dropped.
@@ -34,5 +35,5 @@ impl Drop for AbortHook {
 
 /// The error of aborted work.
 pub fn aborted() -> JsValue {
-    js_error("aborted", "the request was aborted")
+    js_error(Code::Aborted, "the request was aborted")
 }

@@ -6,6 +6,7 @@ use tandem_core::protocol::{CompletionBuilder, TokenLogprob};
 use tandem_core::{ChatCompletion, ChatCompletionChunk, TandemInfo, Usage};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::code::Code;
 use crate::error::js_error;
 use crate::messages::{from_js, to_js};
 use crate::stream::Channel;
@@ -91,10 +92,10 @@ pub async fn completion(channel: &Channel) -> Result<ChatCompletion, JsValue> {
     let mut completion = CompletionBuilder::default();
     while let Some(chunk) = channel.next_chunk().await? {
         let chunk: ChatCompletionChunk = from_js(chunk)
-            .map_err(|e| js_error("remote_error", &format!("unreadable chunk: {e}")))?;
+            .map_err(|e| js_error(Code::RemoteError, &format!("unreadable chunk: {e}")))?;
         completion.push(chunk);
     }
     completion
         .finish()
-        .ok_or_else(|| js_error("remote_error", "the reply had no chunks"))
+        .ok_or_else(|| js_error(Code::RemoteError, "the reply had no chunks"))
 }

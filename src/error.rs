@@ -4,27 +4,34 @@
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::code::Code;
+
 /// A JS `Error` named `TandemError` with `message` and `code` (e.g. `model_invalid`).
-pub fn js_error(code: &str, message: &str) -> JsValue {
+pub fn js_error(code: Code, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("TandemError");
     // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    let _ = Reflect::set(&error, &"code".into(), &code.as_str().into());
     error.into()
+}
+
+/// The JS `Error` for an error of tandem-core, with its code and message.
+pub fn core_error(error: &tandem_core::Error) -> JsValue {
+    js_error(Code::from(error), &error.to_string())
 }
 
 /// An error as data: a stable code and a human message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     /// Stable code.
-    pub code: &'static str,
+    pub code: Code,
     /// Human message.
     pub message: String,
 }
 
 impl Failure {
     /// A failure with `code` and `message`.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Failure {
             code,
             message: message.into(),
@@ -39,7 +46,7 @@ impl Failure {
 
 impl From<tandem_core::Error> for Failure {
     fn from(e: tandem_core::Error) -> Self {
-        Failure::new(e.code(), e.to_string())
+        Failure::new(Code::from(&e), e.to_string())
     }
 }
 
@@ -55,12 +62,12 @@ pub fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| format!("{value:?}"))
 }
 
-/// The `code` of a tandem error (empty for other thrown values).
-pub fn code(value: &JsValue) -> String {
+/// The `code` of a tandem error (`None` for other thrown values).
+pub fn code(value: &JsValue) -> Option<Code> {
     Reflect::get(value, &"code".into())
         .ok()
         .and_then(|c| c.as_string())
-        .unwrap_or_default()
+        .and_then(|c| Code::parse(&c))
 }
 
 /// The `name` of a thrown JS value (e.g. `QuotaExceededError`, `AbortError`).

@@ -14,6 +14,7 @@
 
 mod abort;
 mod chunks;
+mod code;
 mod deferred;
 mod dispatch;
 mod error;

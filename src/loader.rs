@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, ReadableStreamDefaultReader, Response, ResponseInit, StorageEstimate};
 
+use crate::code::Code;
 use crate::error::{describe, error_name, Failure};
 use crate::global::global;
 use crate::messages::{LoadSpec, Phase, Progress, Warning};
@@ -83,7 +84,7 @@ pub async fn load(
     if let Some(want) = &want {
         if &sha != want {
             return Err(Failure::new(
-                "integrity_mismatch",
+                Code::IntegrityMismatch,
                 format!("{} has sha256 {sha}, expected {want}", spec.url),
             ));
         }
@@ -99,7 +100,7 @@ pub async fn load(
 
 fn download_failed(url: &str, why: &str) -> Failure {
     Failure::new(
-        "model_download_failed",
+        Code::ModelDownloadFailed,
         format!("could not download the model from {url}: {why}"),
     )
 }

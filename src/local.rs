@@ -12,6 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ErrorEvent, Event, MessageEvent, Worker};
 
 use crate::abort::{aborted, AbortHook};
+use crate::code::Code;
 use crate::deferred::Deferred;
 use crate::error::js_error;
 use crate::messages::{from_js, to_js, FromWorker, LoadSpec, ModelInfo, ToWorker};
@@ -88,7 +89,7 @@ impl Local {
     ) -> Result<ModelInfo, JsValue> {
         if self.unloaded.get() {
             return Err(js_error(
-                "invalid_request",
+                Code::InvalidRequest,
                 "this Tandem was unloaded; create a new one",
             ));
         }
@@ -108,13 +109,13 @@ impl Local {
         });
         JsFuture::from(loaded).await?;
         self.info()
-            .ok_or_else(|| js_error("internal", "the worker loaded no model"))
+            .ok_or_else(|| js_error(Code::Internal, "the worker loaded no model"))
     }
 
     fn spawn(self: &Rc<Self>) -> Result<(), JsValue> {
         let worker = spawn_worker(self.spec.threads).map_err(|e| {
             js_error(
-                "worker_crashed",
+                Code::WorkerCrashed,
                 &format!("could not start the worker: {}", crate::error::describe(&e)),
             )
         })?;
@@ -268,7 +269,7 @@ impl Local {
     /// Stop the worker and free the model; later calls fail.
     pub fn unload(&self) {
         self.unloaded.set(true);
-        self.stop(&js_error("aborted", "the model was unloaded"));
+        self.stop(&js_error(Code::Aborted, "the model was unloaded"));
     }
 
     /// Terminate the worker and fail everything waiting on it with `error`.
@@ -300,9 +301,9 @@ impl Local {
     fn crashed(&self, message: &str) {
         let lower = message.to_ascii_lowercase();
         let code = if lower.contains("memory") {
-            "out_of_memory"
+            Code::OutOfMemory
         } else {
-            "worker_crashed"
+            Code::WorkerCrashed
         };
         self.stop(&js_error(
             code,
@@ -355,7 +356,7 @@ impl Local {
             FromWorker::Count { id, tokens } => self.answer(id, &tokens.into()),
             FromWorker::Labels { id, labels } => self.answer(id, &to_js(&labels)),
             FromWorker::Failed { id, code, message } => {
-                let error = js_error(&code, &message);
+                let error = js_error(code, &message);
                 match id {
                     None => {
                         if let Some(loading) = self.loading.borrow_mut().take() {

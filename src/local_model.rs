@@ -10,6 +10,7 @@ use tandem_core::{
 };
 use wasm_bindgen::prelude::*;
 
+use crate::code::Code;
 use crate::error::{js_error, Failure};
 use crate::messages::{from_js, to_js, LabelScore};
 
@@ -47,7 +48,7 @@ impl LocalModel {
         #[wasm_bindgen(unchecked_param_type = "ChatMessage[]")] messages: JsValue,
     ) -> Result<usize, JsValue> {
         let messages: Vec<ChatMessage> = from_js(messages)
-            .map_err(|e| js_error("invalid_request", &format!("invalid messages: {e}")))?;
+            .map_err(|e| js_error(Code::InvalidRequest, &format!("invalid messages: {e}")))?;
         self.count(&messages).map_err(Failure::into_js)
     }
 
@@ -58,7 +59,7 @@ impl LocalModel {
         #[wasm_bindgen(unchecked_param_type = "ChatCompletionRequest")] request: JsValue,
     ) -> Result<ReplyStream, JsValue> {
         let request: ChatCompletionRequest = from_js(request)
-            .map_err(|e| js_error("invalid_request", &format!("invalid request: {e}")))?;
+            .map_err(|e| js_error(Code::InvalidRequest, &format!("invalid request: {e}")))?;
         self.start(&request, CancelFlag::default())
             .map_err(Failure::into_js)
     }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, ChatMessage};
 use wasm_bindgen::JsValue;
 
+use crate::code::Code;
 use crate::error::js_error;
 
 /// Page → worker.
@@ -101,7 +102,7 @@ pub enum FromWorker {
         /// Request id, if the failure belongs to one.
         id: Option<u32>,
         /// Stable error code.
-        code: String,
+        code: Code,
         /// Human message.
         message: String,
     },
@@ -157,7 +158,7 @@ pub struct Warning {
     /// The code of the error behind the warning, e.g. `model_download_failed` for
     /// `local_unavailable`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
+    pub cause: Option<Code>,
 }
 
 impl Warning {
@@ -203,7 +204,7 @@ pub fn to_js<T: Serialize>(value: &T) -> JsValue {
     // Plain data always serialises; a failure would be a bug worth seeing.
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or_else(|e| js_error("internal", &e.to_string()))
+        .unwrap_or_else(|e| js_error(Code::Internal, &e.to_string()))
 }
 
 /// Read a JS value strictly: through a JSON value, so that serde sees (and rejects)

@@ -9,7 +9,8 @@ use tandem_core::ChatCompletionRequest;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
-use crate::error::js_error;
+use crate::code::Code;
+use crate::error::{core_error, js_error};
 use crate::local::Hooks;
 use crate::messages::{from_js, LoadSpec};
 use crate::remote::{RemoteSpec, Token, FIRST_BYTE_MS, IDLE_MS};
@@ -82,7 +83,7 @@ impl RouteFields {
 }
 
 fn invalid(message: String) -> JsValue {
-    js_error("invalid_request", &message)
+    js_error(Code::InvalidRequest, &message)
 }
 
 /// Fail if `object` has a key outside `known`.
@@ -317,9 +318,7 @@ pub fn chat_request(request: JsValue) -> Result<ChatCall, JsValue> {
     }
     let request: ChatCompletionRequest =
         from_js(data.into()).map_err(|e| invalid(format!("invalid request: {e}")))?;
-    request
-        .validate()
-        .map_err(|e| js_error(e.code(), &e.to_string()))?;
+    request.validate().map_err(|e| core_error(&e))?;
     Ok(ChatCall {
         request,
         routing,

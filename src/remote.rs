@@ -18,6 +18,7 @@ use web_sys::{
 };
 
 use crate::abort::{aborted, AbortHook};
+use crate::code::Code;
 use crate::error::{describe, js_error};
 use crate::global::global;
 use crate::stream::{Channel, Item};
@@ -59,7 +60,7 @@ pub struct Remote {
 }
 
 /// Codes a server's error body may carry that mean the same here.
-const PASSED_CODES: &[&str] = &["invalid_request", "context_length_exceeded"];
+const PASSED_CODES: &[Code] = &[Code::InvalidRequest, Code::ContextLengthExceeded];
 
 impl Remote {
     /// A client for `spec`; nothing is sent until [`Remote::chat`].
@@ -86,7 +87,7 @@ impl Remote {
             body.model = self.spec.model.clone();
         }
         let body = serde_json::to_string(&body)
-            .map_err(|e| js_error("internal", &format!("unserialisable request: {e}")))?;
+            .map_err(|e| js_error(Code::Internal, &format!("unserialisable request: {e}")))?;
         let controller = AbortController::new()?;
         let abort = {
             let controller = controller.clone();
@@ -96,7 +97,7 @@ impl Remote {
         let channel = Rc::new(Channel::default());
         let reader: ReadableStreamDefaultReader = response
             .body()
-            .ok_or_else(|| js_error("remote_error", "the server's response has no body"))?
+            .ok_or_else(|| js_error(Code::RemoteError, "the server's response has no body"))?
             .get_reader()
             .unchecked_into();
         {
@@ -143,7 +144,7 @@ impl Remote {
                 Err(_) if signal.is_some_and(AbortSignal::aborted) => return Err(aborted()),
                 Err(_) if timed_out.get() => {
                     return Err(js_error(
-                        "remote_unavailable",
+                        Code::RemoteUnavailable,
                         &format!(
                             "{url} did not answer within {} s",
                             self.spec.first_byte_ms / 1000.0
@@ -152,7 +153,7 @@ impl Remote {
                 }
                 Err(e) => {
                     return Err(js_error(
-                        "remote_unavailable",
+                        Code::RemoteUnavailable,
                         &format!("cannot reach {url}: {}", describe(&e)),
                     ))
                 }
@@ -194,7 +195,7 @@ impl Remote {
             Token::Fixed(token) => return Ok(Some(token.clone())),
             Token::Getter(getter) => getter,
         };
-        let unauthorized = |why: String| js_error("unauthorized", &format!("getToken() {why}"));
+        let unauthorized = |why: String| js_error(Code::Unauthorized, &format!("getToken() {why}"));
         let value = getter
             .call0(&JsValue::NULL)
             .map_err(|e| unauthorized(format!("threw: {}", describe(&e))))?;
@@ -219,15 +220,15 @@ async fn status_error(url: &str, response: &Response) -> JsValue {
     .unwrap_or_default();
     let body = serde_json::from_str::<ErrorBody>(&text).ok();
     let code = match status {
-        401 | 403 => "unauthorized",
-        429 => "rate_limited",
-        502..=504 => "remote_unavailable",
+        401 | 403 => Code::Unauthorized,
+        429 => Code::RateLimited,
+        502..=504 => Code::RemoteUnavailable,
         _ => body
             .as_ref()
             .and_then(|b| b.error.code.as_deref())
-            .and_then(|code| PASSED_CODES.iter().find(|&&c| c == code))
-            .copied()
-            .unwrap_or("remote_error"),
+            .and_then(Code::parse)
+            .filter(|code| PASSED_CODES.contains(code))
+            .unwrap_or(Code::RemoteError),
     };
     let detail = match &body {
         Some(body) => body.error.message.clone(),
@@ -270,14 +271,14 @@ async fn pump(
             Ok(result) => result,
             Err(_) if timed_out.get() => {
                 break Item::Error(js_error(
-                    "remote_unavailable",
+                    Code::RemoteUnavailable,
                     &format!("the server sent nothing for {} s", idle_ms / 1000.0),
                 ))
             }
             Err(_) if signal.aborted() => break Item::Error(aborted()),
             Err(e) => {
                 break Item::Error(js_error(
-                    "remote_unavailable",
+                    Code::RemoteUnavailable,
                     &format!("the connection broke: {}", describe(&e)),
                 ))
             }
@@ -291,7 +292,7 @@ async fn pump(
                 Item::End
             } else {
                 Item::Error(js_error(
-                    "remote_unavailable",
+                    Code::RemoteUnavailable,
                     "the server's stream ended before the reply did",
                 ))
             };
@@ -325,7 +326,7 @@ fn event(data: &str, channel: &Channel, finished: &mut bool) -> Option<Item> {
         Ok(chunk) if chunk.is_object() => chunk,
         _ => {
             return Some(Item::Error(js_error(
-                "remote_error",
+                Code::RemoteError,
                 &format!("the server sent an unreadable chunk: {data:.200}"),
             )))
         }
@@ -337,7 +338,7 @@ fn event(data: &str, channel: &Channel, finished: &mut bool) -> Option<Item> {
                 .and_then(|m| m.as_string())
                 .unwrap_or_else(|| data.to_string());
             return Some(Item::Error(js_error(
-                "remote_error",
+                Code::RemoteError,
                 &format!("the server failed mid-reply: {message}"),
             )));
         }

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::chunks;
+use crate::code::Code;
 use crate::dispatch::Engines;
 use crate::error::{code, describe, js_error};
 use crate::loader;
@@ -45,10 +46,10 @@ impl Tandem {
                 let local = Local::new(spec, options.hooks);
                 match local.start(options.signal.as_ref()).await {
                     Ok(_) => Some(local),
-                    Err(e) if remote.is_some() && code(&e) != "aborted" => {
+                    Err(e) if remote.is_some() && code(&e) != Some(Code::Aborted) => {
                         local.unload();
                         let warning = Warning {
-                            cause: Some(code(&e)),
+                            cause: code(&e),
                             ..Warning::new(
                                 "local_unavailable",
                                 format!(
@@ -142,10 +143,13 @@ impl Tandem {
         let local = self.local().cloned();
         future_to_promise(async move {
             let local = local.ok_or_else(|| {
-                js_error("no_route", "there is no local model to count tokens with")
+                js_error(
+                    Code::NoRoute,
+                    "there is no local model to count tokens with",
+                )
             })?;
             let messages: Vec<ChatMessage> = from_js(messages)
-                .map_err(|e| js_error("invalid_request", &format!("invalid messages: {e}")))?;
+                .map_err(|e| js_error(Code::InvalidRequest, &format!("invalid messages: {e}")))?;
             local.count_tokens(messages).await
         })
     }

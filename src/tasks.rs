@@ -11,6 +11,7 @@ use tandem_core::tasks::{Task, Tone};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::code::Code;
 use crate::dispatch::Engines;
 use crate::error::js_error;
 use crate::messages::from_js;
@@ -58,7 +59,12 @@ impl Tasks {
     ) -> Promise {
         let task = from_js(labels)
             .map(|labels| Task::Classify { labels })
-            .map_err(|e| js_error("invalid_request", &format!("labels must be strings: {e}")));
+            .map_err(|e| {
+                js_error(
+                    Code::InvalidRequest,
+                    &format!("labels must be strings: {e}"),
+                )
+            });
         self.run(task, text, options, &[])
     }
 
@@ -120,7 +126,7 @@ impl Tasks {
     ) -> Promise {
         let task = from_js::<Value>(schema)
             .map(|schema| Task::Extract { schema })
-            .map_err(|e| js_error("invalid_request", &format!("schema must be JSON: {e}")));
+            .map_err(|e| js_error(Code::InvalidRequest, &format!("schema must be JSON: {e}")));
         self.run(task, text, options, &[])
     }
 }

@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
+use crate::code::Code;
 use crate::error::Failure;
 use crate::loader;
 use crate::local_model::LocalModel;
@@ -62,7 +63,7 @@ fn post(message: &FromWorker) {
 fn post_failure(id: Option<u32>, failure: Failure) {
     post(&FromWorker::Failed {
         id,
-        code: failure.code.into(),
+        code: failure.code,
         message: failure.message,
     });
 }
@@ -88,7 +89,7 @@ impl Worker {
     fn handle(self: &Rc<Self>, data: JsValue) {
         let message = match from_js::<ToWorker>(data) {
             Ok(message) => message,
-            Err(e) => return post_failure(None, Failure::new("internal", e)),
+            Err(e) => return post_failure(None, Failure::new(Code::Internal, e)),
         };
         match message {
             ToWorker::Load(spec) => {
@@ -122,7 +123,7 @@ impl Worker {
         self.model
             .borrow()
             .clone()
-            .ok_or_else(|| Failure::new("invalid_request", "the model is not loaded"))
+            .ok_or_else(|| Failure::new(Code::InvalidRequest, "the model is not loaded"))
     }
 
     async fn load(&self, spec: LoadSpec) {
