@@ -8,7 +8,7 @@ use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usag
 use super::{
     malformed, send, split_system, stream_error, translate, unsupported, Translate, Upstream,
 };
-use crate::backend::{Call, ChunkStream};
+use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
 /// A Gemini backend.

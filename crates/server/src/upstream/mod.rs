@@ -14,7 +14,7 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use tandem_core::ChatCompletionChunk;
 
-use crate::backend::ChunkStream;
+use crate::call::ChunkStream;
 use crate::config::Config;
 use crate::error::ApiError;
 

@@ -7,7 +7,7 @@ use tandem_core::protocol::StreamOptions;
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest};
 
 use super::{malformed, send, stream_error, translate, Translate, Upstream};
-use crate::backend::{Call, ChunkStream};
+use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
 /// An OpenAI-compatible backend.
