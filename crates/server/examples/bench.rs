@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::join_all;
 use serde_json::{json, Value};
+use tandem_core::protocol::{SseDecoder, DONE};
 use tandem_core::{CancelFlag, ChatCompletionRequest, Engine, Reply, ReplyStep};
 use tandem_server::config::{BackendConfig, ModelConfig};
 use tandem_server::{App, Config};
@@ -100,19 +101,14 @@ async fn stream(client: &reqwest::Client, url: &str, body: &Value) -> Streamed {
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok()?.parse().ok());
-    let mut buffer = String::new();
+    let mut decoder = SseDecoder::default();
     while let Ok(Some(bytes)) = r.chunk().await {
-        buffer.push_str(&String::from_utf8_lossy(&bytes));
-        while let Some(end) = buffer.find("\n\n") {
-            let frame: String = buffer.drain(..end + 2).collect();
-            let Some(data) = frame.trim().strip_prefix("data: ") else {
-                continue;
-            };
-            if data == "[DONE]" {
+        for data in decoder.push(&bytes) {
+            if data == DONE {
                 s.done = true;
                 continue;
             }
-            let v: Value = serde_json::from_str(data).unwrap_or_default();
+            let v: Value = serde_json::from_str(&data).unwrap_or_default();
             if v["choices"][0]["delta"]["content"]
                 .as_str()
                 .is_some_and(|c| !c.is_empty())

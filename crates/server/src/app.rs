@@ -1,7 +1,6 @@
-//! The server: its shared state and the router with CORS, the body limit and the
-//! cross-origin isolation headers.
+//! The HTTP surface: the handlers under their paths, with CORS, the body limit and
+//! the cross-origin isolation headers, and serving it.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,91 +13,8 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::Auth;
-use crate::backend::{build_all, Backend};
-use crate::config::Config;
-use crate::dispatch::Timeouts;
-use crate::limits::RateLimiter;
-use crate::metrics::Metrics;
-use crate::native::Native;
+use crate::state::App;
 use crate::{chat, info, static_files};
-
-/// A model id and its backends in fallback order.
-pub type Route = (String, Vec<(String, Arc<Backend>)>);
-
-/// Everything a request handler needs.
-pub struct App {
-    /// The configuration the server started with.
-    pub config: Config,
-    /// Model ids in order; the first is the default.
-    pub routes: Vec<Route>,
-    /// Bearer tokens.
-    pub auth: Auth,
-    /// Rate limits.
-    pub limiter: RateLimiter,
-    /// Counters.
-    pub metrics: Metrics,
-    /// Request timeouts.
-    pub timeouts: Timeouts,
-    /// Client headers that go upstream.
-    pub forward: Vec<HeaderName>,
-    native: Option<Arc<Backend>>,
-}
-
-impl App {
-    /// Build the backends (the native model starts loading) and the state.
-    pub fn new(config: Config) -> Result<Arc<Self>, String> {
-        let backends: BTreeMap<String, Arc<Backend>> = build_all(&config)?;
-        let routes = config
-            .models
-            .iter()
-            .map(|m| {
-                let chain = m
-                    .backends
-                    .iter()
-                    .map(|b| (b.clone(), backends[b].clone()))
-                    .collect();
-                (m.id.clone(), chain)
-            })
-            .collect();
-        let native = backends.values().find(|b| b.native().is_some()).cloned();
-        let forward = config
-            .forward_headers
-            .iter()
-            .map(|h| {
-                HeaderName::try_from(h.as_str()).map_err(|e| format!("forward_headers {h}: {e}"))
-            })
-            .collect::<Result<_, _>>()?;
-        let (deadline, first_byte, idle) = config.timeouts.durations();
-        Ok(Arc::new(App {
-            auth: Auth::from_config(&config.auth)?,
-            limiter: RateLimiter::new(
-                config.limits.requests_per_minute,
-                config.limits.tokens_per_minute,
-            ),
-            metrics: Metrics::default(),
-            timeouts: Timeouts {
-                deadline,
-                first_byte,
-                idle,
-            },
-            routes,
-            forward,
-            native,
-            config,
-        }))
-    }
-
-    /// The native model, if one is configured.
-    pub fn native(&self) -> Option<&Native> {
-        self.native.as_ref().and_then(|b| b.native())
-    }
-
-    /// The backends of model `id`.
-    pub fn route(&self, id: &str) -> Option<&Route> {
-        self.routes.iter().find(|(m, _)| m == id)
-    }
-}
 
 /// The whole HTTP surface: the API, the small endpoints and the static files.
 pub fn router(app: Arc<App>) -> Router {

@@ -4,32 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
-use futures_util::stream::BoxStream;
-use tandem_core::{ChatCompletionChunk, ChatCompletionRequest};
+use tandem_core::ChatCompletionRequest;
 
+use crate::call::{Call, ChunkStream};
 use crate::config::{BackendConfig, Config};
 use crate::error::ApiError;
 use crate::native::Native;
 use crate::upstream::{anthropic::Anthropic, gemini::Gemini, openai::OpenAi, Upstream};
-
-/// The chunks of one reply, each a chunk or the error that ended it.
-pub type ChunkStream = BoxStream<'static, Result<ChatCompletionChunk, ApiError>>;
-
-/// What every backend needs to know about one call besides the request.
-#[derive(Debug, Clone)]
-pub struct Call {
-    /// `chatcmpl-…`, the id of every chunk.
-    pub id: String,
-    /// Unix seconds, the same for every chunk.
-    pub created: u64,
-    /// The model id the client asked for (the `model` of every chunk).
-    pub model: String,
-    /// Client headers allowed upstream by `forward_headers`.
-    pub forward: HeaderMap,
-    /// Most prompt tokens.
-    pub max_prompt_tokens: usize,
-}
 
 /// One configured backend.
 pub enum Backend {

@@ -15,12 +15,12 @@ use futures_util::StreamExt;
 use tandem_core::protocol::CompletionBuilder;
 use tandem_core::{ChatCompletion, ChatCompletionRequest};
 
-use crate::app::App;
-use crate::backend::{Call, ChunkStream};
+use crate::call::{Call, ChunkStream};
 use crate::config::Limits;
 use crate::dispatch::dispatch;
 use crate::error::ApiError;
 use crate::sse;
+use crate::state::App;
 use crate::tally::Tally;
 
 /// The handler.
@@ -76,10 +76,10 @@ async fn open(
     cap(&app.config.limits, &mut request)?;
     let id = match &request.model {
         Some(id) => id.clone(),
-        None => app.routes[0].0.clone(),
+        None => app.models[0].id.clone(),
     };
-    let (_, backends) = app
-        .route(&id)
+    let model = app
+        .model(&id)
         .ok_or_else(|| ApiError::model_not_found(&id))?;
     let forward = app
         .forward
@@ -95,7 +95,7 @@ async fn open(
         forward,
         max_prompt_tokens: app.config.limits.max_prompt_tokens,
     };
-    let (backend, chunks) = dispatch(backends, &request, &call, app.timeouts).await?;
+    let (backend, chunks) = dispatch(&model.backends, &request, &call, app.timeouts).await?;
     tally.backend(&backend);
     Ok((request, chunks))
 }

@@ -2,15 +2,15 @@
 //! chunk; after that, the reply is bound to that backend, under an idle timeout and
 //! one overall deadline.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use tandem_core::ChatCompletionRequest;
 use tokio::time::{timeout_at, Instant};
 
-use crate::backend::{Backend, Call, ChunkStream};
+use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
+use crate::model_backends::NamedBackend;
 
 /// The timeouts of one request.
 #[derive(Debug, Clone, Copy)]
@@ -32,14 +32,14 @@ fn retryable(e: &ApiError) -> bool {
 /// Open `request` on the first of `backends` that answers; the name of that backend
 /// and its chunks, the first one included.
 pub async fn dispatch(
-    backends: &[(String, Arc<Backend>)],
+    backends: &[NamedBackend],
     request: &ChatCompletionRequest,
     call: &Call,
     timeouts: Timeouts,
 ) -> Result<(String, ChunkStream), ApiError> {
     let deadline = Instant::now() + timeouts.deadline;
     let mut last = ApiError::overloaded("no backend is configured for this model", 60);
-    for (name, backend) in backends {
+    for NamedBackend { name, backend } in backends {
         let attempt = async {
             let mut stream = backend.open(request, call).await?;
             match stream.next().await {

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::app::App;
 use crate::native::Status;
+use crate::state::App;
 
 /// 200 when the native model (if any) is ready, 503 while it loads or if it failed.
 pub async fn healthz(State(app): State<Arc<App>>) -> Response {
@@ -32,9 +32,9 @@ pub async fn healthz(State(app): State<Arc<App>>) -> Response {
 /// The model ids clients may ask for.
 pub async fn models(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     let data: Vec<_> = app
-        .routes
+        .models
         .iter()
-        .map(|(id, _)| json!({"id": id, "object": "model", "created": 0, "owned_by": "tandem"}))
+        .map(|m| json!({"id": m.id, "object": "model", "created": 0, "owned_by": "tandem"}))
         .collect();
     Json(json!({"object": "list", "data": data}))
 }

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod backend;
+pub mod call;
 pub mod chat;
 pub mod config;
 pub mod dispatch;
@@ -12,11 +13,14 @@ pub mod error;
 pub mod info;
 pub mod limits;
 pub mod metrics;
+pub mod model_backends;
 pub mod native;
 pub mod sse;
+pub mod state;
 pub mod static_files;
 pub mod tally;
 pub mod upstream;
 
-pub use app::{router, serve, App};
+pub use app::{router, serve};
 pub use config::Config;
+pub use state::App;

@@ -15,7 +15,7 @@ use tandem_core::{
 };
 use tokio::sync::mpsc;
 
-use crate::backend::{Call, ChunkStream};
+use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
 /// Where the model is in its life.

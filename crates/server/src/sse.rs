@@ -9,7 +9,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
-use crate::backend::ChunkStream;
+use crate::call::ChunkStream;
 use crate::tally::Tally;
 
 /// How often an idle stream gets a comment line, so proxies keep it open.

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use tandem_core::ChatCompletionChunk;
 
-use crate::app::App;
 use crate::metrics::Outcome;
+use crate::state::App;
 
 /// The running account of one request.
 pub struct Tally {

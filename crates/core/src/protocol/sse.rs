@@ -1,9 +1,19 @@
-//! Reading server-sent events as they arrive: bytes in, the `data` of each complete
-//! event out. Lines may end in `\n`, `\r\n` or `\r`, split anywhere across reads;
-//! comments and fields other than `data` are skipped, as the SSE standard says.
+//! Reading server-sent events as they arrive: bytes in, each complete event out (its
+//! `data`, and its `event` name for streams that name them). Lines may end in `\n`,
+//! `\r\n` or `\r`, split anywhere across reads; comments and other fields are
+//! skipped, as the SSE standard says.
 
 /// The `data` of the event that ends an OpenAI stream.
 pub const DONE: &str = "[DONE]";
+
+/// One complete event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    /// Its `event` field, empty when it has none.
+    pub event: String,
+    /// Its `data` lines joined by `\n`.
+    pub data: String,
+}
 
 /// An incremental SSE reader.
 #[derive(Debug, Default)]
@@ -12,6 +22,8 @@ pub struct SseDecoder {
     line: Vec<u8>,
     /// `data` lines of the event not ended yet.
     data: Vec<String>,
+    /// The `event` field of the event not ended yet.
+    event: String,
     /// The last byte read was `\r`: a `\n` right after it ends nothing.
     after_cr: bool,
 }
@@ -20,6 +32,14 @@ impl SseDecoder {
     /// Read `bytes`; returns the `data` of every event they complete (its `data`
     /// lines joined by `\n`).
     pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.push_events(bytes)
+            .into_iter()
+            .map(|e| e.data)
+            .collect()
+    }
+
+    /// Read `bytes`; returns every event they complete.
+    pub fn push_events(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         let mut events = Vec::new();
         for &byte in bytes {
             let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');
@@ -43,19 +63,25 @@ impl SseDecoder {
             self.line.clear();
             self.end_line(&line);
         }
-        self.end_line("")
+        self.end_line("").map(|e| e.data)
     }
 
-    fn end_line(&mut self, line: &str) -> Option<String> {
+    fn end_line(&mut self, line: &str) -> Option<SseEvent> {
         if line.is_empty() {
-            return (!self.data.is_empty()).then(|| std::mem::take(&mut self.data).join("\n"));
+            let event = std::mem::take(&mut self.event);
+            return (!self.data.is_empty()).then(|| SseEvent {
+                event,
+                data: std::mem::take(&mut self.data).join("\n"),
+            });
         }
         let (field, value) = match line.split_once(':') {
             Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
             None => (line, ""),
         };
-        if field == "data" {
-            self.data.push(value.to_string());
+        match field {
+            "data" => self.data.push(value.to_string()),
+            "event" => value.clone_into(&mut self.event),
+            _ => {}
         }
         None
     }
@@ -77,6 +103,20 @@ mod tests {
             events.extend(decoder.push(b));
             assert_eq!(events, whole, "split at {split}");
         }
+    }
+
+    #[test]
+    fn events_keep_their_names() {
+        let stream = "event: message_start\r\ndata: {}\r\n\r\nevent: ping\r\n\r\ndata: x\r\n\r\n";
+        let event = |event: &str, data: &str| SseEvent {
+            event: event.into(),
+            data: data.into(),
+        };
+        assert_eq!(
+            SseDecoder::default().push_events(stream.as_bytes()),
+            vec![event("message_start", "{}"), event("", "x")],
+            "a name without data is dropped with its event"
+        );
     }
 
     #[test]

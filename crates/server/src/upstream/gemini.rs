@@ -5,10 +5,10 @@ use serde_json::{json, Value};
 use tandem_core::protocol::{ChunkWriter, ResponseFormat, Stop};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
-use super::{
-    malformed, send, split_system, stream_error, translate, unsupported, Translate, Upstream,
-};
-use crate::backend::{Call, ChunkStream};
+use super::body::{split_system, unsupported};
+use super::events::{malformed, stream_error, translate, Translate};
+use super::http::{send, Upstream};
+use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
 /// A Gemini backend.

@@ -6,8 +6,9 @@ use serde_json::Value;
 use tandem_core::protocol::StreamOptions;
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest};
 
-use super::{malformed, send, stream_error, translate, Translate, Upstream};
-use crate::backend::{Call, ChunkStream};
+use super::events::{malformed, stream_error, translate, Translate};
+use super::http::{send, Upstream};
+use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
 /// An OpenAI-compatible backend.

@@ -1,6 +1,6 @@
-//! A fake provider on loopback: it replays the recorded streams in tests/data/,
-//! chosen by provider (from the path) and scenario (the upstream model name), and
-//! remembers what it was sent.
+//! A fake provider on loopback: it replays the streams in tests/streams_from_docs/
+//! (written from the providers' docs), chosen by provider (from the path) and
+//! scenario (the upstream model name), and remembers what it was sent.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -57,18 +57,18 @@ async fn reply(seen: Arc<Mutex<Vec<Seen>>>, uri: Uri, headers: HeaderMap, body: 
         "slow" => tokio::time::sleep(Duration::from_secs(5)).await,
         _ => {}
     }
-    let recorded = if scenario == "stall" {
+    let file_scenario = if scenario == "stall" {
         "truncated"
     } else {
         &scenario
     };
     let file = format!(
-        "{}/tests/data/{provider}_{recorded}.sse",
+        "{}/tests/streams_from_docs/{provider}_{file_scenario}.sse",
         env!("CARGO_MANIFEST_DIR")
     );
     let stream = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let body = if scenario == "stall" {
-        // The recorded start, then nothing, with the connection kept open.
+        // The stream's start, then nothing, with the connection kept open.
         let start = futures_util::stream::iter([Ok::<_, std::io::Error>(stream)]);
         Body::from_stream(start.chain(futures_util::stream::pending()))
     } else {

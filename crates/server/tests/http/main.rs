@@ -1,5 +1,6 @@
 //! tandem-server over real HTTP on loopback: the native model (the default GGUF
-//! from `$TANDEM_MODEL` or models/), and fake providers replaying recorded streams.
+//! from `$TANDEM_MODEL` or models/), and fake providers replaying streams written
+//! from the providers' documented wire formats.
 
 mod fake;
 mod native;
@@ -11,6 +12,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
+use tandem_core::protocol::SseDecoder;
 use tandem_server::config::BackendConfig;
 use tandem_server::{App, Config};
 
@@ -101,15 +103,10 @@ pub fn hello(max_tokens: usize) -> Value {
 
 /// The `data:` payloads of an SSE body, in order (comments skipped).
 pub fn frames(body: &str) -> Vec<String> {
-    body.split("\n\n")
-        .filter_map(|event| {
-            let data: Vec<&str> = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
-                .collect();
-            (!data.is_empty()).then(|| data.join("\n"))
-        })
-        .collect()
+    let mut decoder = SseDecoder::default();
+    let mut frames = decoder.push(body.as_bytes());
+    frames.extend(decoder.finish());
+    frames
 }
 
 /// The JSON error body of a response, checked for OpenAI's shape.

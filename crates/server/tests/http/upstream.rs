@@ -1,5 +1,5 @@
-//! The openai, anthropic and gemini adapters against recorded streams, and the
-//! fallback rules.
+//! The openai, anthropic and gemini adapters against streams written from the
+//! providers' documented wire formats, and the fallback rules.
 
 use std::time::{Duration, Instant};
 
@@ -122,7 +122,7 @@ fn text_of(frames: &[String]) -> String {
 }
 
 #[tokio::test]
-async fn recorded_streams_become_openai_chunks() {
+async fn streams_from_the_docs_become_openai_chunks() {
     let fake = fake::start();
     let base = spawn(upstream_config(&fake.base));
     for provider in PROVIDERS {

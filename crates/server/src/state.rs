@@ -1,0 +1,77 @@
+//! The server's shared state: everything a request handler reads.
+
+use std::sync::Arc;
+
+use axum::http::HeaderName;
+
+use crate::auth::Auth;
+use crate::backend::{build_all, Backend};
+use crate::config::Config;
+use crate::dispatch::Timeouts;
+use crate::limits::RateLimiter;
+use crate::metrics::Metrics;
+use crate::model_backends::{self, ModelBackends};
+use crate::native::Native;
+
+/// Everything a request handler needs.
+pub struct App {
+    /// The configuration the server started with.
+    pub config: Config,
+    /// Model ids in order; the first is the default.
+    pub models: Vec<ModelBackends>,
+    /// Bearer tokens.
+    pub auth: Auth,
+    /// Rate limits.
+    pub limiter: RateLimiter,
+    /// Counters.
+    pub metrics: Metrics,
+    /// Request timeouts.
+    pub timeouts: Timeouts,
+    /// Client headers that go upstream.
+    pub forward: Vec<HeaderName>,
+    native: Option<Arc<Backend>>,
+}
+
+impl App {
+    /// Build the backends (the native model starts loading) and the state.
+    pub fn new(config: Config) -> Result<Arc<Self>, String> {
+        let built = build_all(&config)?;
+        let models = model_backends::from_config(&config, &built);
+        let native = built.values().find(|b| b.native().is_some()).cloned();
+        let forward = config
+            .forward_headers
+            .iter()
+            .map(|h| {
+                HeaderName::try_from(h.as_str()).map_err(|e| format!("forward_headers {h}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let (deadline, first_byte, idle) = config.timeouts.durations();
+        Ok(Arc::new(App {
+            auth: Auth::from_config(&config.auth)?,
+            limiter: RateLimiter::new(
+                config.limits.requests_per_minute,
+                config.limits.tokens_per_minute,
+            ),
+            metrics: Metrics::default(),
+            timeouts: Timeouts {
+                deadline,
+                first_byte,
+                idle,
+            },
+            models,
+            forward,
+            native,
+            config,
+        }))
+    }
+
+    /// The native model, if one is configured.
+    pub fn native(&self) -> Option<&Native> {
+        self.native.as_ref().and_then(|b| b.native())
+    }
+
+    /// Model `id` and its backends.
+    pub fn model(&self, id: &str) -> Option<&ModelBackends> {
+        self.models.iter().find(|m| m.id == id)
+    }
+}
