@@ -16,7 +16,7 @@ pub use response::{
     AssistantMessage, ChatCompletion, ChatCompletionChunk, Choice, ChunkChoice, Delta, ErrorBody,
     ErrorObject, Logprobs, TokenLogprob, TopLogprob, CHUNK_OBJECT, COMPLETION_OBJECT,
 };
-pub use sse::{SseDecoder, DONE};
+pub use sse::{SseDecoder, SseEvent, DONE};
 pub use tandem_info::{Scores, Sensitive, TandemInfo};
 
 use serde::{Deserialize, Serialize};
