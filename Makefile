@@ -48,7 +48,7 @@ bench: setup
 	node scripts/bench-router.mjs
 	$(call section,bench tandem-server)
 	cargo run --release -p tandem-server --example bench -- all
-	cargo run --release -p tandem-core --example route -- --eval ../shared/fixtures/routing_dev.jsonl
+	cargo run --release -p tandem-core --example route -- --eval tests/fixtures/routing_dev.jsonl
 	cargo run --release -p tandem-core --example tasks -- bench
 
 demo: setup pkg

@@ -3,7 +3,7 @@
 
     python3 scripts/serve.py [--port 8080] [--www DIR]
 
-Serves / -> www/, /pkg -> pkg/, /models -> models/, /fixtures -> ../shared/fixtures,
+Serves / -> www/, /pkg -> pkg/, /models -> models/, /fixtures -> tests/fixtures,
 /e2e -> tests/e2e/pages
 on 127.0.0.1 with CORS open (the test page lives on another origin) and proper
 MIME types for .wasm and ES modules. Pages are cross-origin isolated (COOP + COEP),
@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MOUNTS = {
     "/pkg/": os.path.join(ROOT, "pkg"),
     "/models/": os.path.join(ROOT, "models"),
-    "/fixtures/": os.path.join(ROOT, "..", "shared", "fixtures"),
+    "/fixtures/": os.path.join(ROOT, "tests", "fixtures"),
     "/e2e/": os.path.join(ROOT, "tests", "e2e", "pages"),
     "/": os.path.join(ROOT, "www"),
 }

@@ -13,7 +13,7 @@ const MODEL = join(ROOT, "models/SmolLM2-135M-Instruct.Q4_1.gguf");
 // A fixture line whose greedy path has no near-tie (every pick leads by >= 0.4 logits
 // natively), so wasm reproduces it token for token. 8 tokens, then end of turn.
 const PROMPT = "What color is the sky?";
-const FIXTURE = readFileSync(join(ROOT, "../shared/fixtures/greedy.jsonl"), "utf8")
+const FIXTURE = readFileSync(join(ROOT, "tests/fixtures/greedy.jsonl"), "utf8")
   .split("\n")
   .filter(Boolean)
   .map((line) => JSON.parse(line))

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p tandem-core --example route -- [--model PATH] < prompts.jsonl
-//! cargo run --release -p tandem-core --example route -- --eval ../shared/fixtures/routing_dev.jsonl
+//! cargo run --release -p tandem-core --example route -- --eval tests/fixtures/routing_dev.jsonl
 //! ```
 //! Reads lines `{"prompt": …, "max_tokens"?: …, "task"?: …}` and prints one line each,
 //! `{"target": "local"|"remote", "reason": …}`. With `--model`, prompt tokens are

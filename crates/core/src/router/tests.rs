@@ -442,7 +442,7 @@ fn empty_and_odd_queries_never_panic() {
 fn dev_set_accuracy_is_at_least_90_percent_per_class() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/routing_dev.jsonl"
+        "/../../tests/fixtures/routing_dev.jsonl"
     );
     let text = std::fs::read_to_string(path).expect("routing_dev.jsonl");
     let mut tally = [[0usize; 2]; 2]; // [local, remote] × [right, total]

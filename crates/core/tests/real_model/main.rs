@@ -2,7 +2,7 @@
 //!
 //! The model is read from `$TANDEM_MODEL` or `models/SmolLM2-135M-Instruct.Q4_1.gguf`
 //! (fetched by `scripts/fetch-model.sh`), the fixtures from `$TANDEM_FIXTURES` or
-//! `../shared/fixtures` beside the project.
+//! `tests/fixtures/` of the repository.
 
 mod classify;
 mod corrupt_files;
@@ -54,7 +54,7 @@ pub fn engine() -> MutexGuard<'static, Engine> {
 /// The lines of a fixture file, parsed.
 pub fn fixture(name: &str) -> Vec<Value> {
     let dir = std::env::var_os("TANDEM_FIXTURES")
-        .map_or_else(|| project_root().join("../shared/fixtures"), PathBuf::from);
+        .map_or_else(|| project_root().join("tests/fixtures"), PathBuf::from);
     let path = dir.join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
