@@ -1,11 +1,11 @@
-# make test   everything CI checks: format, lints (native, wasm32 plain, relaxed-SIMD and threads builds), unit tests, browser tests
+# make test   everything CI checks (scripts/test.sh): format, import loops, lints (native, wasm32),
+#             native tests, browser and page tests; prints each section's time at the end
 # make bench  native and in-browser speeds -> target/bench/summary.json
 # make demo   build pkg/ and run tandem-server: the chat page and the API on http://127.0.0.1:8080/
 # make pkg    the npm package alone (pkg/, release build)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
-WASM := --target wasm32-unknown-unknown
 section = @printf '\n\033[1;34m==> %s\033[0m\n' "$(1)"
 
 .PHONY: test setup bench demo pkg
@@ -14,27 +14,8 @@ setup:
 	$(call section,setup)
 	bash scripts/setup.sh
 
-test: setup
-	$(call section,rustfmt)
-	cargo fmt --all -- --check
-	$(call section,clippy (native))
-	cargo clippy --workspace --all-targets -- -D warnings
-	$(call section,clippy (wasm32))
-	cargo clippy --workspace $(WASM) --all-targets --exclude tandem-server -- -D warnings
-	$(call section,clippy (wasm32, relaxed-SIMD build))
-	cargo clippy -p tandem -p tandem-core $(WASM) --all-targets --features tandem/relaxed-simd -- -D warnings
-	$(call section,clippy (wasm32, multi-threaded build))
-	bash scripts/build-threads.sh --clippy
-	$(call section,cargo test (native))
-	cargo test --workspace
-	$(call section,browser test (headless Chromium))
-	bash scripts/browser-test.sh
-	$(call section,browser test: the relaxed-SIMD build (headless Chromium))
-	bash scripts/browser-test.sh . --features relaxed-simd
-	$(call section,page tests: the JS API and a Vite app (headless Chromium))
-	bash scripts/build-pkg.sh --dev
-	node --test --test-concurrency=1 tests/e2e/
-	$(call section,all tests passed)
+test:
+	bash scripts/test.sh
 
 pkg:
 	$(call section,wasm-pack build --release)

@@ -23,12 +23,13 @@ elif ! rustup component list --toolchain nightly --installed | grep -qx rust-src
   rustup component add rust-src --toolchain nightly
 fi
 
-# The tools are built at opt-level 1 without LTO: about 3 minutes each instead of 8,
-# and as fast for what tandem asks of them (wasm-bindgen on the test wasm: 1.4 s vs 1.3 s).
+# The tools are built at opt-level 1 without LTO (about 3 minutes each instead of 8,
+# and as fast for what tandem asks of them), in one target dir, so the crates both
+# use (syn, serde, clap…) are built once.
 install_tool() {
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
-    cargo install "$@"
+    cargo install --target-dir target/tools "$@"
 }
 
 # The wasm-bindgen version wasm-pack must use is the one Cargo.lock pins.
