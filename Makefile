@@ -32,6 +32,10 @@ bench: setup
 	cargo run --release -p tandem-core --example route -- --eval tests/fixtures/routing_dev.jsonl
 	cargo run --release -p tandem-core --example tasks -- bench
 
-demo: setup pkg
+demo: setup
+	$(call section,the npm package (demo profile: optimised without fat LTO))
+	bash scripts/build-pkg.sh --demo
+	$(call section,tandem-server (demo profile))
+	cargo build --profile demo -p tandem-server
 	$(call section,demo on http://127.0.0.1:8080/ (tandem-server))
-	cargo run --release -p tandem-server
+	target/demo/tandem-server

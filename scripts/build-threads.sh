@@ -6,8 +6,7 @@
 # With --relaxed, the relaxed-SIMD variant: tandem_threads_relaxed.js and .wasm.
 #   scripts/build-threads.sh [--relaxed]          release build
 #   scripts/build-threads.sh --dev [--relaxed]    dev build (tests)
-#   scripts/build-threads.sh --clippy             clippy on the code only the
-#                                                 threaded (and relaxed) builds compile
+#   scripts/build-threads.sh --demo [--relaxed]   the demo profile (make demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=release
@@ -17,8 +16,9 @@ name=tandem_threads
 for arg in "$@"; do
   case "$arg" in
     --dev) profile=debug flags=() ;;
+    --demo) profile=demo flags=(--profile demo) ;;
     --relaxed) features=threads,relaxed-simd name=tandem_threads_relaxed ;;
-    --release | --clippy) ;;
+    --release) ;;
     *) echo "build-threads.sh: unknown argument $arg" >&2; exit 1 ;;
   esac
 done
@@ -32,15 +32,6 @@ export RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd
 link=(--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls
   --export=__tls_size --export=__tls_align --export=__tls_base)
 nightly=(cargo +nightly --config 'profile.dev.package."*".opt-level=3')
-if [ "${1:-}" = --clippy ]; then
-  if ! cargo +nightly clippy --version >/dev/null 2>&1; then
-    echo "build-threads.sh: the nightly toolchain has no clippy, so the threads build is" \
-      "not linted (rustup component add clippy --toolchain nightly)" >&2
-    exit 0
-  fi
-  exec "${nightly[@]}" clippy -p tandem -p tandem-core --target wasm32-unknown-unknown \
-    -Z build-std=panic_abort,std --features tandem/threads,tandem/relaxed-simd -- -D warnings
-fi
 # Every crate optimised, std included (rebuilt here, so a dependency like any other).
 "${nightly[@]}" \
   rustc --lib --target wasm32-unknown-unknown "${flags[@]}" \
