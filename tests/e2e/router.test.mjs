@@ -2,13 +2,16 @@
 // the worker) and a real tandem-server on loopback, running the same model natively.
 // Quick prompts stay local, heavy ones stream from the server, a stopped server means
 // a local fallback, strict privacy keeps personal data local, a doubtful local answer
-// is escalated, and aborts work on both routes.
+// is escalated, and aborts work on both routes. Each test stands alone: the shared
+// server keeps running, and the tests of a stopped server use a Tandem of their own
+// whose server is stopped.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { openPage, startTandemServer } from "./harness.mjs";
 
 const PAGE_PORT = 8795;
 const SERVER_PORT = 8796;
+const STOPPED_SERVER_PORT = 8802;
 const TOKEN = "e2e-secret-token";
 const QUICK = "Say hello to a new user in one friendly sentence.";
 const HEAVY =
@@ -38,20 +41,38 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  stopServer();
+  tandemServer?.kill();
 });
 
-function stopServer() {
-  tandemServer?.kill();
-  tandemServer = undefined;
+let stoppedServerTandem;
+
+/** The name of a page-global Tandem whose server ran when it was created and has
+ * stopped since (made once, by whichever test needs it first). */
+function withStoppedServer() {
+  stoppedServerTandem ??= (async () => {
+    const server = await startTandemServer(STOPPED_SERVER_PORT, browser.origin);
+    const r = await inPage(async (baseUrl) => {
+      window.aiStopped = await tandem.Tandem.create({
+        local: { modelUrl: MODEL_URL },
+        remote: { baseUrl },
+      });
+      aiStopped.addEventListener("route", (e) => routes.push(e.detail));
+      return aiStopped.model;
+    }, server.baseUrl);
+    assert.equal(r.error, undefined, JSON.stringify(r.error));
+    server.kill();
+    await new Promise((r) => setTimeout(r, 200));
+    return "aiStopped";
+  })();
+  return stoppedServerTandem;
 }
 
-/** Stream `request` in the page: its text, last chunk and the route events seen
- * before the first chunk. */
-const streamed = (request) =>
-  inPage(async (request) => {
+/** Stream `request` in the page on the Tandem named `which`: its text, last chunk and
+ * the route events seen before the first chunk. */
+const streamed = (request, which = "ai") =>
+  inPage(async ([request, which]) => {
     routes.length = 0;
-    const stream = await ai.chat.completions.create({ ...request, stream: true });
+    const stream = await window[which].chat.completions.create({ ...request, stream: true });
     let text = "";
     let last;
     let routesAtFirstChunk;
@@ -61,16 +82,16 @@ const streamed = (request) =>
       last = chunk;
     }
     return { text, last, routes: [...routes], routesAtFirstChunk };
-  }, request);
+  }, [request, which]);
 
 const user = (content) => [{ role: "user", content }];
 
-/** Stream a long reply to `request` and abort it at its third chunk: the chunks seen
- * and the error's code. */
-const abortAfterThreeChunks = (request) =>
-  inPage(async (request) => {
+/** Stream a long reply to `request` on the Tandem named `which` and abort it at its
+ * third chunk: the chunks seen and the error's code. */
+const abortAfterThreeChunks = (request, which = "ai") =>
+  inPage(async ([request, which]) => {
     const controller = new AbortController();
-    const stream = await ai.chat.completions.create({
+    const stream = await window[which].chat.completions.create({
       ...request, max_tokens: 200, ignore_eos: true, stream: true, signal: controller.signal,
     });
     let chunks = 0;
@@ -83,7 +104,7 @@ const abortAfterThreeChunks = (request) =>
       error = e.code;
     }
     return { chunks, error };
-  }, request);
+  }, [request, which]);
 
 test("a quick prompt is answered locally, with the reason and scores", async () => {
   const r = await streamed({ messages: user(QUICK), max_tokens: 24, temperature: 0 });
@@ -255,27 +276,26 @@ test("a rate-limited server (429) falls back to the local model before the first
 });
 
 test("with the server stopped, a heavy prompt falls back to the local model and says why", async () => {
-  stopServer();
-  await new Promise((r) => setTimeout(r, 200));
-  const r = await streamed({ messages: user(HEAVY), max_tokens: 8, temperature: 0 });
+  const which = await withStoppedServer();
+  const r = await streamed({ messages: user(HEAVY), max_tokens: 8, temperature: 0 }, which);
   assert.equal(r.error, undefined, JSON.stringify(r.error));
   assert.equal(r.last.tandem.route, "local");
   assert.match(r.last.tandem.fallback, /reach|unavailable|connect/i);
   assert.deepEqual(r.routes.map((d) => d.target), ["remote", "local"]);
   assert.ok(r.routes[1].fallback);
   // The next heavy request knows the server is down and goes local at once.
-  const next = await inPage((messages) => ai.route({ messages }), user(HEAVY));
+  const next = await inPage(([messages, which]) => window[which].route({ messages }), [user(HEAVY), which]);
   assert.equal(next.target, "local");
   // remote-only cannot fall back: the error says the server is unavailable.
   const only = await inPage(
-    (messages) => ai.chat.completions.create({ messages, route: "remote-only" }),
-    user(QUICK),
+    ([messages, which]) => window[which].chat.completions.create({ messages, route: "remote-only" }),
+    [user(QUICK), which],
   );
   assert.equal(only.error?.code, "remote_unavailable", JSON.stringify(only));
 });
 
 test("aborting works on the local route after a fallback", async () => {
-  const r = await abortAfterThreeChunks({ messages: user(HEAVY) });
+  const r = await abortAfterThreeChunks({ messages: user(HEAVY) }, await withStoppedServer());
   assert.deepEqual(r, { chunks: 3, error: "aborted" }, "no chunk after the abort");
 });
 

@@ -10,7 +10,9 @@ use crate::engine;
 struct Run {
     ids: Vec<u32>,
     text: String,
-    finish: FinishReason,
+    /// `None` until the generation's `Done` event: a test of the finish reason fails
+    /// when that event is missing.
+    finish: Option<FinishReason>,
     usage: Usage,
 }
 
@@ -33,7 +35,7 @@ fn run_ids(engine: &mut Engine, prompt: Vec<u32>, params: GenerateParams) -> Run
     let mut out = Run {
         ids: vec![],
         text: String::new(),
-        finish: FinishReason::Length,
+        finish: None,
         usage: Usage::default(),
     };
     for event in engine.stream(&mut generation) {
@@ -54,7 +56,8 @@ fn run_ids(engine: &mut Engine, prompt: Vec<u32>, params: GenerateParams) -> Run
                 usage,
             } => {
                 out.text.push_str(&text);
-                out.finish = finish_reason;
+                assert!(out.finish.is_none(), "a second Done event");
+                out.finish = Some(finish_reason);
                 out.usage = usage;
             }
         }
@@ -79,7 +82,7 @@ fn end_of_turn_stops_with_reason_stop_and_counts_usage() {
         .find(|l| l["messages"][1]["content"] == "What color is the sky?")
         .unwrap();
     let r = run_ids(&mut engine, crate::ids(&line["prompt_ids"]), greedy(64));
-    assert_eq!(r.finish, FinishReason::Stop);
+    assert_eq!(r.finish, Some(FinishReason::Stop));
     assert_eq!(r.usage.completion_tokens, 8);
     assert_eq!(r.usage.completion_tokens, r.ids.len());
     assert_eq!(r.usage.prompt_tokens, 32);
@@ -96,7 +99,7 @@ fn max_tokens_ends_with_reason_length() {
         ..greedy(5)
     };
     let r = run(&mut engine, "Write a haiku about the sea.", with_logprobs);
-    assert_eq!(r.finish, FinishReason::Length);
+    assert_eq!(r.finish, Some(FinishReason::Length));
     assert_eq!(r.ids.len(), 5);
     assert_eq!(r.usage.completion_tokens, 5);
 }
@@ -114,7 +117,7 @@ fn stop_string_ends_generation_and_is_never_emitted() {
         ..greedy(64)
     };
     let r = run(&mut engine, "List three fruits.", params);
-    assert_eq!(r.finish, FinishReason::Stop);
+    assert_eq!(r.finish, Some(FinishReason::Stop));
     assert_eq!(r.text, full[..cut]);
 }
 

@@ -1,8 +1,7 @@
 //! The key/value cache across generations: a prompt that starts like the cached
-//! tokens runs only its new tokens, and gives what a cold run gives: the same greedy
-//! tokens, and log-probabilities within a few tenths at most (candle's attention
-//! products are not batch-invariant: a token run alone and the same token run in a
-//! batch round differently, and 8-bit activations can amplify that).
+//! tokens runs only its new tokens, and gives what a cold run gives bit for bit: the
+//! same greedy tokens and the same log-probabilities (the forward pass, attention
+//! included, is batch-invariant).
 
 use tandem_core::{CancelFlag, ChatMessage, Engine, Event, GenerateParams, Role, SamplingParams};
 

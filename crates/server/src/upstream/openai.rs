@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use tandem_core::protocol::StreamOptions;
-use tandem_core::{ChatCompletionChunk, ChatCompletionRequest};
+use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason};
 
 use super::events::{malformed, stream_error, translate, Translate};
 use super::http::{send, Upstream};
@@ -73,8 +73,9 @@ impl Translate for Chunks {
     }
 }
 
-/// Bring fields tandem's chunk type does not model into its shape: finish reasons
-/// other than `stop`/`length` (`content_filter`, `tool_calls`) become `stop`, a
+/// Bring fields tandem's chunk type does not model into its shape: a finish reason
+/// it does not know (a provider's own, such as `function_call` or `eos`) becomes
+/// `stop`; `stop`, `length`, `tool_calls` and `content_filter` pass as they are; a
 /// `logprobs` without content is dropped.
 fn normalise(chunk: &mut Value) {
     let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
@@ -82,7 +83,8 @@ fn normalise(chunk: &mut Value) {
     };
     for choice in choices {
         if let Some(reason) = choice.get_mut("finish_reason") {
-            if matches!(reason.as_str(), Some(r) if r != "length" && r != "stop") {
+            let known = serde_json::from_value::<FinishReason>(reason.clone()).is_ok();
+            if !reason.is_null() && !known {
                 *reason = Value::from("stop");
             }
         }
@@ -90,6 +92,28 @@ fn normalise(chunk: &mut Value) {
             if let Some(obj) = choice.as_object_mut() {
                 obj.remove("logprobs");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::normalise;
+
+    #[test]
+    fn finish_reasons_tandem_knows_pass_and_others_become_stop() {
+        for (given, want) in [
+            (json!("tool_calls"), json!("tool_calls")),
+            (json!("content_filter"), json!("content_filter")),
+            (json!("length"), json!("length")),
+            (json!("eos"), json!("stop")),
+            (json!(null), json!(null)),
+        ] {
+            let mut chunk = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": given}]});
+            normalise(&mut chunk);
+            assert_eq!(chunk["choices"][0]["finish_reason"], want);
         }
     }
 }

@@ -29,7 +29,9 @@ async fn tokens_static_signed_and_expired() {
     config.auth.secret_env = Some("TANDEM_TEST_TOKEN_SECRET".into());
     let base = spawn(config);
     let fresh = auth::mint(secret.as_bytes(), Duration::from_secs(600));
-    let short = auth::mint(secret.as_bytes(), Duration::from_secs(1));
+    // Two seconds: expiry counts whole seconds, so a one-second token could expire
+    // before its first use on a busy machine.
+    let short = auth::mint(secret.as_bytes(), Duration::from_secs(2));
     for token in ["static-token", &fresh, &short] {
         assert_eq!(
             request(&base, Some(token)).send().await.unwrap().status(),
@@ -42,7 +44,7 @@ async fn tokens_static_signed_and_expired() {
         assert_eq!(r.status(), 401);
         assert_eq!(error_of(r).await["code"], "invalid_api_key");
     }
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let r = request(&base, Some(&short)).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert!(error_of(r).await["message"]

@@ -2,162 +2,28 @@
 //! quantisation and activations are quantised to 8 bits per block as in llama.cpp:
 //! Q4_1 and Q8_0 matrices run on tandem's own kernels, others on candle's.
 
+mod block;
+mod hparams;
+mod linear;
+mod load;
+
 use std::borrow::Cow;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use candle_core::quantized::{gguf_file::Content, GgmlDType, QMatMul, QStorage, QTensor};
-use candle_core::{Device, Module, Tensor};
+use candle_core::quantized::{QMatMul, QStorage, QTensor};
+use candle_core::{Device, Tensor};
+
+pub use hparams::HyperParams;
 
 use crate::activations::silu_mul;
-use crate::attention::attend;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
-use crate::kernels::{on_pool, Matrix, Q4_1Matrix, Q8_0Matrix, WeightBlock};
+use crate::kernels::on_pool;
 use crate::kv_cache::KvCache;
-
-/// Hyper-parameters read from the GGUF metadata.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HyperParams {
-    /// `general.architecture`.
-    pub architecture: String,
-    /// Transformer blocks.
-    pub layers: usize,
-    /// Width of the residual stream.
-    pub embedding: usize,
-    /// Query heads.
-    pub heads: usize,
-    /// Key/value heads (grouped-query attention).
-    pub kv_heads: usize,
-    /// Context length the model was trained for.
-    pub context: usize,
-    /// Base of the rotary position frequencies.
-    pub rope_base: f32,
-    /// Epsilon of the RMS norms.
-    pub rms_eps: f32,
-}
-
-impl HyperParams {
-    fn from_gguf(gguf: &Gguf) -> Result<Self> {
-        let architecture = gguf.str("general.architecture")?.to_string();
-        if architecture != "llama" {
-            return Err(Error::UnsupportedModel(format!(
-                "architecture {architecture:?} (supported: llama)"
-            )));
-        }
-        let key = |k: &str| gguf.usize(&format!("llama.{k}"));
-        let float = |k: &str, default: f32| -> Result<f32> {
-            let k = format!("llama.{k}");
-            if !gguf.has(&k) {
-                return Ok(default);
-            }
-            gguf.f32(&k)
-        };
-        let hp = HyperParams {
-            layers: key("block_count")?,
-            embedding: key("embedding_length")?,
-            heads: key("attention.head_count")?,
-            kv_heads: key("attention.head_count_kv")?,
-            context: key("context_length")?,
-            rope_base: float("rope.freq_base", 10_000.0)?,
-            rms_eps: float("attention.layer_norm_rms_epsilon", 1e-5)?,
-            architecture,
-        };
-        let consistent = hp.layers > 0
-            && hp.heads > 0
-            && hp.kv_heads > 0
-            && hp.context > 0
-            && hp.heads.is_multiple_of(hp.kv_heads)
-            && hp.embedding.is_multiple_of(hp.heads)
-            && (hp.embedding / hp.heads).is_multiple_of(2)
-            && hp.rope_base > 0.0
-            && hp.rms_eps > 0.0
-            && key("rope.dimension_count").unwrap_or(hp.head_dim()) == hp.head_dim();
-        if !consistent {
-            return Err(Error::ModelInvalid(format!(
-                "inconsistent hyper-parameters in the metadata: {hp:?}"
-            )));
-        }
-        Ok(hp)
-    }
-
-    /// Width of one attention head.
-    pub fn head_dim(&self) -> usize {
-        self.embedding / self.heads
-    }
-}
-
-/// A quantised weight matrix: `y = x · Wᵀ`.
-enum Linear {
-    /// On tandem's kernels.
-    Q4_1(Q4_1Matrix),
-    /// On tandem's kernels.
-    Q8_0(Q8_0Matrix),
-    /// Any other quantisation, on candle's.
-    Candle(QMatMul),
-}
-
-impl Linear {
-    /// `x` is `(seq, cols)`; returns `(seq, rows)`.
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let [y] = Linear::forward_each([self], x)?;
-        Ok(y)
-    }
-
-    /// [`Linear::forward`] of each of `ls` on the same `x`. When all are on tandem's
-    /// kernels in one format, they run as one product ([`Matrix::matmul_each`]).
-    fn forward_each<const N: usize>(ls: [&Linear; N], x: &Tensor) -> Result<[Tensor; N]> {
-        fn own<B: WeightBlock>(ms: &[&Matrix<B>], x: &Tensor) -> Result<Vec<Tensor>> {
-            let seq = x.dim(0)?;
-            let ys = Matrix::matmul_each(ms, &values(x)?);
-            ms.iter()
-                .zip(ys)
-                .map(|(m, y)| Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?))
-                .collect()
-        }
-        let ys = if let Some(ms) = ls.iter().map(|l| l.q4_1()).collect::<Option<Vec<_>>>() {
-            own(&ms, x)?
-        } else if let Some(ms) = ls.iter().map(|l| l.q8_0()).collect::<Option<Vec<_>>>() {
-            own(&ms, x)?
-        } else {
-            // Mixed formats: one product each.
-            ls.iter()
-                .map(|l| match l {
-                    Linear::Candle(m) => Ok(m.forward(x)?),
-                    alone => alone.forward(x),
-                })
-                .collect::<Result<_>>()?
-        };
-        ys.try_into().map_err(|ys: Vec<Tensor>| {
-            Error::Inference(format!("{} products where {N} were asked for", ys.len()))
-        })
-    }
-
-    /// The matrix, when it is Q4_1 on tandem's kernels.
-    fn q4_1(&self) -> Option<&Q4_1Matrix> {
-        match self {
-            Linear::Q4_1(m) => Some(m),
-            _ => None,
-        }
-    }
-
-    /// The matrix, when it is Q8_0 on tandem's kernels.
-    fn q8_0(&self) -> Option<&Q8_0Matrix> {
-        match self {
-            Linear::Q8_0(m) => Some(m),
-            _ => None,
-        }
-    }
-
-    /// Row `r` of the weights, when they are on tandem's kernels (tied embeddings).
-    fn row(&self, r: usize) -> Option<Vec<f32>> {
-        match self {
-            Linear::Q4_1(m) => Some(m.row(r)),
-            Linear::Q8_0(m) => Some(m.row(r)),
-            Linear::Candle(_) => None,
-        }
-    }
-}
+use block::Block;
+use linear::{values, Linear};
+use load::{has_own_kernels, Loader};
 
 /// Token embeddings, kept quantised; rows are dequantised when looked up.
 enum Embedding {
@@ -165,20 +31,6 @@ enum Embedding {
     Output,
     /// A table of its own, as candle keeps it.
     Table(Arc<QTensor>),
-}
-
-/// One transformer block with its key/value cache.
-struct Block {
-    attn_norm: Tensor,
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    ffn_norm: Tensor,
-    gate: Linear,
-    up: Linear,
-    down: Linear,
-    cache: KvCache,
 }
 
 /// A loaded model with its key/value cache. The model remembers which tokens the
@@ -199,64 +51,6 @@ pub struct Model {
     cached: Vec<u32>,
     /// Tokens run through the model since it was loaded.
     forwarded: usize,
-}
-
-struct Loader<'a> {
-    content: &'a Content,
-    reader: Cursor<&'a [u8]>,
-    device: &'a Device,
-}
-
-impl Loader<'_> {
-    fn qtensor(&mut self, name: &str) -> Result<QTensor> {
-        if !self.content.tensor_infos.contains_key(name) {
-            return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
-        }
-        self.content
-            .tensor(&mut self.reader, name, self.device)
-            .map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
-    }
-
-    fn matmul(&mut self, name: &str) -> Result<QMatMul> {
-        let t = self.qtensor(name)?;
-        QMatMul::from_qtensor(t).map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
-    }
-
-    /// A weight matrix straight from the file's bytes when tandem has kernels for it.
-    fn linear(&mut self, name: &str) -> Result<Linear> {
-        let Some(info) = self.content.tensor_infos.get(name) else {
-            return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
-        };
-        let start = self.content.tensor_data_offset as usize + info.offset as usize;
-        let bytes = self.reader.get_ref();
-        let data = |len| {
-            bytes
-                .get(start..start + len)
-                .ok_or_else(|| Error::ModelInvalid(format!("tensor {name} lies outside the file")))
-        };
-        match (info.ggml_dtype, info.shape.dims()) {
-            (GgmlDType::Q4_1, &[rows, cols]) => {
-                let data = data(Q4_1Matrix::byte_len(rows, cols))?;
-                Ok(Linear::Q4_1(Matrix::from_bytes(data, rows, cols)?))
-            }
-            (GgmlDType::Q8_0, &[rows, cols]) => {
-                let data = data(Q8_0Matrix::byte_len(rows, cols))?;
-                Ok(Linear::Q8_0(Matrix::from_bytes(data, rows, cols)?))
-            }
-            _ => Ok(Linear::Candle(self.matmul(name)?)),
-        }
-    }
-
-    fn vector(&mut self, name: &str, len: usize) -> Result<Tensor> {
-        let t = self.qtensor(name)?.dequantize(self.device)?;
-        if t.dims() != [len] {
-            return Err(Error::ModelInvalid(format!(
-                "tensor {name} has shape {:?}, expected [{len}]",
-                t.dims()
-            )));
-        }
-        Ok(t)
-    }
 }
 
 impl Model {
@@ -442,47 +236,6 @@ impl Model {
             .collect::<Result<Vec<_>>>()?;
         Ok(Tensor::cat(&rows, 0)?)
     }
-}
-
-impl Block {
-    /// Grouped-query self-attention of `h` (`(seq, embedding)`, at positions `pos..`)
-    /// over the cache, which takes the new keys and values.
-    fn attention(
-        &mut self,
-        h: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
-        pos: usize,
-        hp: &HyperParams,
-    ) -> Result<Tensor> {
-        let seq = h.dim(0)?;
-        let hd = hp.head_dim();
-        // (seq, heads * hd) -> (1, heads, seq, hd), then rotated.
-        let heads = |t: Tensor, n: usize| -> Result<Tensor> {
-            Ok(t.reshape((1, seq, n, hd))?.transpose(1, 2)?.contiguous()?)
-        };
-        let [q, k, v] = Linear::forward_each([&self.q, &self.k, &self.v], h)?;
-        let q = heads(q, hp.heads)?;
-        let k = heads(k, hp.kv_heads)?;
-        let v = heads(v, hp.kv_heads)?;
-        let q = candle_nn::rotary_emb::rope_i(&q, cos, sin)?;
-        let k = candle_nn::rotary_emb::rope_i(&k, cos, sin)?;
-        self.cache
-            .write(&values(&k)?, &values(&v)?, pos, hp.context);
-        let y = attend(&values(&q)?, hp.heads, pos, &self.cache);
-        let y = Tensor::from_vec(y, (seq, hp.embedding), h.device())?;
-        self.o.forward(&y)
-    }
-}
-
-/// Whether tandem has its own kernels for weights of type `dtype`.
-fn has_own_kernels(dtype: GgmlDType) -> bool {
-    matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q8_0)
-}
-
-/// The values of `t`, row-major.
-fn values(t: &Tensor) -> Result<Vec<f32>> {
-    Ok(t.flatten_all()?.to_vec1()?)
 }
 
 /// RMS norm of each row of `x`, times `weight`.
