@@ -26,9 +26,13 @@ after(async () => {
   tandemServer?.kill();
 });
 
+const NEWS =
+  "The city council met on Monday. It approved a new bike lane on Main Street. Work starts in May and ends in August.";
+const ORDER = "Send me the report now.";
+
 /** Run every task on `route`; results keyed by task. */
 const allTasks = (route) =>
-  inPage(async (route) => {
+  inPage(async ([route, NEWS, ORDER]) => {
     const t = ai.tasks;
     const schema = {
       type: "object",
@@ -38,15 +42,12 @@ const allTasks = (route) =>
     };
     return {
       classify: await t.classify("I love this phone, the screen is wonderful!", ["positive", "negative"], { route }),
-      summarize: await t.summarize(
-        "The city council met on Monday. It approved a new bike lane on Main Street. Work starts in May and ends in August.",
-        { sentences: 1, route },
-      ),
-      rewrite: await t.rewrite("Send me the report now.", { tone: "polite", route }),
+      summarize: await t.summarize(NEWS, { sentences: 1, route }),
+      rewrite: await t.rewrite(ORDER, { tone: "polite", route }),
       smartReplies: await t.smartReplies("Are you coming to dinner tonight?", { n: 3, route }),
       extract: await t.extract("Please refund 42.50 dollars to jane@example.com today.", schema, { route }),
     };
-  }, route);
+  }, [route, NEWS, ORDER]);
 
 function checkShapes(r, route) {
   assert.equal(r.error, undefined, JSON.stringify(r.error));
@@ -58,8 +59,15 @@ function checkShapes(r, route) {
   assert.deepEqual(labels.map((l) => l.label).sort(), ["negative", "positive"]);
   assert.ok(Math.abs(labels.reduce((s, l) => s + l.probability, 0) - 1) < 1e-4);
   assert.ok(labels[0].probability >= labels[1].probability);
-  assert.ok(r.summarize.text.length > 0);
-  assert.ok(r.rewrite.text.length > 0);
+  // A summary is shorter than its text and keeps what it is about; a rewrite is a new
+  // text about the same thing, not the input or the prompt echoed back.
+  const summary = r.summarize.text;
+  assert.ok(summary.length > 0 && summary.length < NEWS.length, summary);
+  assert.match(summary, /bike lane/i);
+  const rewrite = r.rewrite.text;
+  assert.notEqual(rewrite.toLowerCase(), ORDER.toLowerCase());
+  assert.doesNotMatch(rewrite, /^text:/i);
+  assert.match(rewrite, /report/i);
   const replies = r.smartReplies.replies;
   assert.ok(replies.length >= 1 && replies.length <= 3, JSON.stringify(replies));
   assert.equal(new Set(replies.map((x) => x.toLowerCase())).size, replies.length);

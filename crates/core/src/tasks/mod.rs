@@ -141,7 +141,7 @@ impl Task {
             Task::Rewrite { tone } => (
                 "You rewrite texts. You keep their meaning and reply with the new text only."
                     .to_string(),
-                format!("{}\n\nText: {text}", tone.instruction()),
+                format!("{}\n\nText: \"{text}\"", tone.instruction()),
                 text.len() / 2 + 48,
                 None,
             ),
@@ -339,9 +339,12 @@ fn tidy_reply(reply: &str) -> String {
     }
 }
 
-/// A text answer without surrounding whitespace or quotes.
+/// A text answer without surrounding whitespace or quotes, or an echo of the prompt's
+/// `Text:` label.
 fn clean(answer: &str) -> String {
     let t = answer.trim();
+    // A small model may answer in the prompt's own shape: `Text: "…"`.
+    let t = t.strip_prefix("Text:").map_or(t, str::trim_start);
     let t = t
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))

@@ -84,3 +84,19 @@ fn options_are_checked() {
         );
     }
 }
+
+#[test]
+fn text_answers_lose_quotes_and_an_echoed_label() {
+    let rewrite = Task::Rewrite { tone: Tone::Polite };
+    for (answer, want) in [
+        ("  \"Please send it.\" ", "Please send it."),
+        ("Text: \"Please send it.\"", "Please send it."),
+        ("Text:Please send it.", "Please send it."),
+        ("Context: it is late.", "Context: it is late."),
+    ] {
+        assert_eq!(
+            rewrite.parse(answer).unwrap(),
+            TaskOutput::Text(want.into())
+        );
+    }
+}
