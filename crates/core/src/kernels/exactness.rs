@@ -2,29 +2,14 @@
 //! blocks, extreme values, zero scales, one activation row and several, four rows at
 //! a time and a matrix's rows at once; and the quantiser equals its reference.
 
+use super::check::dot4_mismatch;
 use super::formats::{quantize_q8_1_reference, BlockFormat, BlockQ4_1, BlockQ8_0, BlockQ8_1, QK};
 use super::pick::{quantize_q8_1, WeightBlock};
 
-/// Asserts that [`WeightBlock::dot4`] of four rows against one activation row, and
-/// against all of `ys` at once (rows of `rows[0].len()` blocks), equals the reference
-/// bit for bit.
+/// Asserts that the kernel's four rows equal the reference against `ys`.
 fn assert_dot4_is_the_reference<B: WeightBlock>(rows: [&[B]; 4], ys: &[BlockQ8_1]) {
-    let n = rows[0].len();
-    let quads = B::quads(rows);
-    let mut all = vec![[0f32; 4]; ys.len() / n];
-    B::dot4(&quads, ys, &mut all);
-    for (t, (ys, all)) in ys.chunks_exact(n).zip(&all).enumerate() {
-        let mut one = [[0f32; 4]];
-        B::dot4(&quads, ys, &mut one);
-        for (r, row) in rows.iter().enumerate() {
-            let want = B::reference(row.iter().copied(), ys).to_bits();
-            assert_eq!(
-                all[r].to_bits(),
-                want,
-                "row {r} of {n} blocks, activation row {t}"
-            );
-            assert_eq!(one[0][r].to_bits(), want, "row {r} of {n} blocks, alone");
-        }
+    if let Some(mismatch) = dot4_mismatch(rows, ys) {
+        panic!("{mismatch}");
     }
 }
 

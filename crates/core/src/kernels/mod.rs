@@ -9,8 +9,10 @@
 //! their reference arithmetic, a leaf), `x86/` and `wasm/` (a driver per instruction
 //! set, and a file per format with its steps for it), `pick.rs` (the one place that
 //! picks a kernel for this machine), `rows.rs` (rows in fours onto a product's
-//! output) and `matrix.rs` (a weight matrix and its products).
+//! output), `matrix.rs` (a weight matrix and its products) and `check.rs` (the
+//! picked kernel against the reference, for tests anywhere).
 
+mod check;
 #[cfg(test)]
 mod exactness;
 mod formats;
@@ -22,6 +24,7 @@ mod wasm;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use check::dot4_mismatch;
 pub use formats::{
     quantize_q8_1_reference, BlockFormat, BlockQ4_1, BlockQ8_0, BlockQ8_1, QuadQ4_1, QuadQ8_0, QK,
 };

@@ -6,16 +6,14 @@ use tandem_core::{CancelFlag, Engine, Event, GenerateParams, SamplingParams};
 use crate::{engine, fixture, ids};
 
 /// How far (in logits) the reference token may trail our pick at a step where the two
-/// differ. The largest gap measured over all fixture steps is 0.23 (tandem's kernels
-/// and attention; 0.19 with the kernels' earlier eight-lane sums and candle's
-/// attention, 0.18 with candle's kernels). Such steps are near-ties for llama.cpp too:
-/// node-llama-cpp 3.21.1 on this machine, evaluating the same prefix in one batch,
-/// itself departs from the fixture at such steps by 0.03 to 0.11 logits. (The issue's
-/// target is 0.05.)
+/// differ. Such steps are near-ties for llama.cpp too: node-llama-cpp 3.21.1,
+/// evaluating the same prefix in one batch, itself departs from the fixture at such
+/// steps by 0.03 to 0.11 logits; any change of rounding moves them (ARCHITECTURE.md,
+/// Numerics). The largest gap over all fixture steps is 0.23.
 const NEAR_TIE: f32 = 0.25;
 
-/// Teacher-forced steps (of all fixture lines) where our pick may differ at all;
-/// measured: 3 of 204 (6 with the earlier sums and attention).
+/// Teacher-forced steps (of all fixture lines) where our pick may differ at all (3 of
+/// 204 do).
 const MAX_DIFFERING_STEPS: usize = 6;
 
 /// Tokens that must match llama.cpp exactly or as a near-tie.

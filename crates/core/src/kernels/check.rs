@@ -1,0 +1,31 @@
+//! A self-check of the kernel this machine picks against the formats' reference, for
+//! tests in any environment (natively, and in a browser through the wasm build).
+
+use super::formats::BlockQ8_1;
+use super::pick::WeightBlock;
+
+/// Where [`WeightBlock::dot4`] of four rows against one activation row at a time, or
+/// against all of `ys` at once (rows of `rows[0].len()` blocks), differs from the
+/// reference in any bit: the first such place, described; `None` when nowhere.
+pub fn dot4_mismatch<B: WeightBlock>(rows: [&[B]; 4], ys: &[BlockQ8_1]) -> Option<String> {
+    let n = rows[0].len();
+    let quads = B::quads(rows);
+    let mut all = vec![[0f32; 4]; ys.len() / n];
+    B::dot4(&quads, ys, &mut all);
+    for (t, (ys, all)) in ys.chunks_exact(n).zip(&all).enumerate() {
+        let mut one = [[0f32; 4]];
+        B::dot4(&quads, ys, &mut one);
+        for (r, row) in rows.iter().enumerate() {
+            let want = B::reference(row.iter().copied(), ys);
+            for (got, how) in [(all[r], "with the others"), (one[0][r], "alone")] {
+                if got.to_bits() != want.to_bits() {
+                    return Some(format!(
+                        "row {r} of {n} blocks, activation row {t} {how}: {got} where the \
+                         reference gives {want}"
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
