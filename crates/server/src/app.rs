@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::routing::{get, post};
+use axum::http::{header, HeaderName, HeaderValue, Method, Uri};
+use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::error::ApiError;
 use crate::state::App;
 use crate::{chat, info, static_files};
 
@@ -38,16 +39,29 @@ pub fn router(app: Arc<App>) -> Router {
     let body_limit = app.config.body_limit;
     let statics = static_files::router(&app.config.static_dirs);
     Router::new()
-        .route("/v1/chat/completions", post(chat::completions))
-        .route("/v1/models", get(info::models))
-        .route("/healthz", get(info::healthz))
-        .route("/metrics", get(info::metrics))
+        .route("/v1/chat/completions", api(post(chat::completions)))
+        .route("/v1/models", api(get(info::models)))
+        .route("/v1/{*rest}", any(path_not_found))
+        .route("/healthz", api(get(info::healthz)))
+        .route("/metrics", api(get(info::metrics)))
         .with_state(app)
         .merge(statics)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors)
         .layer(isolate("cross-origin-opener-policy", "same-origin"))
         .layer(isolate("cross-origin-embedder-policy", "require-corp"))
+}
+
+/// An API route whose other methods get OpenAI's error object with a 405.
+fn api(route: MethodRouter<Arc<App>>) -> MethodRouter<Arc<App>> {
+    route.fallback(|method: Method, uri: Uri| async move {
+        ApiError::method_not_allowed(method.as_str(), uri.path())
+    })
+}
+
+/// An unknown path under /v1: OpenAI's error object with a 404.
+async fn path_not_found(uri: Uri) -> ApiError {
+    ApiError::path_not_found(uri.path())
 }
 
 /// Serve `app` on `listener` until `shutdown` resolves.

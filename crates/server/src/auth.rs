@@ -88,9 +88,8 @@ impl Auth {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?
-            .trim();
+            .and_then(bearer)
+            .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?;
         let hash = sha256(token.as_bytes());
         let key = || Some(format!("token:{}", URL_SAFE_NO_PAD.encode(&hash[..12])));
         if self.tokens.contains(&hash) {
@@ -124,16 +123,24 @@ impl Auth {
     }
 }
 
+/// The token of an `Authorization: Bearer …` value; the scheme's case does not matter
+/// (RFC 9110 makes it case-insensitive).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn bearer(token: &str) -> HeaderMap {
+    /// Headers with `Authorization: {value}`.
+    fn authorization(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::AUTHORIZATION,
-            format!("Bearer {token}").parse().unwrap(),
-        );
+        h.insert(header::AUTHORIZATION, value.parse().unwrap());
         h
     }
 
@@ -144,14 +151,59 @@ mod tests {
             tokens: vec![sha256(b"static")],
             secret: Some(secret.to_vec()),
         };
-        assert!(auth.check(&bearer("static")).unwrap().is_some());
+        assert!(auth
+            .check(&authorization("Bearer static"))
+            .unwrap()
+            .is_some());
         let good = mint(secret, Duration::from_secs(60));
-        assert!(auth.check(&bearer(&good)).unwrap().is_some());
+        assert!(auth
+            .check(&authorization(&format!("Bearer {good}")))
+            .unwrap()
+            .is_some());
         let expired = mint(secret, Duration::ZERO);
-        let e = auth.check(&bearer(&expired)).unwrap_err();
+        let e = auth
+            .check(&authorization(&format!("Bearer {expired}")))
+            .unwrap_err();
         assert!(e.message.contains("expired"), "{e:?}");
         let forged = mint(b"another secret of 16+", Duration::from_secs(60));
-        assert_eq!(auth.check(&bearer(&forged)).unwrap_err().status, 401);
+        assert_eq!(
+            auth.check(&authorization(&format!("Bearer {forged}")))
+                .unwrap_err()
+                .status,
+            401
+        );
         assert_eq!(auth.check(&HeaderMap::new()).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let auth = Auth {
+            tokens: vec![sha256(b"static")],
+            secret: None,
+        };
+        for value in [
+            "Bearer static",
+            "bearer static",
+            "BEARER  static ",
+            "  Bearer static",
+        ] {
+            assert!(
+                auth.check(&authorization(value)).unwrap().is_some(),
+                "{value:?}"
+            );
+        }
+        for value in [
+            "Basic static",
+            "Bearer",
+            "Bearer ",
+            "Bearerstatic",
+            "static",
+        ] {
+            assert_eq!(
+                auth.check(&authorization(value)).unwrap_err().status,
+                401,
+                "{value:?}"
+            );
+        }
     }
 }

@@ -68,6 +68,26 @@ impl ApiError {
         }
     }
 
+    /// 404: no such API path.
+    pub fn path_not_found(path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "not_found",
+            format!("no API at {path}; the API is POST /v1/chat/completions and GET /v1/models"),
+        )
+    }
+
+    /// 405: the path exists, but not for this method.
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            "method_not_allowed",
+            format!("{method} is not allowed on {path}"),
+        )
+    }
+
     /// 413: the body is over the limit.
     pub fn too_large(limit: usize) -> Self {
         Self::new(

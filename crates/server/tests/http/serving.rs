@@ -184,3 +184,42 @@ async fn a_model_that_cannot_load_is_unhealthy_and_refuses() {
     assert_eq!(r.status(), 503);
     assert_eq!(error_of(r).await["code"], "overloaded");
 }
+
+#[tokio::test]
+async fn unknown_api_paths_and_wrong_methods_answer_openai_errors() {
+    let base = spawn(upstream_config("http://127.0.0.1:1"));
+    let client = reqwest::Client::new();
+    for (request, status, code) in [
+        (
+            client.get(format!("{base}/v1/embeddings")),
+            404,
+            "not_found",
+        ),
+        (
+            client.post(format!("{base}/v1/nothing/here")),
+            404,
+            "not_found",
+        ),
+        (
+            client.get(format!("{base}/v1/chat/completions")),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            client.delete(format!("{base}/v1/models")),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            client.post(format!("{base}/healthz")),
+            405,
+            "method_not_allowed",
+        ),
+    ] {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), status);
+        let e = error_of(r).await;
+        assert_eq!(e["code"], code, "{e}");
+        assert_eq!(e["type"], "invalid_request_error", "{e}");
+    }
+}
