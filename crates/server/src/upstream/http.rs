@@ -57,8 +57,12 @@ impl Upstream {
     }
 }
 
-/// Send `request`; a non-success status becomes the matching error (429 and 5xx
-/// are the ones a fallback may retry elsewhere).
+/// Send `request`; a non-success status becomes the matching error. What reaches the
+/// client is the status and a short reason of this server's own words, never the
+/// provider's text (which may echo the request's credentials): a provider's error
+/// code is kept only when it is a plain identifier. 429, 5xx and any status this server
+/// does not expect (3xx, 404…) are errors a fallback retries on the next backend; a
+/// request the provider finds invalid (400, 413, 422) is the client's 400.
 pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
     let response = request.send().await.map_err(|e| {
         let why = if e.is_timeout() {
@@ -80,28 +84,81 @@ pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Re
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
     let text = response.text().await.unwrap_or_default();
-    let message = provider_message(&text).unwrap_or_else(|| format!("status {status}"));
+    let code = provider_code(&text).map_or(String::new(), |c| format!(", code {c}"));
     Err(match status {
         StatusCode::TOO_MANY_REQUESTS => ApiError {
             code: "upstream_rate_limited",
-            message: format!("the upstream provider is rate limited: {message}"),
+            message: format!("the upstream provider is rate limited (status 429{code})"),
             ..ApiError::rate_limited("the upstream provider", retry_after.unwrap_or(1))
         },
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ApiError::upstream(
             "upstream_auth",
             "the upstream provider refused this server's credentials",
         ),
+        StatusCode::BAD_REQUEST
+        | StatusCode::PAYLOAD_TOO_LARGE
+        | StatusCode::UNPROCESSABLE_ENTITY => ApiError::invalid_request(format!(
+            "the upstream provider refused the request as invalid (status {}{code})",
+            status.as_u16()
+        )),
         s if s.is_server_error() => ApiError {
             retry_after,
-            ..ApiError::upstream("upstream_error", format!("upstream provider: {message}"))
+            ..ApiError::upstream(
+                "upstream_error",
+                format!("the upstream provider failed (status {}{code})", s.as_u16()),
+            )
         },
-        _ => ApiError::invalid_request(format!("upstream provider: {message}")),
+        s => ApiError::upstream(
+            "upstream_error",
+            format!(
+                "the upstream provider answered an unexpected status {}",
+                s.as_u16()
+            ),
+        ),
     })
 }
 
-/// The message of a provider's JSON error body (`{"error":{"message":…}}`, shared by
-/// OpenAI, Anthropic and Gemini).
-fn provider_message(text: &str) -> Option<String> {
+/// The code of a provider's JSON error body (`{"error":{"code" or "type": …}}`,
+/// shared by OpenAI, Anthropic and Gemini), when it is a short plain identifier.
+fn provider_code(text: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    Some(value["error"]["message"].as_str()?.to_string())
+    let error = &value["error"];
+    let code = [&error["code"], &error["status"], &error["type"]]
+        .into_iter()
+        .find_map(|v| v.as_str())?;
+    let plain = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+    plain.then(|| code.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::provider_code;
+
+    #[test]
+    fn only_plain_provider_codes_are_kept() {
+        let body = |error: &str| format!(r#"{{"error":{error}}}"#);
+        for (error, want) in [
+            (
+                r#"{"message":"x","code":"context_length_exceeded"}"#,
+                Some("context_length_exceeded"),
+            ),
+            (
+                r#"{"message":"x","type":"invalid_request_error","code":null}"#,
+                Some("invalid_request_error"),
+            ),
+            (
+                r#"{"status":"INVALID_ARGUMENT","code":400}"#,
+                Some("INVALID_ARGUMENT"),
+            ),
+            (r#"{"code":"Bearer sk-secret leaked"}"#, None),
+            (r#"{"message":"Bearer sk-secret"}"#, None),
+        ] {
+            assert_eq!(provider_code(&body(error)).as_deref(), want, "{error}");
+        }
+        assert_eq!(provider_code("not json"), None);
+    }
 }

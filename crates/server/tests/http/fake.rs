@@ -51,6 +51,30 @@ async fn reply(seen: Arc<Mutex<Vec<Seen>>>, uri: Uri, headers: HeaderMap, body: 
     };
     match scenario.as_str() {
         "rate_limited" => return error(StatusCode::TOO_MANY_REQUESTS, "Rate limit reached"),
+        "echo_auth" => {
+            // A hostile or careless provider: its error text quotes the credentials.
+            let seen = seen.lock().unwrap();
+            let headers = &seen.last().unwrap().headers;
+            let auth = [
+                headers.get("authorization"),
+                headers.get("x-api-key"),
+                headers.get("x-goog-api-key"),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+            return error(StatusCode::BAD_REQUEST, &format!("bad request from {auth}"));
+        }
+        "not_found" => return error(StatusCode::NOT_FOUND, "No such route"),
+        "redirect" => {
+            return (
+                StatusCode::FOUND,
+                [("location", "http://127.0.0.1:1/elsewhere")],
+            )
+                .into_response()
+        }
         "server_error" => {
             return error(StatusCode::INTERNAL_SERVER_ERROR, "The server had an error")
         }

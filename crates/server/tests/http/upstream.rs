@@ -55,6 +55,9 @@ pub fn upstream_config(fake: &str) -> Config {
             "server_error",
             "slow",
             "stall",
+            "echo_auth",
+            "not_found",
+            "redirect",
         ] {
             let name = format!("{provider}_{scenario}");
             config
@@ -82,6 +85,10 @@ pub fn upstream_config(fake: &str) -> Config {
             ][..],
         ),
         ("midstream", &["openai_error", "openai_normal"][..]),
+        (
+            "unexpected",
+            &["openai_not_found", "anthropic_redirect", "gemini_normal"][..],
+        ),
     ] {
         let backends = chain.iter().map(|b| b.to_string()).collect();
         config.models.push(ModelConfig {
@@ -110,6 +117,15 @@ async fn stream(base: &str, model: &str) -> (reqwest::header::HeaderMap, Vec<Str
         .unwrap();
     assert_eq!(r.status(), 200, "{model}");
     (r.headers().clone(), frames(&r.text().await.unwrap()))
+}
+
+/// "Hi" to `model`, not streamed.
+async fn say_hi(base: &str, model: &str) -> reqwest::Response {
+    crate::chat(
+        base,
+        json!({"model": model, "messages": [{"role": "user", "content": "Hi"}]}),
+    )
+    .await
 }
 
 fn text_of(frames: &[String]) -> String {
@@ -210,11 +226,11 @@ async fn broken_streams_end_with_an_error_frame() {
                 "{provider} {scenario}"
             );
         }
-        let r = crate::chat(&base, json!({"model": format!("{provider}_rate_limited"), "messages": [{"role": "user", "content": "Hi"}]})).await;
+        let r = say_hi(&base, &format!("{provider}_rate_limited")).await;
         assert_eq!(r.status(), 429, "{provider}");
         assert_eq!(r.headers()["retry-after"], "7");
         assert_eq!(error_of(r).await["code"], "upstream_rate_limited");
-        let r = crate::chat(&base, json!({"model": format!("{provider}_server_error"), "messages": [{"role": "user", "content": "Hi"}]})).await;
+        let r = say_hi(&base, &format!("{provider}_server_error")).await;
         assert_eq!(r.status(), 502, "{provider}");
         assert_eq!(error_of(r).await["code"], "upstream_error");
     }
@@ -332,4 +348,53 @@ async fn response_format_and_tools_go_up_in_each_providers_shape() {
         assert_eq!(error_of(r).await["code"], "unsupported_by_upstream");
     }
     assert_eq!(fake.seen.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn provider_error_text_never_reaches_the_client() {
+    let fake = fake::start();
+    let base = spawn(upstream_config(&fake.base));
+    for provider in PROVIDERS {
+        let model = format!("{provider}_echo_auth");
+        let r = say_hi(&base, model.as_ref()).await;
+        assert_eq!(r.status(), 400, "{provider}");
+        let e = error_of(r).await;
+        assert_eq!(e["code"], "invalid_request", "{provider}: {e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains("status 400"), "{provider}: {message}");
+        assert!(
+            !message.contains(KEY),
+            "{provider} leaked the key: {message}"
+        );
+    }
+    // Each provider's call carried the key, so the fake's text quoted it: the server
+    // kept it back.
+    let seen = fake.seen.lock().unwrap();
+    let echoed: Vec<_> = seen
+        .iter()
+        .filter(|s| s.uri.contains("echo_auth") || s.body["model"] == "echo_auth")
+        .collect();
+    assert_eq!(echoed.len(), PROVIDERS.len());
+    for call in echoed {
+        let carries_key = call
+            .headers
+            .values()
+            .any(|v| v.to_str().unwrap().contains(KEY));
+        assert!(carries_key, "{}", call.uri);
+    }
+}
+
+#[tokio::test]
+async fn unexpected_upstream_statuses_fail_over_to_the_next_backend() {
+    let fake = fake::start();
+    let base = spawn(upstream_config(&fake.base));
+    for model in ["openai_not_found", "anthropic_redirect", "gemini_redirect"] {
+        let r = say_hi(&base, model).await;
+        assert_eq!(r.status(), 502, "{model}");
+        let e = error_of(r).await;
+        assert_eq!(e["code"], "upstream_error", "{model}: {e}");
+    }
+    let (_, frames) = stream(&base, "unexpected").await;
+    assert_eq!(text_of(&frames), "Hello there!");
+    assert_eq!(frames.last().unwrap(), "[DONE]");
 }
