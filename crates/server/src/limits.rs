@@ -1,6 +1,8 @@
 //! Per-client rate limits: requests and tokens per minute as token buckets, keyed by
 //! bearer token or client IP. Tokens are charged when a reply ends; a client over
-//! its budget waits until the bucket refills.
+//! its budget waits until the bucket refills. The table is bounded: a bucket that has
+//! refilled is forgotten (a new one starts full), and past [`MAX_CLIENTS`] the
+//! clients seen least recently go, so no client scans a huge table.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,8 +10,9 @@ use std::time::Instant;
 
 use crate::error::ApiError;
 
-/// Buckets kept before full, idle ones are forgotten.
-const MAX_CLIENTS: usize = 10_000;
+/// Most buckets kept. Reaching it trims the table to half, so the trimming scan runs at
+/// most once every `MAX_CLIENTS / 2` new clients.
+pub const MAX_CLIENTS: usize = 10_000;
 
 struct Bucket {
     requests: f64,
@@ -37,8 +40,8 @@ impl RateLimiter {
     fn bucket<'a>(&self, buckets: &'a mut HashMap<String, Bucket>, key: &str) -> &'a mut Bucket {
         let now = Instant::now();
         let (rpm, tpm) = (self.requests_per_minute, self.tokens_per_minute);
-        if buckets.len() >= MAX_CLIENTS {
-            buckets.retain(|_, b| b.requests < rpm || b.tokens < tpm);
+        if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(key) {
+            self.trim(buckets, now);
         }
         let b = buckets.entry(key.to_string()).or_insert(Bucket {
             requests: rpm,
@@ -50,6 +53,28 @@ impl RateLimiter {
         b.tokens = (b.tokens + tpm * minutes).min(tpm);
         b.at = now;
         b
+    }
+
+    /// Forget the buckets that have refilled by `now`, then, while more than half of
+    /// [`MAX_CLIENTS`] remain, those seen least recently.
+    fn trim(&self, buckets: &mut HashMap<String, Bucket>, now: Instant) {
+        let (rpm, tpm) = (self.requests_per_minute, self.tokens_per_minute);
+        buckets.retain(|_, b| {
+            let minutes = now.duration_since(b.at).as_secs_f64() / 60.0;
+            b.requests + rpm * minutes < rpm || b.tokens + tpm * minutes < tpm
+        });
+        let keep = MAX_CLIENTS / 2;
+        if buckets.len() > keep {
+            let mut seen: Vec<Instant> = buckets.values().map(|b| b.at).collect();
+            let cut = seen.len() - keep;
+            let oldest_kept = *seen.select_nth_unstable(cut).1;
+            buckets.retain(|_, b| b.at >= oldest_kept);
+        }
+    }
+
+    /// How many clients the table holds.
+    pub fn clients(&self) -> usize {
+        self.buckets.lock().expect("rate limit lock").len()
     }
 
     /// Let one request of each client in `keys` through, or say when to retry.
@@ -108,5 +133,25 @@ mod tests {
         assert!(e.message.contains("tokens"), "{e:?}");
         assert_eq!(e.retry_after, Some(31));
         assert!(RateLimiter::new(0, 0).admit(&me).is_ok());
+    }
+
+    #[test]
+    fn the_table_stays_bounded_and_keeps_clients_seen_lately() {
+        let limiter = RateLimiter::new(1, 0);
+        let busy = vec!["ip:busy".to_string()];
+        limiter.admit(&busy).unwrap();
+        for i in 0..4 * MAX_CLIENTS {
+            limiter.admit(&[format!("ip:{i}")]).unwrap();
+            assert!(
+                limiter.clients() <= MAX_CLIENTS,
+                "{} clients",
+                limiter.clients()
+            );
+            if i % 1000 == 0 {
+                // Seen lately, so never forgotten: still over its budget.
+                assert_eq!(limiter.admit(&busy).unwrap_err().status, 429, "after {i}");
+            }
+        }
+        assert!(limiter.clients() > MAX_CLIENTS / 2);
     }
 }
