@@ -12,6 +12,8 @@ use tandem_core::ChatCompletionChunk;
 use crate::call::ChunkStream;
 use crate::error::ApiError;
 
+use super::provider_code::provider_code;
+
 /// Turns one provider's server-sent events into OpenAI chunks.
 pub(super) trait Translate: Send + 'static {
     /// The chunks for one event (`event` is the SSE event name, often empty); an
@@ -42,10 +44,13 @@ pub(super) fn translate(response: reqwest::Response, translate: impl Translate) 
             }
             match r.bytes.next().await {
                 Some(Ok(bytes)) => r.read(&bytes),
-                Some(Err(e)) => r.end(ApiError::upstream(
-                    "upstream_stream_error",
-                    format!("the upstream stream broke: {e}"),
-                )),
+                Some(Err(e)) => {
+                    tracing::warn!("an upstream stream broke: {e}");
+                    r.end(ApiError::upstream(
+                        "upstream_stream_error",
+                        "the upstream stream broke",
+                    ))
+                }
                 None => r.end(ApiError::upstream(
                     "upstream_truncated",
                     "the upstream stream ended before the reply was complete",
@@ -90,16 +95,22 @@ impl<T: Translate> Reading<T> {
     }
 }
 
-/// An error event inside a provider's stream.
+/// An error event inside a provider's stream, summarised as a refusal is: the
+/// provider's code when it is plain, never its message.
 pub(super) fn stream_error(data: &serde_json::Value) -> ApiError {
-    let message = data["error"]["message"].as_str().unwrap_or("unknown error");
-    ApiError::upstream("upstream_error", format!("upstream provider: {message}"))
+    let code = provider_code(data).map_or(String::new(), |c| format!(" (code {c})"));
+    ApiError::upstream(
+        "upstream_error",
+        format!("the upstream provider failed mid-stream{code}"),
+    )
 }
 
-/// An event the provider sent that does not have the documented shape.
+/// An event the provider sent that does not have the documented shape. What was
+/// wrong goes to the log only: a parser's message can quote the provider's data.
 pub(super) fn malformed(provider: &str, e: impl std::fmt::Display) -> ApiError {
+    tracing::warn!("{provider} sent an unreadable event: {e}");
     ApiError::upstream(
         "upstream_malformed",
-        format!("{provider} sent an event tandem cannot read: {e}"),
+        format!("{provider} sent an event tandem cannot read"),
     )
 }

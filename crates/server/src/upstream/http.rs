@@ -8,6 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use crate::config::Config;
 use crate::error::ApiError;
 
+use super::provider_code::provider_code;
+
 /// The client every upstream call uses: no redirects (a key must never follow one),
 /// a connect timeout, no proxy from the environment.
 pub fn client(config: &Config) -> Result<reqwest::Client, String> {
@@ -83,8 +85,11 @@ pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Re
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    let text = response.text().await.unwrap_or_default();
-    let code = provider_code(&text).map_or(String::new(), |c| format!(", code {c}"));
+    let body = response
+        .json::<serde_json::Value>()
+        .await
+        .unwrap_or_default();
+    let code = provider_code(&body).map_or(String::new(), |c| format!(", code {c}"));
     Err(match status {
         StatusCode::TOO_MANY_REQUESTS => ApiError {
             code: "upstream_rate_limited",
@@ -116,49 +121,4 @@ pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Re
             ),
         ),
     })
-}
-
-/// The code of a provider's JSON error body (`{"error":{"code" or "type": …}}`,
-/// shared by OpenAI, Anthropic and Gemini), when it is a short plain identifier.
-fn provider_code(text: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let error = &value["error"];
-    let code = [&error["code"], &error["status"], &error["type"]]
-        .into_iter()
-        .find_map(|v| v.as_str())?;
-    let plain = !code.is_empty()
-        && code.len() <= 64
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
-    plain.then(|| code.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::provider_code;
-
-    #[test]
-    fn only_plain_provider_codes_are_kept() {
-        let body = |error: &str| format!(r#"{{"error":{error}}}"#);
-        for (error, want) in [
-            (
-                r#"{"message":"x","code":"context_length_exceeded"}"#,
-                Some("context_length_exceeded"),
-            ),
-            (
-                r#"{"message":"x","type":"invalid_request_error","code":null}"#,
-                Some("invalid_request_error"),
-            ),
-            (
-                r#"{"status":"INVALID_ARGUMENT","code":400}"#,
-                Some("INVALID_ARGUMENT"),
-            ),
-            (r#"{"code":"Bearer sk-secret leaked"}"#, None),
-            (r#"{"message":"Bearer sk-secret"}"#, None),
-        ] {
-            assert_eq!(provider_code(&body(error)).as_deref(), want, "{error}");
-        }
-        assert_eq!(provider_code("not json"), None);
-    }
 }

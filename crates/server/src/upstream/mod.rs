@@ -8,5 +8,6 @@ mod events;
 pub mod gemini;
 mod http;
 pub mod openai;
+mod provider_code;
 
 pub use http::{client, Upstream};

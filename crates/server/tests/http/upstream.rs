@@ -226,6 +226,19 @@ async fn broken_streams_end_with_an_error_frame() {
                 "{provider} {scenario}"
             );
         }
+        // The provider's error event is summarised by its code; its message (which
+        // may quote anything) stays back.
+        let (_, frames) = stream(&base, &format!("{provider}_error")).await;
+        let last: Value = serde_json::from_str(frames.last().unwrap()).unwrap();
+        let code = match provider {
+            "openai" => "server_error",
+            "anthropic" => "overloaded_error",
+            _ => "UNAVAILABLE",
+        };
+        assert_eq!(
+            last["error"]["message"],
+            format!("the upstream provider failed mid-stream (code {code})")
+        );
         let r = say_hi(&base, &format!("{provider}_rate_limited")).await;
         assert_eq!(r.status(), 429, "{provider}");
         assert_eq!(r.headers()["retry-after"], "7");
