@@ -1,14 +1,14 @@
 //! The generation loop: prefill, then one token at a time as a stream of events,
 //! with stop strings, max_tokens, end-of-turn tokens and a cancel flag.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+pub use crate::event::{CancelFlag, Event};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::model::{Model, Sequence};
 use crate::params::GenerateParams;
 use crate::protocol::{FinishReason, Usage};
-use crate::sampling::{log_probs, Sampler, StepLogprobs};
+use crate::sampling::{log_probs, Sampler};
 use crate::stops::StopBuffer;
 use crate::structured::Constraint;
 use crate::tokenizer::Utf8Stream;
@@ -17,56 +17,21 @@ use crate::tokenizer::Utf8Stream;
 /// cancellation and report progress between passes on long prompts.
 pub const PREFILL_CHUNK: usize = 64;
 
-/// A flag another party sets to stop a generation between two tokens.
-#[derive(Debug, Clone, Default)]
-pub struct CancelFlag(Arc<AtomicBool>);
-
-impl CancelFlag {
-    /// Ask the generation to stop.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether [`CancelFlag::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
+/// What the model reads for one step of a generation, at its position.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Input {
+    /// The prompt's tokens from the position to `end`.
+    Prompt { end: usize },
+    /// The token generated last.
+    Token(u32),
 }
 
-/// One step of a generation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// Part of the prompt was read (long prompts take several steps).
-    Prefill {
-        /// Prompt tokens read so far.
-        done: usize,
-        /// Prompt tokens in all.
-        total: usize,
-    },
-    /// A token was generated. `text` is what may be shown now: possibly empty while
-    /// a character or a possible stop string is incomplete.
-    Token {
-        /// Token id.
-        id: u32,
-        /// Newly released text.
-        text: String,
-        /// When [`GenerateParams::top_logprobs`] asked for them.
-        logprobs: Option<StepLogprobs>,
-    },
-    /// Generation ended. `text` is the last released text.
-    Done {
-        /// Text released at the end (held-back characters that did not form a stop).
-        text: String,
-        /// Why it ended.
-        finish_reason: FinishReason,
-        /// Token counts.
-        usage: Usage,
-    },
-}
-
-/// The state of one generation; advance it with [`Generation::next_event`].
+/// The state of one generation; advance it with [`Generation::next_event`], or with
+/// others with [`Engine::step_generations`].
 pub struct Generation {
     prompt: Vec<u32>,
+    /// The sequence it runs on; `None`: the engine's own cache.
+    sequence: Option<Sequence>,
     /// Token generated last, not yet fed to the model; `None` before prefill ends.
     last: Option<u32>,
     /// Tokens the model has read (prompt, then generated ones).
@@ -119,6 +84,7 @@ impl Generation {
         }
         Ok(Generation {
             prompt,
+            sequence: None,
             last: None,
             pos: 0,
             generated: 0,
@@ -144,39 +110,88 @@ impl Generation {
         }
     }
 
+    /// Run this generation on `sequence` instead of the engine's own cache, so that
+    /// it can be stepped with others ([`Engine::step_generations`]). Call it before
+    /// the first step.
+    pub fn with_sequence(self, sequence: Sequence) -> Self {
+        assert!(
+            self.pos == 0 && self.last.is_none(),
+            "a generation moves to a sequence of its own before its first step"
+        );
+        Generation {
+            sequence: Some(sequence),
+            ..self
+        }
+    }
+
     /// Run one step on `engine`: the first call prefills the prompt. Returns `None`
     /// after [`Event::Done`] or an error.
     pub fn next_event(&mut self, engine: &mut Engine) -> Option<Result<Event>> {
+        let input = match self.input(engine.model()) {
+            Ok(input) => input,
+            Err(step) => return step,
+        };
+        let logits = self.read_alone(engine.model_mut(), input);
+        self.take_logits(engine, input, logits)
+    }
+
+    /// What the model reads for the next step; or, when the step needs no model
+    /// (the generation ended, is ending or was cancelled), the step's result.
+    pub(crate) fn input(
+        &mut self,
+        model: &Model,
+    ) -> std::result::Result<Input, Option<Result<Event>>> {
         if self.done {
-            return None;
+            return Err(None);
         }
         if let Some(finish_reason) = self.finish {
             self.done = true;
-            return Some(Ok(self.done_event(finish_reason)));
+            return Err(Some(Ok(self.done_event(finish_reason))));
         }
         if self.cancel.is_cancelled() {
             self.done = true;
-            return Some(Err(Error::Aborted));
+            return Err(Some(Err(Error::Aborted)));
         }
-        let logits = match self.last {
+        Ok(match self.last {
             None => {
-                // Start after what the model's cache already holds of this prompt.
-                self.pos = engine.model().reusable_prefix(&self.prompt);
-                let end = (self.pos + PREFILL_CHUNK).min(self.prompt.len());
-                let logits = engine
-                    .model_mut()
-                    .forward(&self.prompt[self.pos..end], self.pos);
-                if logits.is_ok() && end < self.prompt.len() {
-                    self.pos = end;
-                    return Some(Ok(Event::Prefill {
-                        done: end,
-                        total: self.prompt.len(),
-                    }));
+                // Start after what the sequence already holds of this prompt.
+                self.pos = match &self.sequence {
+                    Some(sequence) => sequence.reusable_prefix(&self.prompt),
+                    None => model.reusable_prefix(&self.prompt),
+                };
+                Input::Prompt {
+                    end: (self.pos + PREFILL_CHUNK).min(self.prompt.len()),
                 }
-                logits
             }
-            Some(token) => engine.model_mut().forward(&[token], self.pos),
+            Some(token) => Input::Token(token),
+        })
+    }
+
+    /// The sequence of its own, if it has one.
+    pub(crate) fn sequence_mut(&mut self) -> Option<&mut Sequence> {
+        self.sequence.as_mut()
+    }
+
+    /// Run `input` through `model` on this generation's sequence, alone.
+    pub(crate) fn read_alone(&mut self, model: &mut Model, input: Input) -> Result<Vec<f32>> {
+        let tokens = match &input {
+            Input::Prompt { end } => &self.prompt[self.pos..*end],
+            Input::Token(token) => std::slice::from_ref(token),
         };
+        match &mut self.sequence {
+            Some(sequence) => model.forward_on(sequence, tokens, self.pos),
+            None => model.forward(tokens, self.pos),
+        }
+    }
+
+    /// Finish the step that read `input`, given the model's `logits` for it: the
+    /// prefill event of a prompt chunk, or the next token sampled.
+    pub(crate) fn take_logits(
+        &mut self,
+        engine: &Engine,
+        input: Input,
+        logits: Result<Vec<f32>>,
+    ) -> Option<Result<Event>> {
         let mut logits = match logits {
             Ok(logits) => logits,
             Err(e) => {
@@ -184,10 +199,17 @@ impl Generation {
                 return Some(Err(e));
             }
         };
-        self.pos = match self.last {
-            None => self.prompt.len(),
-            Some(_) => self.pos + 1,
-        };
+        match input {
+            Input::Prompt { end } if end < self.prompt.len() => {
+                self.pos = end;
+                return Some(Ok(Event::Prefill {
+                    done: end,
+                    total: self.prompt.len(),
+                }));
+            }
+            Input::Prompt { end } => self.pos = end,
+            Input::Token(_) => self.pos += 1,
+        }
         let tokenizer = engine.tokenizer();
         if let Some(constraint) = &mut self.constraint {
             let remaining = self.max_tokens - self.generated;
@@ -200,8 +222,8 @@ impl Generation {
         }
         let id = self.sampler.sample(&mut logits);
         if !self.ignore_eos && tokenizer.is_end_of_generation(id) {
-            self.finish = Some(FinishReason::Stop);
-            return self.next_event(engine);
+            self.done = true;
+            return Some(Ok(self.done_event(FinishReason::Stop)));
         }
         self.last = Some(id);
         self.generated += 1;

@@ -4,9 +4,11 @@
 
 pub mod activations;
 mod attention;
+mod batch;
 pub mod classify;
 pub mod engine;
 pub mod error;
+mod event;
 pub mod generate;
 pub mod gguf;
 pub mod kernels;
@@ -27,6 +29,7 @@ pub mod tokenizer;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use generate::{CancelFlag, Event, Generation, Stream};
+pub use model::Sequence;
 pub use params::GenerateParams;
 pub use protocol::{
     ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, FinishReason, Role,

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::generate::{CancelFlag, Event, Generation};
+use crate::model::Sequence;
 use crate::params::GenerateParams;
 use crate::protocol::{
     ChatCompletionChunk, ChatCompletionRequest, ChunkWriter, TandemInfo, TokenLogprob, TopLogprob,
@@ -28,8 +29,9 @@ pub enum ReplyStep {
     Working,
 }
 
-/// The state of one reply; advance it with [`Reply::next_step`], checking for
-/// cancellation and yielding to other work between steps if needed.
+/// The state of one reply; advance it with [`Reply::next_step`] (or with others with
+/// [`Engine::step_replies`]), checking for cancellation and yielding to other work
+/// between steps if needed.
 pub struct Reply {
     generation: Generation,
     writer: ChunkWriter,
@@ -73,19 +75,50 @@ impl Reply {
         self.generation.usage().prompt_tokens
     }
 
+    /// Run this reply on `sequence` instead of the engine's own cache, so that it
+    /// can be stepped with others ([`Engine::step_replies`]). Call it before the
+    /// first step.
+    pub fn with_sequence(self, sequence: Sequence) -> Self {
+        Reply {
+            generation: self.generation.with_sequence(sequence),
+            ..self
+        }
+    }
+
     /// Run one step on `engine`; `None` once the usage chunk was returned or after an
     /// error (`aborted` once the cancel flag is set).
     pub fn next_step(&mut self, engine: &mut Engine) -> Option<Result<ReplyStep>> {
+        if let Some(chunk) = self.ready_chunk() {
+            return Some(Ok(ReplyStep::Chunk(chunk)));
+        }
+        let event = self.generation.next_event(engine);
+        self.step_of(engine, event)
+    }
+
+    /// The chunk this step sends without the model, if any: the role chunk first,
+    /// then those that follow the last event.
+    pub(crate) fn ready_chunk(&mut self) -> Option<ChatCompletionChunk> {
         if !self.started {
             self.started = true;
             let now = (self.clock)();
             self.stopwatch = Some(Stopwatch::start(now, self.prompt_tokens()));
-            return Some(Ok(ReplyStep::Chunk(self.writer.role())));
+            return Some(self.writer.role());
         }
-        if let Some(chunk) = self.pending.pop_front() {
-            return Some(Ok(ReplyStep::Chunk(chunk)));
-        }
-        let event = match self.generation.next_event(engine)? {
+        self.pending.pop_front()
+    }
+
+    /// The generation, to step with others'.
+    pub(crate) fn generation_mut(&mut self) -> &mut Generation {
+        &mut self.generation
+    }
+
+    /// The step made of the generation's `event` (`None`: it had ended).
+    pub(crate) fn step_of(
+        &mut self,
+        engine: &Engine,
+        event: Option<Result<Event>>,
+    ) -> Option<Result<ReplyStep>> {
+        let event = match event? {
             Ok(event) => event,
             Err(e) => return Some(Err(e)),
         };

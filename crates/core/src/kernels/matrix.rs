@@ -16,7 +16,7 @@ const ROWS_PER_TASK: usize = 32;
 
 /// Whether products use rayon: natively, and on wasm32 in the `threads` build only
 /// (the single-threaded build has no pool to start).
-const PARALLEL: bool = cfg!(any(not(target_arch = "wasm32"), feature = "threads"));
+pub(crate) const PARALLEL: bool = cfg!(any(not(target_arch = "wasm32"), feature = "threads"));
 
 /// Rounds without work after which a spinner gives up: about 3 ms natively, longer
 /// than the gaps between a forward pass's products.

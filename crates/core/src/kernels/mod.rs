@@ -28,6 +28,7 @@ pub use check::dot4_mismatch;
 pub use formats::{
     quantize_q8_1_reference, BlockFormat, BlockQ4_1, BlockQ8_0, BlockQ8_1, QuadQ4_1, QuadQ8_0, QK,
 };
+pub(crate) use matrix::PARALLEL;
 pub use matrix::{on_pool, Matrix};
 pub use pick::{quantize_q8_1, WeightBlock};
 

@@ -58,24 +58,30 @@ pub trait WeightBlock: Steps {
 
     /// The rows of `quads` (fours of rows one after another, each `ys`-row-length
     /// blocks long) times each activation row of `ys` into `out`, `(n, rows)`
-    /// row-major (the last four may hold padding past `rows`): a decode step sixteen
-    /// rows at a time where the CPU has AVX-512 VNNI, a prompt on the format's
-    /// [`WeightBlock::prompt_rows`], and the rest four rows at a time.
+    /// row-major (the last four may hold padding past `rows`): a prompt on the
+    /// format's [`WeightBlock::prompt_rows`]; one activation row (a decode step), or
+    /// each row of several where the format has no prompt kernel (a batch of decode
+    /// steps: these weight rows stay in cache across them), sixteen rows at a time
+    /// where the CPU has AVX-512 VNNI; and the rest four rows at a time.
     fn dot_rows(quads: &[Self::Quad], ys: &[BlockQ8_1], out: &mut [f32], rows: usize) {
         #[allow(unused_mut)]
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
-            // SAFETY: the CPU has AVX2 and F16C, and AVX-512 VNNI for the decode kernel.
-            done = unsafe {
-                match out.len() > rows {
-                    true => Self::prompt_rows(quads, ys, out, rows),
-                    false if avx2::avx512() => {
-                        avx512_decode::dot_rows::<Self>(quads, ys, out, rows)
-                    }
-                    false => 0,
+            let n = out.len() / rows;
+            if n > 1 {
+                // SAFETY: the CPU has AVX2 and F16C.
+                done = unsafe { Self::prompt_rows(quads, ys, out, rows) };
+            }
+            if done == 0 && avx2::avx512() {
+                for (ys, out) in ys
+                    .chunks_exact(ys.len() / n)
+                    .zip(out.chunks_exact_mut(rows))
+                {
+                    // SAFETY: the CPU has AVX2, F16C and AVX-512 VNNI.
+                    done = unsafe { avx512_decode::dot_rows::<Self>(quads, ys, out, rows) };
                 }
-            };
+            }
         }
         by_fours(Self::dot4, quads, ys, out, rows, done)
     }

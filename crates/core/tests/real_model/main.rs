@@ -4,6 +4,8 @@
 //! (fetched by `scripts/fetch-model.sh`), the fixtures from `$TANDEM_FIXTURES` or
 //! `tests/fixtures/` of the repository.
 
+mod batched_forward;
+mod batched_replies;
 mod classify;
 mod corrupt_files;
 mod exactness;
