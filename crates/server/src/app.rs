@@ -1,11 +1,9 @@
-//! The HTTP surface: the handlers under their paths, with CORS, the body limit and
-//! the cross-origin isolation headers, and serving it.
+//! The HTTP surface: the handlers under their paths, with CORS and the cross-origin
+//! isolation headers, and serving it.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method, Uri};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
@@ -15,7 +13,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::ApiError;
 use crate::state::App;
-use crate::{chat, info, static_files};
+use crate::{chat, connections, info, static_files};
 
 /// The whole HTTP surface: the API, the small endpoints and the static files.
 pub fn router(app: Arc<App>) -> Router {
@@ -36,7 +34,6 @@ pub fn router(app: Arc<App>) -> Router {
             HeaderValue::from_static(value),
         )
     };
-    let body_limit = app.config.body_limit;
     let statics = static_files::router(&app.config.static_dirs);
     Router::new()
         .route("/v1/chat/completions", api(post(chat::completions)))
@@ -46,7 +43,6 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", api(get(info::metrics)))
         .with_state(app)
         .merge(statics)
-        .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors)
         .layer(isolate("cross-origin-opener-policy", "same-origin"))
         .layer(isolate("cross-origin-embedder-policy", "require-corp"))
@@ -70,8 +66,7 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = app.config.connections.clone();
+    let metrics = app.metrics.clone();
+    connections::serve(listener, router(app), &limits, metrics, shutdown).await
 }

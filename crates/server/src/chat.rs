@@ -1,14 +1,14 @@
-//! `POST /v1/chat/completions`: auth, rate limits, request caps, model routing, then
-//! the reply streamed as SSE or folded into one response.
+//! `POST /v1/chat/completions`: rate limits and auth before the body is read, a place
+//! among the requests in flight, the body, request caps, model routing, then the
+//! reply streamed as SSE or folded into one response.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
@@ -19,6 +19,7 @@ use crate::call::{Call, ChunkStream};
 use crate::config::Limits;
 use crate::dispatch::dispatch;
 use crate::error::ApiError;
+use crate::request_body::read_json;
 use crate::sse;
 use crate::state::App;
 use crate::tally::Tally;
@@ -28,7 +29,7 @@ pub async fn completions(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     let mut tally = Tally::new(app.clone(), Instant::now());
     let result = match open(&app, peer, &headers, body, &mut tally).await {
@@ -55,7 +56,7 @@ async fn open(
     app: &App,
     peer: SocketAddr,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
     tally: &mut Tally,
 ) -> Result<(ChatCompletionRequest, ChunkStream), ApiError> {
     let ip = format!("ip:{}", peer.ip());
@@ -65,15 +66,22 @@ async fn open(
         app.limiter.admit(std::slice::from_ref(token))?;
     }
     tally.clients(token.into_iter().chain([ip]).collect());
-    let body = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(app.config.body_limit),
-        _ => ApiError::invalid_request(r.body_text()),
+    let place = app.in_flight.clone().try_acquire_owned().map_err(|_| {
+        ApiError::overloaded("the server is answering as many requests as it takes", 1)
     })?;
+    tally.hold(place);
+    let body = read_json(
+        headers,
+        body,
+        app.config.body_limit,
+        app.config.connections.body_timeout_s,
+    )
+    .await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::invalid_request("the body is not UTF-8"))?;
     let mut request = ChatCompletionRequest::from_json(text)?;
     request.validate()?;
-    cap(&app.config.limits, &mut request)?;
+    let prompt_estimate = cap(&app.config.limits, &mut request)?;
     let id = match &request.model {
         Some(id) => id.clone(),
         None => app.models[0].id.clone(),
@@ -96,13 +104,14 @@ async fn open(
         max_prompt_tokens: app.config.limits.max_prompt_tokens,
     };
     let (backend, chunks) = dispatch(&model.backends, &request, &call, app.timeouts).await?;
-    tally.backend(&backend);
+    tally.backend(&backend, prompt_estimate);
     Ok((request, chunks))
 }
 
 /// Apply this server's caps: messages, `max_tokens` (the cap when none is given),
-/// and an estimate of prompt tokens (4 bytes a token; native counts exactly).
-fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<(), ApiError> {
+/// and an estimate of prompt tokens (4 bytes a token; native counts exactly), which
+/// is returned.
+fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<usize, ApiError> {
     if request.messages.len() > limits.max_messages {
         return Err(ApiError {
             param: Some("messages"),
@@ -139,7 +148,7 @@ fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<(), ApiEr
             ))
         });
     }
-    Ok(())
+    Ok(bytes / 4)
 }
 
 /// Fold a reply into one response (`stream: false`).

@@ -30,6 +30,8 @@ pub struct Config {
     pub auth: Auth,
     /// Upstream timeouts.
     pub timeouts: Timeouts,
+    /// Client connections: how many, and how long they may dawdle.
+    pub connections: Connections,
     /// Named backends.
     pub backends: BTreeMap<String, BackendConfig>,
     /// The models clients may ask for, in order; the first is the default.
@@ -52,6 +54,22 @@ pub struct Limits {
     pub requests_per_minute: u32,
     /// Tokens (prompt + completion) per minute per client; 0 = unlimited.
     pub tokens_per_minute: u32,
+    /// Chat requests being answered at once, all backends together (503 above).
+    pub max_in_flight: usize,
+}
+
+/// Client connections (HTTP/1.1): a cap, and how long a client may take, in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Connections {
+    /// Open connections at once; more are answered 503 and closed.
+    pub max_open: usize,
+    /// To send a request's headers, and the most a kept-alive connection stays idle.
+    pub header_timeout_s: f64,
+    /// To send a request's body.
+    pub body_timeout_s: f64,
+    /// For the client to take the next bytes of a response before it is cut off.
+    pub write_stall_s: f64,
 }
 
 /// Who may call the API.
@@ -154,6 +172,7 @@ impl Default for Config {
             limits: Limits::default(),
             auth: Auth::default(),
             timeouts: Timeouts::default(),
+            connections: Connections::default(),
             backends: BTreeMap::new(),
             models: vec![],
         }
@@ -169,6 +188,18 @@ impl Default for Limits {
             queue_depth: 16,
             requests_per_minute: 0,
             tokens_per_minute: 0,
+            max_in_flight: 256,
+        }
+    }
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            max_open: 1024,
+            header_timeout_s: 10.0,
+            body_timeout_s: 30.0,
+            write_stall_s: 30.0,
         }
     }
 }

@@ -98,6 +98,26 @@ impl ApiError {
         )
     }
 
+    /// 415: the body is not declared as JSON.
+    pub fn unsupported_media_type(got: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            "unsupported_media_type",
+            format!("the body must be sent as content-type application/json, not {got:?}"),
+        )
+    }
+
+    /// 408: the body did not arrive in time.
+    pub fn body_timeout(seconds: f64) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            "request_timeout",
+            format!("the request body did not arrive within {seconds} s"),
+        )
+    }
+
     /// 429: this client sent too much; retry after `seconds`.
     pub fn rate_limited(what: &str, seconds: u64) -> Self {
         Self {

@@ -1,9 +1,10 @@
 //! Prometheus metrics per backend: requests by status, tokens in and out, time to
 //! first token, decode time (tokens/s = rate of tokens out / rate of decode time),
-//! and the native queue.
+//! the native queue, and the client connections.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Upper bounds of the time-to-first-token histogram, in seconds.
@@ -42,6 +43,10 @@ pub struct Outcome {
 #[derive(Default)]
 pub struct Metrics {
     backends: Mutex<BTreeMap<String, Stats>>,
+    /// Client connections open now.
+    pub open_connections: AtomicUsize,
+    /// Client connections refused because too many were open.
+    pub refused_connections: AtomicU64,
 }
 
 impl Metrics {
@@ -124,6 +129,24 @@ impl Metrics {
                     let _ = writeln!(o, "{name}_sum{{backend=\"{b}\"}} {}", s.ttft_sum);
                     let _ = writeln!(o, "{name}_count{{backend=\"{b}\"}} {}", s.ttft_count);
                 }
+            },
+        );
+        let open = self.open_connections.load(Ordering::Relaxed);
+        family(
+            "tandem_open_connections",
+            "gauge",
+            "Client connections open now.",
+            &mut |o| {
+                let _ = writeln!(o, "tandem_open_connections {open}");
+            },
+        );
+        let refused = self.refused_connections.load(Ordering::Relaxed);
+        family(
+            "tandem_refused_connections_total",
+            "counter",
+            "Client connections refused because too many were open.",
+            &mut |o| {
+                let _ = writeln!(o, "tandem_refused_connections_total {refused}");
             },
         );
         if let Some((queued, busy)) = native {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::http::HeaderName;
+use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
 use crate::backend::{build_all, Backend};
@@ -24,11 +25,13 @@ pub struct App {
     /// Rate limits.
     pub limiter: RateLimiter,
     /// Counters.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Request timeouts.
     pub timeouts: Timeouts,
     /// Client headers that go upstream.
     pub forward: Vec<HeaderName>,
+    /// Places for chat requests being answered (`limits.max_in_flight`).
+    pub in_flight: Arc<Semaphore>,
     native: Option<Arc<Backend>>,
 }
 
@@ -52,12 +55,13 @@ impl App {
                 config.limits.requests_per_minute,
                 config.limits.tokens_per_minute,
             ),
-            metrics: Metrics::default(),
+            metrics: Arc::default(),
             timeouts: Timeouts {
                 deadline,
                 first_byte,
                 idle,
             },
+            in_flight: Arc::new(Semaphore::new(config.limits.max_in_flight)),
             models,
             forward,
             native,

@@ -1,11 +1,14 @@
 //! Watches one reply's chunks for the metrics and the token rate limit, and
 //! records them when the reply ends, however it ends (a dropped tally is a
-//! cancelled request).
+//! cancelled request). Tokens are counted as they come, so a reply the client drops
+//! before its usage chunk is still charged: the prompt as estimated, and a token per
+//! chunk with text. It also holds the request's place among those in flight.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use tandem_core::ChatCompletionChunk;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::metrics::Outcome;
 use crate::state::App;
@@ -18,6 +21,9 @@ pub struct Tally {
     first: Option<Instant>,
     last: Option<Instant>,
     outcome: Outcome,
+    /// Whether a usage chunk gave the exact token counts.
+    exact: bool,
+    place: Option<OwnedSemaphorePermit>,
 }
 
 impl Tally {
@@ -34,7 +40,14 @@ impl Tally {
                 status: "cancelled".into(),
                 ..Outcome::default()
             },
+            exact: false,
+            place: None,
         }
+    }
+
+    /// Hold the request's place among those in flight until the reply ends.
+    pub fn hold(&mut self, place: OwnedSemaphorePermit) {
+        self.place = Some(place);
     }
 
     /// The rate-limit keys of the client, charged for the tokens at the end.
@@ -42,9 +55,10 @@ impl Tally {
         self.keys = keys;
     }
 
-    /// The backend that answers.
-    pub fn backend(&mut self, name: &str) {
+    /// The backend that answers a prompt of about `prompt_tokens`.
+    pub fn backend(&mut self, name: &str, prompt_tokens: usize) {
         name.clone_into(&mut self.outcome.backend);
+        self.outcome.tokens.0 = prompt_tokens;
     }
 
     /// How the request ended: an HTTP status or `stream_error`.
@@ -62,9 +76,13 @@ impl Tally {
             let now = Instant::now();
             self.first.get_or_insert(now);
             self.last = Some(now);
+            if !self.exact {
+                self.outcome.tokens.1 += 1;
+            }
         }
         if let Some(u) = chunk.usage {
             self.outcome.tokens = (u.prompt_tokens, u.completion_tokens);
+            self.exact = true;
         }
     }
 }

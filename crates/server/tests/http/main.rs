@@ -3,6 +3,7 @@
 //! from the providers' documented wire formats.
 
 mod fake;
+mod hostile;
 mod native;
 mod serving;
 mod upstream;
