@@ -211,3 +211,70 @@ async fn the_native_backend_enforces_the_json_schema_and_refuses_tools() {
     assert_eq!(r.status(), 400);
     assert_eq!(error_of(r).await["code"], "invalid_request");
 }
+
+/// A full queue's Retry-After is how long the queue takes to drain, as jobs have
+/// taken lately; a request that hangs up while it waits gives its place back at once.
+#[tokio::test]
+async fn the_queue_says_when_it_drains_and_frees_cancelled_places() {
+    let _turn = model_turn().await;
+    let mut config = native_config();
+    config.limits.queue_depth = 1;
+    let base = spawn(config);
+    wait_ready(&base).await;
+    let mut body = hello(120);
+    body["ignore_eos"] = json!(true);
+    let started = Instant::now();
+    assert_eq!(chat(&base, body.clone()).await.status(), 200);
+    let job = started.elapsed().as_secs_f64();
+
+    body["stream"] = json!(true);
+    let mut running = chat(&base, body.clone()).await;
+    assert_eq!(running.status(), 200);
+    running.chunk().await.unwrap();
+    // The next one waits (its answer starts only when it runs).
+    let waiting = tokio::spawn(chat_owned(base.clone(), body.clone()));
+    let depth = "tandem_queue_depth{backend=\"native\"} ";
+    while metric(&base, depth).await != Some(1.0) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let refused = chat(&base, body.clone()).await;
+    assert_eq!(refused.status(), 503);
+    let retry_after: f64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Two jobs to go (the running one and the waiting one), each about `job` long.
+    println!("one job took {job:.2} s; Retry-After {retry_after}");
+    assert!(
+        retry_after >= (1.5 * job).ceil() && retry_after <= (2.5 * job).ceil() + 1.0,
+        "Retry-After {retry_after} for two jobs of {job:.2} s"
+    );
+
+    waiting.abort();
+    let freed = async {
+        while metric(&base, depth).await != Some(0.0) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), freed)
+        .await
+        .expect("the waiting request kept its place after it hung up");
+    assert_eq!(
+        metric(&base, "tandem_native_busy ").await,
+        Some(1.0),
+        "the place came back while the first job still runs"
+    );
+    let next = tokio::spawn(chat_owned(base.clone(), body.clone()));
+    while metric(&base, depth).await != Some(1.0) {
+        assert!(!next.is_finished(), "refused: {:?}", next.await);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(running);
+    assert_eq!(next.await.unwrap().status(), 200);
+}
+
+/// [`chat`] for a task of its own.
+async fn chat_owned(base: String, body: Value) -> reqwest::Response {
+    chat(&base, body).await
+}

@@ -1,10 +1,13 @@
 //! The native backend: one tandem-core engine on its own thread, fed by a bounded
-//! queue. A full queue is a 503; a dropped reply stream cancels its generation.
+//! queue. A full queue is a 503 whose Retry-After is the time the queue takes to
+//! drain; a dropped reply stream cancels its generation, or gives its place in the
+//! queue back.
+
+mod queue;
 
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -17,6 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
+use queue::{Place, Queue};
 
 /// Where the model is in its life.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,9 +35,13 @@ pub enum Status {
 
 struct Shared {
     status: Mutex<Status>,
-    queued: AtomicUsize,
     busy: AtomicBool,
+    /// Seconds a job has taken lately (a moving average; none until one has run).
+    job_seconds: Mutex<Option<f64>>,
 }
+
+/// The weight of the newest job in [`Shared::job_seconds`].
+const NEWEST: f64 = 0.25;
 
 struct Job {
     request: ChatCompletionRequest,
@@ -44,7 +52,7 @@ struct Job {
 
 /// Handle of the model thread.
 pub struct Native {
-    jobs: SyncSender<Job>,
+    queue: Arc<Queue<Job>>,
     shared: Arc<Shared>,
 }
 
@@ -55,18 +63,18 @@ impl Native {
     /// Start the model thread: it loads `path`, then serves jobs, `queue_depth` of
     /// which may wait while one runs.
     pub fn spawn(path: PathBuf, queue_depth: usize) -> Self {
-        let (jobs, rx) = sync_channel(queue_depth);
+        let queue = Queue::new(queue_depth);
         let shared = Arc::new(Shared {
             status: Mutex::new(Status::Loading),
-            queued: AtomicUsize::new(0),
             busy: AtomicBool::new(false),
+            job_seconds: Mutex::new(None),
         });
-        let worker = shared.clone();
+        let (jobs, worker) = (queue.clone(), shared.clone());
         std::thread::Builder::new()
             .name("tandem-model".into())
-            .spawn(move || run(path, rx, &worker))
+            .spawn(move || run(path, &jobs, &worker))
             .expect("the model thread starts");
-        Native { jobs, shared }
+        Native { queue, shared }
     }
 
     /// Loading, ready or failed.
@@ -76,7 +84,15 @@ impl Native {
 
     /// Requests waiting in the queue.
     pub fn queued(&self) -> usize {
-        self.shared.queued.load(Ordering::Relaxed)
+        self.queue.waiting()
+    }
+
+    /// Whole seconds until the queue has drained: every waiting job and the running
+    /// one, each taking as long as jobs have lately (a second before any has run).
+    pub fn drain_seconds(&self) -> u64 {
+        let jobs = self.queued() + usize::from(self.busy());
+        let each = self.shared.job_seconds.lock().expect("job time lock");
+        (jobs as f64 * each.unwrap_or(1.0)).ceil().max(1.0) as u64
     }
 
     /// Whether a generation is running.
@@ -104,26 +120,35 @@ impl Native {
             cancel: cancel.clone(),
             tx,
         };
-        self.shared.queued.fetch_add(1, Ordering::Relaxed);
-        match self.jobs.try_send(job) {
-            Ok(()) => Ok(Box::pin(Replies { rx, cancel })),
-            Err(e) => {
-                self.shared.queued.fetch_sub(1, Ordering::Relaxed);
-                Err(match e {
-                    TrySendError::Full(_) => ApiError::overloaded("the model's queue is full", 1),
-                    TrySendError::Disconnected(_) => {
-                        ApiError::overloaded("the model thread stopped", 60)
-                    }
-                })
+        match self.queue.push(job) {
+            Ok(place) => Ok(Box::pin(Replies {
+                rx,
+                cancel,
+                _place: place,
+            })),
+            Err(_) if self.queue.is_closed() => {
+                Err(ApiError::overloaded("the model thread stopped", 60))
             }
+            Err(_) => Err(ApiError::overloaded(
+                "the model's queue is full",
+                self.drain_seconds(),
+            )),
         }
     }
 }
 
-/// The receiving end of one job; dropping it cancels the generation.
+impl Drop for Native {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+/// The receiving end of one job; dropping it cancels the generation, or takes the
+/// job out of the queue if it still waits.
 struct Replies {
     rx: mpsc::Receiver<Result<ChatCompletionChunk, ApiError>>,
     cancel: CancelFlag,
+    _place: Place<Job>,
 }
 
 impl Stream for Replies {
@@ -140,7 +165,7 @@ impl Drop for Replies {
     }
 }
 
-fn run(path: PathBuf, jobs: Receiver<Job>, shared: &Shared) {
+fn run(path: PathBuf, jobs: &Queue<Job>, shared: &Shared) {
     let loaded = std::fs::read(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))
         .and_then(|bytes| Engine::load(&bytes).map_err(|e| e.to_string()));
@@ -156,8 +181,7 @@ fn run(path: PathBuf, jobs: Receiver<Job>, shared: &Shared) {
             None
         }
     };
-    for job in jobs {
-        shared.queued.fetch_sub(1, Ordering::Relaxed);
+    while let Some(job) = jobs.take(1, true).pop() {
         let Some(engine) = engine.as_mut() else {
             let _ = job
                 .tx
@@ -168,7 +192,12 @@ fn run(path: PathBuf, jobs: Receiver<Job>, shared: &Shared) {
             continue;
         }
         shared.busy.store(true, Ordering::Relaxed);
+        let started = Instant::now();
         answer(engine, job);
+        let took = started.elapsed().as_secs_f64();
+        let mut each = shared.job_seconds.lock().expect("job time lock");
+        *each = Some(each.map_or(took, |each| (1.0 - NEWEST) * each + NEWEST * took));
+        drop(each);
         shared.busy.store(false, Ordering::Relaxed);
     }
 }
