@@ -59,7 +59,7 @@ async fn open(
     body: Body,
     tally: &mut Tally,
 ) -> Result<(ChatCompletionRequest, ChunkStream), ApiError> {
-    let ip = format!("ip:{}", peer.ip());
+    let ip = format!("ip:{}", app.trusted_proxies.client(peer.ip(), headers));
     app.limiter.admit(std::slice::from_ref(&ip))?;
     let token = app.auth.check(headers)?;
     if let Some(token) = &token {

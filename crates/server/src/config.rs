@@ -22,6 +22,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Client headers passed on to upstream providers (credentials never are).
     pub forward_headers: Vec<String>,
+    /// Load balancers and proxies (addresses or networks) whose `X-Forwarded-For`
+    /// names the client for per-IP limits; other peers are the client themselves.
+    pub trusted_proxies: Vec<String>,
     /// URL path prefix → directory of static files (the demo page, pkg/, models/).
     pub static_dirs: BTreeMap<String, PathBuf>,
     /// Request caps and rate limits.
@@ -168,6 +171,7 @@ impl Default for Config {
             body_limit: 1 << 20,
             cors_origins: vec![],
             forward_headers: vec![],
+            trusted_proxies: vec![],
             static_dirs,
             limits: Limits::default(),
             auth: Auth::default(),

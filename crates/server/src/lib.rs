@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backend;
 pub mod call;
 pub mod chat;
+pub mod client_ip;
 pub mod config;
 pub mod connections;
 pub mod dispatch;

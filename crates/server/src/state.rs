@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
 use crate::backend::{build_all, Backend};
+use crate::client_ip::TrustedProxies;
 use crate::config::Config;
 use crate::dispatch::Timeouts;
 use crate::limits::RateLimiter;
@@ -30,6 +31,8 @@ pub struct App {
     pub timeouts: Timeouts,
     /// Client headers that go upstream.
     pub forward: Vec<HeaderName>,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     /// Places for chat requests being answered (`limits.max_in_flight`).
     pub in_flight: Arc<Semaphore>,
     native: Option<Arc<Backend>>,
@@ -61,6 +64,7 @@ impl App {
                 first_byte,
                 idle,
             },
+            trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)?,
             in_flight: Arc::new(Semaphore::new(config.limits.max_in_flight)),
             models,
             forward,

@@ -223,3 +223,31 @@ async fn unknown_api_paths_and_wrong_methods_answer_openai_errors() {
         assert_eq!(e["type"], "invalid_request_error", "{e}");
     }
 }
+
+#[tokio::test]
+async fn per_ip_limits_believe_x_forwarded_for_from_trusted_proxies_only() {
+    let fake = fake::start();
+    for trusted in [true, false] {
+        let mut config = upstream_config(&fake.base);
+        config.limits.requests_per_minute = 1;
+        if trusted {
+            config.trusted_proxies = vec!["127.0.0.0/8".into()];
+        }
+        let base = spawn(config);
+        let from = |client: &str| {
+            request(&base, None)
+                .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
+                .send()
+        };
+        assert_eq!(from("198.51.100.1").await.unwrap().status(), 200);
+        let another = from("198.51.100.2").await.unwrap().status();
+        // Behind the trusted proxy another client has a budget of its own; from an
+        // untrusted peer the header is ignored and the peer's budget is spent.
+        assert_eq!(
+            another,
+            if trusted { 200 } else { 429 },
+            "trusted: {trusted}"
+        );
+        assert_eq!(from("198.51.100.1").await.unwrap().status(), 429);
+    }
+}
