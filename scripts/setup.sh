@@ -2,7 +2,7 @@
 # Idempotent install of everything `make test`, `make bench` and `make demo` need:
 # the wasm32 target, nightly with rust-src (the multi-threaded build), wasm-pack,
 # wasm-bindgen-cli (the exact version in Cargo.lock), Debian's chromium +
-# chromedriver, node packages for page tests, and the model.
+# chromedriver and redis-server, node packages for page tests, and the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +49,14 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# tandem-server's replica tests share state through a real Redis.
+if ! command -v redis-server >/dev/null; then
+  log "installing redis-server from apt"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq redis-server >/dev/null
 fi
 
 # playwright-core (for scripts/bench.mjs) at the version package-lock.json pins.

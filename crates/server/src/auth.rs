@@ -1,5 +1,7 @@
 //! Bearer tokens: a static list from the config, or short-lived tokens signed with
-//! HMAC-SHA256 (`tdm1.<expiry>.<nonce>.<signature>`) minted by `tandem-server token`.
+//! HMAC-SHA256 (`tdm1.<expiry>.<nonce>.<signature>`) minted by `tandem-server token`;
+//! a signed token can be revoked before it expires by its nonce (`tandem-server
+//! revoke`, kept in the shared store).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,6 +18,24 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Signed tokens start with this.
 const PREFIX: &str = "tdm1";
+
+/// A caller whose token checked out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    /// The rate-limit key of the token (a hash of it).
+    pub key: String,
+    /// The token's nonce, when it is a signed token (revocable).
+    pub signed_id: Option<String>,
+}
+
+/// A signed token that checked out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signed {
+    /// Its nonce: the id it is revoked by.
+    pub id: String,
+    /// Unix seconds.
+    pub expires: u64,
+}
 
 /// Who may call the API.
 pub struct Auth {
@@ -79,9 +99,8 @@ impl Auth {
         !self.tokens.is_empty() || self.secret.is_some()
     }
 
-    /// Check the `Authorization` header: `Ok(None)` when auth is off, else the
-    /// caller's rate-limit key (a hash of its token).
-    pub fn check(&self, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    /// Check the `Authorization` header: `Ok(None)` when auth is off, else the caller.
+    pub fn check(&self, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
         if !self.enabled() {
             return Ok(None);
         }
@@ -91,35 +110,42 @@ impl Auth {
             .and_then(bearer)
             .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?;
         let hash = sha256(token.as_bytes());
-        let key = || Some(format!("token:{}", URL_SAFE_NO_PAD.encode(&hash[..12])));
+        let key = format!("token:{}", URL_SAFE_NO_PAD.encode(&hash[..12]));
         if self.tokens.contains(&hash) {
-            return Ok(key());
+            return Ok(Some(Caller {
+                key,
+                signed_id: None,
+            }));
         }
-        match &self.secret {
-            Some(secret) if token.starts_with(PREFIX) => {
-                self.check_signed(secret, token)?;
-                Ok(key())
-            }
-            _ => Err(ApiError::unauthorized("the bearer token is not valid")),
-        }
+        let signed = self.verify(token)?;
+        Ok(Some(Caller {
+            key,
+            signed_id: Some(signed.id),
+        }))
     }
 
-    fn check_signed(&self, secret: &[u8], token: &str) -> Result<(), ApiError> {
+    /// Check a signed token: its signature and its expiry.
+    pub fn verify(&self, token: &str) -> Result<Signed, ApiError> {
         let invalid = || ApiError::unauthorized("the bearer token is not valid");
+        let secret = self.secret.as_deref().ok_or_else(invalid)?;
         let (payload, sig) = token.rsplit_once('.').ok_or_else(invalid)?;
         let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid())?;
         signature(secret, payload)
             .verify_slice(&sig)
             .map_err(|_| invalid())?;
-        let expires: u64 = payload
-            .split('.')
-            .nth(1)
+        let mut parts = payload.split('.');
+        if parts.next() != Some(PREFIX) {
+            return Err(invalid());
+        }
+        let expires: u64 = parts
+            .next()
             .and_then(|e| e.parse().ok())
             .ok_or_else(invalid)?;
+        let id = parts.next().ok_or_else(invalid)?.to_string();
         if expires <= now_unix() {
             return Err(ApiError::unauthorized("the bearer token has expired"));
         }
-        Ok(())
+        Ok(Signed { id, expires })
     }
 }
 

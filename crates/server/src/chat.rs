@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use tandem_core::protocol::CompletionBuilder;
 use tandem_core::{ChatCompletion, ChatCompletionRequest};
 
+use crate::admission;
 use crate::call::{Call, ChunkStream};
 use crate::config::Limits;
 use crate::dispatch::dispatch;
@@ -60,12 +61,15 @@ async fn open(
     tally: &mut Tally,
 ) -> Result<(ChatCompletionRequest, ChunkStream), ApiError> {
     let ip = format!("ip:{}", app.trusted_proxies.client(peer.ip(), headers));
-    app.limiter.admit(std::slice::from_ref(&ip))?;
-    let token = app.auth.check(headers)?;
-    if let Some(token) = &token {
-        app.limiter.admit(std::slice::from_ref(token))?;
+    admission::admit(app, std::slice::from_ref(&ip)).await?;
+    let caller = app.auth.check(headers)?;
+    if let Some(caller) = &caller {
+        if let Some(id) = &caller.signed_id {
+            admission::not_revoked(app, id).await?;
+        }
+        admission::admit(app, std::slice::from_ref(&caller.key)).await?;
     }
-    tally.clients(token.into_iter().chain([ip]).collect());
+    tally.clients(caller.into_iter().map(|c| c.key).chain([ip]).collect());
     let place = app.in_flight.clone().try_acquire_owned().map_err(|_| {
         ApiError::overloaded("the server is answering as many requests as it takes", 1)
     })?;
@@ -103,7 +107,8 @@ async fn open(
         forward,
         max_prompt_tokens: app.config.limits.max_prompt_tokens,
     };
-    let (backend, chunks) = dispatch(&model.backends, &request, &call, app.timeouts).await?;
+    let (backend, chunks) =
+        dispatch(&model.backends, &request, &call, app.timeouts, &app.health).await?;
     tally.backend(&backend, prompt_estimate);
     Ok((request, chunks))
 }

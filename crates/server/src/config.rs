@@ -35,6 +35,8 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Client connections: how many, and how long they may dawdle.
     pub connections: Connections,
+    /// State shared by replicas; without it each replica keeps its own.
+    pub redis: Option<Redis>,
     /// Named backends.
     pub backends: BTreeMap<String, BackendConfig>,
     /// The models clients may ask for, in order; the first is the default.
@@ -85,6 +87,25 @@ pub struct Auth {
     pub secret_env: Option<String>,
 }
 
+/// Where replicas share their state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redis {
+    /// `redis://host:port/db` (`rediss://` for TLS is not built in).
+    pub url: String,
+    /// The start of every key tandem writes.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// While Redis cannot be reached: refuse requests (503) instead of serving on this
+    /// replica's own limits.
+    #[serde(default)]
+    pub fail_closed: bool,
+}
+
+fn default_key_prefix() -> String {
+    "tandem".into()
+}
+
 /// Timeouts of one request, in seconds.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -95,6 +116,8 @@ pub struct Timeouts {
     pub first_byte_s: f64,
     /// Between two chunks.
     pub idle_s: f64,
+    /// How long a backend that failed is skipped (then the next request tries it).
+    pub cool_down_s: f64,
 }
 
 /// One backend: where completions come from.
@@ -177,6 +200,7 @@ impl Default for Config {
             auth: Auth::default(),
             timeouts: Timeouts::default(),
             connections: Connections::default(),
+            redis: None,
             backends: BTreeMap::new(),
             models: vec![],
         }
@@ -214,6 +238,7 @@ impl Default for Timeouts {
             deadline_s: 600.0,
             first_byte_s: 60.0,
             idle_s: 60.0,
+            cool_down_s: 30.0,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Fallback and timeouts: try a model's backends in order until one yields its first
-//! chunk; after that, the reply is bound to that backend, under an idle timeout and
-//! one overall deadline.
+//! chunk, skipping those cooling down after a failure (unless all are); after that,
+//! the reply is bound to that backend, under an idle timeout and one overall deadline.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use tokio::time::{timeout_at, Instant};
 
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
+use crate::health::Health;
 use crate::model_backends::NamedBackend;
 
 /// The timeouts of one request.
@@ -29,17 +30,33 @@ fn retryable(e: &ApiError) -> bool {
     e.status.as_u16() == 429 || e.status.is_server_error()
 }
 
+/// Whether `e` says the backend itself is in trouble (unreachable, failing, timing
+/// out, rate limited), so it should cool down; a full native queue or a request a
+/// provider cannot take (501) says nothing about the next request.
+fn cools_down(e: &ApiError) -> bool {
+    matches!(e.status.as_u16(), 502 | 504) || e.code == "upstream_rate_limited"
+}
+
 /// Open `request` on the first of `backends` that answers; the name of that backend
-/// and its chunks, the first one included.
+/// and its chunks, the first one included. A backend that fails so that the next is
+/// tried is sent to cool down in `health`.
 pub async fn dispatch(
     backends: &[NamedBackend],
     request: &ChatCompletionRequest,
     call: &Call,
     timeouts: Timeouts,
+    health: &Health,
 ) -> Result<(String, ChunkStream), ApiError> {
     let deadline = Instant::now() + timeouts.deadline;
     let mut last = ApiError::overloaded("no backend is configured for this model", 60);
-    for NamedBackend { name, backend } in backends {
+    let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
+    let cooling = health.cooling(&names).await;
+    let all_cooling = cooling.iter().all(|c| *c);
+    let tried = backends
+        .iter()
+        .zip(cooling)
+        .filter(|(_, cooling)| all_cooling || !cooling);
+    for (NamedBackend { name, backend }, _) in tried {
         let attempt = async {
             let mut stream = backend.open(request, call).await?;
             match stream.next().await {
@@ -62,11 +79,15 @@ pub async fn dispatch(
             }
             Ok(Err(e)) if retryable(&e) => {
                 tracing::warn!(backend = %name, code = e.code, "backend failed, trying the next");
+                if cools_down(&e) {
+                    health.failed(name).await;
+                }
                 last = e;
             }
             Ok(Err(e)) => return Err(e),
             Err(_) => {
                 tracing::warn!(backend = %name, "no first chunk in time, trying the next");
+                health.failed(name).await;
                 last = ApiError::timeout(format!("backend {name} sent no first chunk in time"));
             }
         }

@@ -11,9 +11,21 @@ use serde_json::json;
 use crate::native::Status;
 use crate::state::App;
 
-/// 200 when the native model (if any) is ready, 503 while it loads or if it failed.
+/// 200 when the native model (if any) is ready, 503 while it loads or if it failed;
+/// `degraded` while the shared store cannot be reached (503 if that refuses requests).
 pub async fn healthz(State(app): State<Arc<App>>) -> Response {
-    match app.native().map(|n| n.status()) {
+    let status = app.native().map(|n| n.status());
+    if let (None | Some(Status::Ready), Some(store)) = (&status, &app.store) {
+        if !store.ping().await {
+            let code = match store.fail_closed {
+                true => StatusCode::SERVICE_UNAVAILABLE,
+                false => StatusCode::OK,
+            };
+            let body = json!({"status": "degraded", "redis": "unreachable"});
+            return (code, Json(body)).into_response();
+        }
+    }
+    match status {
         None | Some(Status::Ready) => Json(json!({"status": "ok"})).into_response(),
         Some(Status::Loading) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -42,8 +54,9 @@ pub async fn models(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
 /// Prometheus metrics.
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     let native = app.native().map(|n| (n.queued(), n.busy()));
+    let redis_up = app.store.as_ref().map(|s| s.is_up());
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(native),
+        app.metrics.render(native, redis_up),
     )
 }

@@ -2,6 +2,7 @@
 //! completions with the native model (tandem-core) or forwards them to OpenAI-
 //! compatible, Anthropic or Gemini APIs, and serves the demo's files.
 
+pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod backend;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod connections;
 pub mod dispatch;
 pub mod error;
+pub mod health;
 pub mod info;
 pub mod limits;
 pub mod metrics;
@@ -21,6 +23,7 @@ pub mod request_body;
 pub mod sse;
 pub mod state;
 pub mod static_files;
+pub mod store;
 pub mod tally;
 pub mod upstream;
 

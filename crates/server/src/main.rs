@@ -1,5 +1,6 @@
 //! `tandem-server`: serve the API and the demo (default), run one completion in the
-//! terminal (`generate`), or mint a short-lived bearer token (`token`).
+//! terminal (`generate`), mint a short-lived bearer token (`token`), or revoke one on
+//! every replica (`revoke`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::{Parser, Subcommand};
 use tandem_core::{CancelFlag, ChatCompletionRequest, ChatMessage, Engine, Reply, ReplyStep, Role};
 use tandem_server::config::{Config, DEFAULT_MODEL};
+use tandem_server::store::Store;
 use tandem_server::{auth, App};
 
 #[derive(Parser)]
@@ -46,6 +48,11 @@ enum Command {
         /// Lifetime: seconds, or a number with s, m, h or d.
         #[arg(long, default_value = "10m", value_parser = parse_ttl)]
         ttl: Duration,
+    },
+    /// Revoke a signed token on every replica before it expires (needs `[redis]`).
+    Revoke {
+        /// The token, as `token` printed it.
+        token: String,
     },
 }
 
@@ -112,6 +119,7 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{}", auth::mint(&auth::secret_from_env(name)?, ttl));
             Ok(())
         }
+        Some(Command::Revoke { token }) => revoke(&config, &token),
     }
 }
 
@@ -133,6 +141,23 @@ fn serve(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+fn revoke(config: &Config, token: &str) -> Result<(), String> {
+    let redis = config
+        .redis
+        .as_ref()
+        .ok_or("revoking needs the shared store: the config has no [redis]")?;
+    let signed = auth::Auth::from_config(&config.auth)?
+        .verify(token)
+        .map_err(|e| e.message)?;
+    let store = Store::new(redis)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime
+        .block_on(store.revoke(&signed.id, signed.expires))
+        .ok_or("redis did not answer")?;
+    eprintln!("revoked until it expires at Unix time {}", signed.expires);
+    Ok(())
 }
 
 fn generate(

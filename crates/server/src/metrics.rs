@@ -67,8 +67,9 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text format; `native` is the native queue (waiting, running).
-    pub fn render(&self, native: Option<(usize, bool)>) -> String {
+    /// The Prometheus text format; `native` is the native queue (waiting, running),
+    /// `redis_up` whether the shared store answered last (when there is one).
+    pub fn render(&self, native: Option<(usize, bool)>, redis_up: Option<bool>) -> String {
         let backends = self.backends.lock().expect("metrics lock");
         let mut out = String::new();
         let mut family =
@@ -149,6 +150,16 @@ impl Metrics {
                 let _ = writeln!(o, "tandem_refused_connections_total {refused}");
             },
         );
+        if let Some(up) = redis_up {
+            family(
+                "tandem_redis_up",
+                "gauge",
+                "1 while the shared store (Redis) answers; 0 while serving on local state.",
+                &mut |o| {
+                    let _ = writeln!(o, "tandem_redis_up {}", u8::from(up));
+                },
+            );
+        }
         if let Some((queued, busy)) = native {
             family(
                 "tandem_queue_depth",
@@ -187,7 +198,7 @@ mod tests {
                 decode_seconds: 0.5,
             });
         }
-        let text = m.render(Some((2, true)));
+        let text = m.render(Some((2, true)), Some(false));
         for line in [
             "tandem_requests_total{backend=\"native\",status=\"200\"} 2",
             "tandem_completion_tokens_total{backend=\"native\"} 10",
@@ -195,6 +206,7 @@ mod tests {
             "tandem_time_to_first_token_seconds_count{backend=\"native\"} 2",
             "tandem_queue_depth{backend=\"native\"} 2",
             "tandem_native_busy 1",
+            "tandem_redis_up 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
         }

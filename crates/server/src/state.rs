@@ -1,6 +1,7 @@
 //! The server's shared state: everything a request handler reads.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::HeaderName;
 use tokio::sync::Semaphore;
@@ -10,10 +11,12 @@ use crate::backend::{build_all, Backend};
 use crate::client_ip::TrustedProxies;
 use crate::config::Config;
 use crate::dispatch::Timeouts;
+use crate::health::Health;
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::model_backends::{self, ModelBackends};
 use crate::native::Native;
+use crate::store::Store;
 
 /// Everything a request handler needs.
 pub struct App {
@@ -23,8 +26,12 @@ pub struct App {
     pub models: Vec<ModelBackends>,
     /// Bearer tokens.
     pub auth: Auth,
-    /// Rate limits.
+    /// Rate limits kept by this replica.
     pub limiter: RateLimiter,
+    /// The state replicas share, when `[redis]` is configured.
+    pub store: Option<Arc<Store>>,
+    /// Backends cooling down after a failure.
+    pub health: Health,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// Request timeouts.
@@ -52,7 +59,16 @@ impl App {
             })
             .collect::<Result<_, _>>()?;
         let (deadline, first_byte, idle) = config.timeouts.durations();
+        let store = config
+            .redis
+            .as_ref()
+            .map(Store::new)
+            .transpose()?
+            .map(Arc::new);
+        let cool_down = Duration::from_secs_f64(config.timeouts.cool_down_s.max(0.0));
         Ok(Arc::new(App {
+            health: Health::new(store.clone(), cool_down),
+            store,
             auth: Auth::from_config(&config.auth)?,
             limiter: RateLimiter::new(
                 config.limits.requests_per_minute,

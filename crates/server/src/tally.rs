@@ -10,6 +10,7 @@ use std::time::Instant;
 use tandem_core::ChatCompletionChunk;
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::admission;
 use crate::metrics::Outcome;
 use crate::state::App;
 
@@ -103,6 +104,7 @@ impl Drop for Tally {
             "chat completion"
         );
         self.app.metrics.record(o);
-        self.app.limiter.charge(&self.keys, o.tokens.0 + o.tokens.1);
+        let tokens = o.tokens.0 + o.tokens.1;
+        admission::charge(&self.app, std::mem::take(&mut self.keys), tokens);
     }
 }

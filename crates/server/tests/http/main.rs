@@ -5,6 +5,7 @@
 mod fake;
 mod hostile;
 mod native;
+mod replicas;
 mod serving;
 mod upstream;
 

@@ -411,3 +411,29 @@ async fn unexpected_upstream_statuses_fail_over_to_the_next_backend() {
     assert_eq!(text_of(&frames), "Hello there!");
     assert_eq!(frames.last().unwrap(), "[DONE]");
 }
+
+#[tokio::test]
+async fn a_failed_backend_cools_down_and_is_tried_again_after() {
+    let fake = fake::start();
+    let mut config = upstream_config(&fake.base);
+    config.timeouts.cool_down_s = 1.0;
+    let base = spawn(config);
+    let calls = |model: &str| {
+        let seen = fake.seen.lock().unwrap();
+        seen.iter().filter(|s| s.body["model"] == model).count()
+    };
+    for (round, wait) in [(1, 0), (1, 0), (2, 1100)] {
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let (_, frames) = stream(&base, "fallback").await;
+        assert_eq!(text_of(&frames), "Hello there!");
+        // The rate-limited backend is skipped while it cools down, then probed.
+        assert_eq!(calls("rate_limited"), round);
+    }
+    // A model whose every backend is cooling still tries them.
+    let before = calls("server_error");
+    let r = say_hi(&base, "openai_server_error").await;
+    assert_eq!(r.status(), 502);
+    let r = say_hi(&base, "openai_server_error").await;
+    assert_eq!(r.status(), 502);
+    assert_eq!(calls("server_error") - before, 2);
+}
