@@ -227,7 +227,7 @@ async fn proxy() {
     config.backends.insert(
         "up".into(),
         BackendConfig::Openai {
-            base_url: format!("{upstream}/v1"),
+            base_url: format!("{upstream}/v1").into(),
             model: "m".into(),
             api_key_env: None,
         },

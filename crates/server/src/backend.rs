@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tandem_core::ChatCompletionRequest;
 
 use crate::call::{Call, ChunkStream};
-use crate::config::{BackendConfig, Config};
+use crate::config::{BackendConfig, BaseUrls, Config};
 use crate::error::ApiError;
 use crate::native::Native;
 use crate::upstream::{anthropic::Anthropic, gemini::Gemini, openai::OpenAi, Upstream};
@@ -40,6 +41,16 @@ impl Backend {
         }
     }
 
+    /// The provider endpoint, if this is one.
+    pub fn upstream(&self) -> Option<&Upstream> {
+        match self {
+            Backend::Native(_) => None,
+            Backend::OpenAi(u) => Some(&u.0),
+            Backend::Anthropic(u) => Some(&u.0),
+            Backend::Gemini(u) => Some(&u.0),
+        }
+    }
+
     /// The native model, if this is it.
     pub fn native(&self) -> Option<&Native> {
         match self {
@@ -52,12 +63,14 @@ impl Backend {
 /// Build every backend of `config`; the native model starts loading in the background.
 pub fn build_all(config: &Config) -> Result<BTreeMap<String, Arc<Backend>>, String> {
     let client = crate::upstream::client(config)?;
+    let cool_down = Duration::from_secs_f64(config.timeouts.cool_down_s.max(0.0));
     config
         .backends
         .iter()
         .map(|(name, b)| {
-            let upstream = |base_url: &str, model: &str, key_env: &Option<String>| {
-                Upstream::new(client.clone(), base_url, model, key_env.as_deref())
+            let upstream = |base_url: &BaseUrls, model: &str, key_env: &Option<String>| {
+                let urls = base_url.list();
+                Upstream::new(client.clone(), &urls, model, key_env.as_deref(), cool_down)
                     .map_err(|e| format!("backend {name}: {e}"))
             };
             let backend = match b {

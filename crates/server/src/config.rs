@@ -132,8 +132,9 @@ pub enum BackendConfig {
     },
     /// Any OpenAI-compatible chat-completions API.
     Openai {
-        /// Base URL up to and including the version, e.g. `https://api.openai.com/v1`.
-        base_url: String,
+        /// Base URL up to and including the version, e.g. `https://api.openai.com/v1`,
+        /// or a list of them (a deployment's replicas, used as a pool).
+        base_url: BaseUrls,
         /// The upstream model name.
         model: String,
         /// Env var holding the API key (sent as a bearer token).
@@ -141,9 +142,9 @@ pub enum BackendConfig {
     },
     /// Anthropic's Messages API.
     Anthropic {
-        /// Base URL, e.g. `https://api.anthropic.com`.
+        /// Base URL, e.g. `https://api.anthropic.com`, or a list of them.
         #[serde(default = "default_anthropic_url")]
-        base_url: String,
+        base_url: BaseUrls,
         /// The upstream model name.
         model: String,
         /// Env var holding the API key.
@@ -151,14 +152,40 @@ pub enum BackendConfig {
     },
     /// Google's Gemini API (`streamGenerateContent`).
     Gemini {
-        /// Base URL, e.g. `https://generativelanguage.googleapis.com`.
+        /// Base URL, e.g. `https://generativelanguage.googleapis.com`, or a list of them.
         #[serde(default = "default_gemini_url")]
-        base_url: String,
+        base_url: BaseUrls,
         /// The upstream model name.
         model: String,
         /// Env var holding the API key.
         api_key_env: Option<String>,
     },
+}
+
+/// A backend's base URL, or the base URLs of its replicas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum BaseUrls {
+    /// One endpoint.
+    One(String),
+    /// Replicas, used as a pool.
+    Pool(Vec<String>),
+}
+
+impl BaseUrls {
+    /// Every base URL.
+    pub fn list(&self) -> Vec<String> {
+        match self {
+            BaseUrls::One(url) => vec![url.clone()],
+            BaseUrls::Pool(urls) => urls.clone(),
+        }
+    }
+}
+
+impl From<String> for BaseUrls {
+    fn from(url: String) -> Self {
+        BaseUrls::One(url)
+    }
 }
 
 /// One model id clients may ask for, and the backends that answer it in order.
@@ -175,12 +202,12 @@ fn default_model_path() -> PathBuf {
     DEFAULT_MODEL.into()
 }
 
-fn default_anthropic_url() -> String {
-    "https://api.anthropic.com".into()
+fn default_anthropic_url() -> BaseUrls {
+    BaseUrls::One("https://api.anthropic.com".into())
 }
 
-fn default_gemini_url() -> String {
-    "https://generativelanguage.googleapis.com".into()
+fn default_gemini_url() -> BaseUrls {
+    BaseUrls::One("https://generativelanguage.googleapis.com".into())
 }
 
 impl Default for Config {

@@ -30,13 +30,6 @@ fn retryable(e: &ApiError) -> bool {
     e.status.as_u16() == 429 || e.status.is_server_error()
 }
 
-/// Whether `e` says the backend itself is in trouble (unreachable, failing, timing
-/// out, rate limited), so it should cool down; a full native queue or a request a
-/// provider cannot take (501) says nothing about the next request.
-fn cools_down(e: &ApiError) -> bool {
-    matches!(e.status.as_u16(), 502 | 504) || e.code == "upstream_rate_limited"
-}
-
 /// Open `request` on the first of `backends` that answers; the name of that backend
 /// and its chunks, the first one included. A backend that fails so that the next is
 /// tried is sent to cool down in `health`.
@@ -79,7 +72,7 @@ pub async fn dispatch(
             }
             Ok(Err(e)) if retryable(&e) => {
                 tracing::warn!(backend = %name, code = e.code, "backend failed, trying the next");
-                if cools_down(&e) {
+                if e.is_backend_trouble() {
                     health.failed(name).await;
                 }
                 last = e;

@@ -24,6 +24,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Whether this says the backend itself is in trouble (unreachable, failing,
+    /// timing out, rate limited), so it should cool down; a full native queue or a
+    /// request a provider cannot take (501) says nothing about the next request.
+    pub fn is_backend_trouble(&self) -> bool {
+        matches!(self.status.as_u16(), 502 | 504) || self.code == "upstream_rate_limited"
+    }
+
     fn new(status: StatusCode, kind: &'static str, code: &'static str, message: String) -> Self {
         ApiError {
             status,

@@ -1,5 +1,6 @@
 //! The small endpoints: `/healthz`, `/v1/models`, `/metrics`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -55,8 +56,15 @@ pub async fn models(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     let native = app.native().map(|n| (n.queued(), n.busy()));
     let redis_up = app.store.as_ref().map(|s| s.is_up());
+    let upstreams: BTreeMap<_, _> = app
+        .models
+        .iter()
+        .flat_map(|m| &m.backends)
+        .filter_map(|b| Some((b.name.clone(), b.backend.upstream()?.figures())))
+        .collect();
+    let upstreams: Vec<_> = upstreams.into_iter().collect();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(native, redis_up),
+        app.metrics.render(native, redis_up, &upstreams),
     )
 }

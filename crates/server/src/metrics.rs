@@ -1,17 +1,27 @@
 //! Prometheus metrics per backend: requests by status, tokens in and out, time to
 //! first token, decode time (tokens/s = rate of tokens out / rate of decode time),
-//! the native queue, and the client connections.
+//! the native queue, the client connections, and each upstream base URL.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::upstream::pool::MemberFigures;
+
 /// Upper bounds of the time-to-first-token histogram, in seconds.
 const TTFT_BUCKETS: [f64; 9] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
 /// A counter family: name, help, and its value per backend.
 type Counter = (&'static str, &'static str, fn(&Stats) -> f64);
+
+/// A family per upstream base URL: name, type, help, and its value.
+type UpstreamFigure = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&MemberFigures) -> f64,
+);
 
 #[derive(Default)]
 struct Stats {
@@ -68,8 +78,14 @@ impl Metrics {
     }
 
     /// The Prometheus text format; `native` is the native queue (waiting, running),
-    /// `redis_up` whether the shared store answered last (when there is one).
-    pub fn render(&self, native: Option<(usize, bool)>, redis_up: Option<bool>) -> String {
+    /// `redis_up` whether the shared store answered last (when there is one),
+    /// `upstreams` each provider backend's base URLs.
+    pub fn render(
+        &self,
+        native: Option<(usize, bool)>,
+        redis_up: Option<bool>,
+        upstreams: &[(String, Vec<MemberFigures>)],
+    ) -> String {
         let backends = self.backends.lock().expect("metrics lock");
         let mut out = String::new();
         let mut family =
@@ -150,6 +166,52 @@ impl Metrics {
                 let _ = writeln!(o, "tandem_refused_connections_total {refused}");
             },
         );
+        let per_url: [UpstreamFigure; 5] = [
+            (
+                "tandem_upstream_in_flight",
+                "gauge",
+                "Requests being answered by the base URL.",
+                |m| m.in_flight as f64,
+            ),
+            (
+                "tandem_upstream_requests_total",
+                "counter",
+                "Requests sent to the base URL.",
+                |m| m.requests as f64,
+            ),
+            (
+                "tandem_upstream_failures_total",
+                "counter",
+                "Requests the base URL failed (then it cooled down).",
+                |m| m.failures as f64,
+            ),
+            (
+                "tandem_upstream_first_byte_seconds_total",
+                "counter",
+                "Seconds to the response headers, summed; / requests - failures = mean latency.",
+                |m| m.first_byte_seconds,
+            ),
+            (
+                "tandem_upstream_cooling",
+                "gauge",
+                "1 while the base URL is skipped after a failure.",
+                |m| f64::from(u8::from(m.cooling)),
+            ),
+        ];
+        for (name, kind, help, value) in per_url {
+            family(name, kind, help, &mut |o| {
+                for (backend, members) in upstreams {
+                    for m in members {
+                        let _ = writeln!(
+                            o,
+                            "{name}{{backend=\"{backend}\",url=\"{}\"}} {}",
+                            m.url,
+                            value(m)
+                        );
+                    }
+                }
+            });
+        }
         if let Some(up) = redis_up {
             family(
                 "tandem_redis_up",
@@ -198,7 +260,19 @@ mod tests {
                 decode_seconds: 0.5,
             });
         }
-        let text = m.render(Some((2, true)), Some(false));
+        let upstream = MemberFigures {
+            url: "http://10.0.0.1:8000/v1".into(),
+            in_flight: 3,
+            requests: 9,
+            failures: 1,
+            first_byte_seconds: 2.5,
+            cooling: true,
+        };
+        let text = m.render(
+            Some((2, true)),
+            Some(false),
+            &[("vllm".into(), vec![upstream])],
+        );
         for line in [
             "tandem_requests_total{backend=\"native\",status=\"200\"} 2",
             "tandem_completion_tokens_total{backend=\"native\"} 10",
@@ -207,6 +281,8 @@ mod tests {
             "tandem_queue_depth{backend=\"native\"} 2",
             "tandem_native_busy 1",
             "tandem_redis_up 0",
+            "tandem_upstream_in_flight{backend=\"vllm\",url=\"http://10.0.0.1:8000/v1\"} 3",
+            "tandem_upstream_cooling{backend=\"vllm\",url=\"http://10.0.0.1:8000/v1\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
         }

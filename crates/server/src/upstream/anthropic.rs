@@ -8,7 +8,7 @@ use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usag
 
 use super::body::{split_system, unsupported};
 use super::events::{malformed, stream_error, translate, Translate};
-use super::http::{send, Upstream};
+use super::http::Upstream;
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -25,17 +25,21 @@ impl Anthropic {
         request: &ChatCompletionRequest,
         call: &Call,
     ) -> Result<ChunkStream, ApiError> {
-        let mut post = self
+        let body = body(&self.0.model, request)?;
+        let key = &self.0.key;
+        let (lease, response) = self
             .0
-            .post("/v1/messages", &call.forward)
-            .header("anthropic-version", VERSION)
-            .json(&body(&self.0.model, request)?);
-        if let Some(key) = &self.0.key {
-            post = post.header("x-api-key", key);
-        }
-        let response = send(post).await?;
+            .send("/v1/messages", &call.forward, |post| {
+                let post = post.header("anthropic-version", VERSION).json(&body);
+                match key {
+                    Some(key) => post.header("x-api-key", key),
+                    None => post,
+                }
+            })
+            .await?;
         Ok(translate(
             response,
+            lease,
             Events {
                 writer: ChunkWriter::new(&call.id, call.created, &call.model),
                 usage: Usage::default(),

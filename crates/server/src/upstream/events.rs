@@ -12,6 +12,7 @@ use tandem_core::ChatCompletionChunk;
 use crate::call::ChunkStream;
 use crate::error::ApiError;
 
+use super::pool::Lease;
 use super::provider_code::provider_code;
 
 /// Turns one provider's server-sent events into OpenAI chunks.
@@ -24,10 +25,15 @@ pub(super) trait Translate: Send + 'static {
     fn done(&self) -> bool;
 }
 
-/// The chunks of an upstream `response` read by `translate`. Dropping the stream
-/// drops the upstream request.
-pub(super) fn translate(response: reqwest::Response, translate: impl Translate) -> ChunkStream {
+/// The chunks of an upstream `response` read by `translate`, holding the base URL's
+/// `lease` until the reply ends. Dropping the stream drops the upstream request.
+pub(super) fn translate(
+    response: reqwest::Response,
+    lease: Lease,
+    translate: impl Translate,
+) -> ChunkStream {
     let reading = Reading {
+        _lease: lease,
         bytes: response.bytes_stream().boxed(),
         decoder: SseDecoder::default(),
         translate,
@@ -64,6 +70,7 @@ pub(super) fn translate(response: reqwest::Response, translate: impl Translate) 
 /// One upstream reply being read: its bytes, the events not complete yet, and the
 /// chunks not handed on yet.
 struct Reading<T> {
+    _lease: Lease,
     bytes: BoxStream<'static, reqwest::Result<Bytes>>,
     decoder: SseDecoder,
     translate: T,

@@ -7,7 +7,7 @@ use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usag
 
 use super::body::{split_system, unsupported};
 use super::events::{malformed, stream_error, translate, Translate};
-use super::http::{send, Upstream};
+use super::http::Upstream;
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -25,13 +25,21 @@ impl Gemini {
             "/v1beta/models/{}:streamGenerateContent?alt=sse",
             self.0.model
         );
-        let mut post = self.0.post(&path, &call.forward).json(&body(request)?);
-        if let Some(key) = &self.0.key {
-            post = post.header("x-goog-api-key", key);
-        }
-        let response = send(post).await?;
+        let body = body(request)?;
+        let key = &self.0.key;
+        let (lease, response) = self
+            .0
+            .send(&path, &call.forward, |post| {
+                let post = post.json(&body);
+                match key {
+                    Some(key) => post.header("x-goog-api-key", key),
+                    None => post,
+                }
+            })
+            .await?;
         Ok(translate(
             response,
+            lease,
             Events {
                 writer: ChunkWriter::new(&call.id, call.created, &call.model),
                 started: false,

@@ -1,6 +1,7 @@
 //! The HTTP side of every provider: the client, a configured endpoint, and a
 //! provider's refusal turned into the matching error.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -8,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use crate::config::Config;
 use crate::error::ApiError;
 
+use super::pool::{Lease, MemberFigures, Pool};
 use super::provider_code::provider_code;
 
 /// The client every upstream call uses: no redirects (a key must never follow one),
@@ -22,40 +24,69 @@ pub fn client(config: &Config) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// One configured provider endpoint: fixed base URL, model and key.
+/// One configured provider endpoint: its base URLs (a pool), model and key.
 #[derive(Clone)]
 pub struct Upstream {
     client: reqwest::Client,
-    base_url: String,
+    pool: Arc<Pool>,
     pub(super) model: String,
     pub(super) key: Option<String>,
 }
 
 impl Upstream {
-    /// An endpoint whose key is read now from `key_env` (an error if it is unset).
+    /// An endpoint whose key is read now from `key_env` (an error if it is unset); each
+    /// of its base URLs cools down for `cool_down` after a failure.
     pub fn new(
         client: reqwest::Client,
-        base_url: &str,
+        base_urls: &[String],
         model: &str,
         key_env: Option<&str>,
+        cool_down: Duration,
     ) -> Result<Self, String> {
         let key = key_env
             .map(|name| std::env::var(name).map_err(|_| format!("env var {name} is not set")))
             .transpose()?;
-        reqwest::Url::parse(base_url).map_err(|e| format!("base_url {base_url:?}: {e}"))?;
         Ok(Upstream {
             client,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            pool: Pool::new(base_urls, cool_down)?,
             model: model.to_string(),
             key,
         })
     }
 
-    /// A POST to `path` under the base URL with the allowed client headers.
-    pub(super) fn post(&self, path: &str, forward: &HeaderMap) -> reqwest::RequestBuilder {
-        self.client
-            .post(format!("{}{path}", self.base_url))
-            .headers(forward.clone())
+    /// POST to `path` under each base URL in the pool's order, with the allowed client
+    /// headers and what `finish` adds, until one answers: its response, and the lease
+    /// that counts it in flight. A base URL in trouble cools down and the next is
+    /// tried; a refusal of the request itself comes back at once.
+    pub(super) async fn send(
+        &self,
+        path: &str,
+        forward: &HeaderMap,
+        finish: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<(Lease, reqwest::Response), ApiError> {
+        let mut last = None;
+        for index in self.pool.order() {
+            let lease = self.pool.lease(index);
+            let url = format!("{}{path}", self.pool.base_url(index));
+            let request = finish(self.client.post(url).headers(forward.clone()));
+            match send(request).await {
+                Ok(response) => {
+                    lease.answered();
+                    return Ok((lease, response));
+                }
+                Err(e) if e.is_backend_trouble() => {
+                    lease.failed();
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("a pool has at least one base URL"))
+    }
+
+    /// Each base URL's figures.
+    pub fn figures(&self) -> Vec<MemberFigures> {
+        self.pool.figures()
     }
 }
 
@@ -65,7 +96,7 @@ impl Upstream {
 /// code is kept only when it is a plain identifier. 429, 5xx and any status this server
 /// does not expect (3xx, 404…) are errors a fallback retries on the next backend; a
 /// request the provider finds invalid (400, 413, 422) is the client's 400.
-pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
     let response = request.send().await.map_err(|e| {
         let why = if e.is_timeout() {
             "timed out"

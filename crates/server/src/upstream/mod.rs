@@ -8,6 +8,7 @@ mod events;
 pub mod gemini;
 mod http;
 pub mod openai;
+pub mod pool;
 mod provider_code;
 
 pub use http::{client, Upstream};

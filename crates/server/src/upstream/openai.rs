@@ -7,7 +7,7 @@ use tandem_core::protocol::StreamOptions;
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason};
 
 use super::events::{malformed, stream_error, translate, Translate};
-use super::http::{send, Upstream};
+use super::http::Upstream;
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -29,13 +29,20 @@ impl OpenAi {
             }),
             ..request.clone()
         };
-        let mut post = self.0.post("/chat/completions", &call.forward).json(&body);
-        if let Some(key) = &self.0.key {
-            post = post.bearer_auth(key);
-        }
-        let response = send(post).await?;
+        let key = &self.0.key;
+        let (lease, response) = self
+            .0
+            .send("/chat/completions", &call.forward, |post| {
+                let post = post.json(&body);
+                match key {
+                    Some(key) => post.bearer_auth(key),
+                    None => post,
+                }
+            })
+            .await?;
         Ok(translate(
             response,
+            lease,
             Chunks {
                 call: call.clone(),
                 done: false,

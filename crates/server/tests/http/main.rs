@@ -5,6 +5,7 @@
 mod fake;
 mod hostile;
 mod native;
+mod pools;
 mod replicas;
 mod serving;
 mod upstream;

@@ -19,17 +19,17 @@ fn backend(provider: &str, base: &str, model: &str) -> BackendConfig {
         (base.to_string(), model.to_string(), Some(KEY_ENV.into()));
     match provider {
         "openai" => BackendConfig::Openai {
-            base_url: format!("{base_url}/v1"),
+            base_url: format!("{base_url}/v1").into(),
             model,
             api_key_env,
         },
         "anthropic" => BackendConfig::Anthropic {
-            base_url,
+            base_url: base_url.into(),
             model,
             api_key_env,
         },
         _ => BackendConfig::Gemini {
-            base_url,
+            base_url: base_url.into(),
             model,
             api_key_env,
         },
