@@ -430,6 +430,14 @@ mod tests {
     }
 
     #[test]
+    fn the_deployment_recipes_file_parses() {
+        let text = include_str!("../../../deploy/tandem-server.toml");
+        let c = Config::from_toml(text).unwrap().finish(None).unwrap();
+        assert_eq!(c.models[0].backends, ["vllm", "claude"]);
+        assert!(c.redis.is_some());
+    }
+
+    #[test]
     fn unsafe_or_inconsistent_files_are_refused() {
         for (toml, why) in [
             (r#"cors_origins = ["*"]"#, "wildcard"),
