@@ -8,7 +8,9 @@
 //!   tandem-core directly (median of 3);
 //! - `proxy`: gateway overhead per request against an instant OpenAI-shaped
 //!   upstream on loopback (p50, p99 over 2000 streamed requests);
-//! - `concurrency`: time to first token and throughput with 1, 4 and 16 clients;
+//! - `concurrency`: aggregate tokens/s and time to first token (p50, p99) with 1, 4,
+//!   16 and 64 clients at once, how many were answered, refused or lost, and memory
+//!   before and after;
 //! - `load`: 32 streaming clients for 60 s; fails on any 5xx other than a clean 503
 //!   and on any incomplete stream.
 
@@ -267,28 +269,53 @@ async fn proxy() {
     }
 }
 
+/// This process's resident memory in MB (the server runs in it).
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 async fn concurrency() {
-    let base = native_server(16).await;
+    let base = native_server(64).await;
     let client = reqwest::Client::new();
     let url = format!("{base}/v1/chat/completions");
     let body = request(32);
-    println!("native, 32 tokens per reply, all clients at once:");
-    for clients in [1, 4, 16] {
+    // One reply first, so every level runs on a warm model.
+    stream(&client, &url, &body).await;
+    let before = rss_mb();
+    println!("native, 32 tokens per reply, all clients at once (queue depth 64):");
+    for clients in [1, 4, 16, 64] {
         let start = Instant::now();
         let replies = join_all((0..clients).map(|_| stream(&client, &url, &body))).await;
         let wall = start.elapsed().as_secs_f64();
-        let mut ttft: Vec<f64> = replies
+        let answered: Vec<&Streamed> = replies.iter().filter(|s| s.done).collect();
+        let refused = replies
             .iter()
-            .map(|s| s.ttft.unwrap().as_secs_f64() * 1e3)
+            .filter(|s| matches!(s.status, 429 | 503) && s.retry_after.is_some())
+            .count();
+        let mut ttft: Vec<f64> = answered
+            .iter()
+            .filter_map(|s| Some(s.ttft?.as_secs_f64() * 1e3))
             .collect();
-        let tokens: usize = replies.iter().map(|s| s.contents).sum();
+        let tokens: usize = answered.iter().map(|s| s.contents).sum();
         println!(
-            "  {clients:2} clients: time to first token p50 {:7.0} ms, max {:7.0} ms; {:5.1} tokens/s in all",
+            "  {clients:2} clients: {:5.1} tokens/s in all; time to first token p50 {:6.0} ms, p99 {:6.0} ms; \
+             answered {}, refused with Retry-After {refused}, lost {}",
+            tokens as f64 / wall,
             percentile(&mut ttft, 0.5),
-            percentile(&mut ttft, 1.0),
-            tokens as f64 / wall
+            percentile(&mut ttft, 0.99),
+            answered.len(),
+            clients - answered.len() - refused,
         );
     }
+    println!(
+        "  memory: {before:.0} MB before the runs, {:.0} MB after",
+        rss_mb()
+    );
 }
 
 async fn load(seconds: u64) -> bool {
