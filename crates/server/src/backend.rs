@@ -74,9 +74,11 @@ pub fn build_all(config: &Config) -> Result<BTreeMap<String, Arc<Backend>>, Stri
                     .map_err(|e| format!("backend {name}: {e}"))
             };
             let backend = match b {
-                BackendConfig::Native { path } => {
-                    Backend::Native(Native::spawn(path.clone(), config.limits.queue_depth))
-                }
+                BackendConfig::Native { path } => Backend::Native(Native::spawn(
+                    path.clone(),
+                    config.limits.queue_depth,
+                    config.limits.max_batch,
+                )),
                 BackendConfig::Openai {
                     base_url,
                     model,

@@ -53,7 +53,9 @@ pub struct Limits {
     pub max_prompt_tokens: usize,
     /// Largest `max_tokens`; also the value used when a request gives none.
     pub max_tokens: usize,
-    /// Requests waiting for the native model beyond the one running (503 above).
+    /// Requests the native model answers at once (one batch; each holds a KV cache).
+    pub max_batch: usize,
+    /// Requests waiting for the native model beyond those running (503 above).
     pub queue_depth: usize,
     /// Requests per minute per client (token, or IP without one); 0 = unlimited.
     pub requests_per_minute: u32,
@@ -240,6 +242,7 @@ impl Default for Limits {
             max_messages: 256,
             max_prompt_tokens: 8192,
             max_tokens: 1024,
+            max_batch: 16,
             queue_depth: 16,
             requests_per_minute: 0,
             tokens_per_minute: 0,

@@ -54,7 +54,7 @@ pub async fn models(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
 
 /// Prometheus metrics.
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    let native = app.native().map(|n| (n.queued(), n.busy()));
+    let native = app.native().map(|n| (n.queued(), n.running()));
     let redis_up = app.store.as_ref().map(|s| s.is_up());
     let upstreams: BTreeMap<_, _> = app
         .models

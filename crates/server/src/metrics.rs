@@ -82,7 +82,7 @@ impl Metrics {
     /// `upstreams` each provider backend's base URLs.
     pub fn render(
         &self,
-        native: Option<(usize, bool)>,
+        native: Option<(usize, usize)>,
         redis_up: Option<bool>,
         upstreams: &[(String, Vec<MemberFigures>)],
     ) -> String {
@@ -222,7 +222,7 @@ impl Metrics {
                 },
             );
         }
-        if let Some((queued, busy)) = native {
+        if let Some((queued, running)) = native {
             family(
                 "tandem_queue_depth",
                 "gauge",
@@ -232,11 +232,11 @@ impl Metrics {
                 },
             );
             family(
-                "tandem_native_busy",
+                "tandem_native_running",
                 "gauge",
-                "1 while the native model generates.",
+                "Replies the native model is generating (one batch).",
                 &mut |o| {
-                    let _ = writeln!(o, "tandem_native_busy {}", u8::from(busy));
+                    let _ = writeln!(o, "tandem_native_running {running}");
                 },
             );
         }
@@ -269,7 +269,7 @@ mod tests {
             cooling: true,
         };
         let text = m.render(
-            Some((2, true)),
+            Some((2, 3)),
             Some(false),
             &[("vllm".into(), vec![upstream])],
         );
@@ -279,7 +279,7 @@ mod tests {
             "tandem_time_to_first_token_seconds_bucket{backend=\"native\",le=\"0.1\"} 1",
             "tandem_time_to_first_token_seconds_count{backend=\"native\"} 2",
             "tandem_queue_depth{backend=\"native\"} 2",
-            "tandem_native_busy 1",
+            "tandem_native_running 3",
             "tandem_redis_up 0",
             "tandem_upstream_in_flight{backend=\"vllm\",url=\"http://10.0.0.1:8000/v1\"} 3",
             "tandem_upstream_cooling{backend=\"vllm\",url=\"http://10.0.0.1:8000/v1\"} 1",

@@ -1,21 +1,19 @@
-//! The native backend: one tandem-core engine on its own thread, fed by a bounded
-//! queue. A full queue is a 503 whose Retry-After is the time the queue takes to
-//! drain; a dropped reply stream cancels its generation, or gives its place in the
-//! queue back.
+//! The native backend: one tandem-core engine on its own thread answering a batch of
+//! requests at once (batch.rs), fed by a bounded queue. A full queue is a 503 whose
+//! Retry-After is the time the queue takes to drain; a dropped reply stream cancels
+//! its generation, or gives its place in the queue back.
 
+mod batch;
 mod queue;
 
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use futures_util::Stream;
-use tandem_core::{
-    CancelFlag, ChatCompletionChunk, ChatCompletionRequest, Engine, Reply, ReplyStep,
-};
+use tandem_core::{CancelFlag, ChatCompletionChunk, ChatCompletionRequest};
 use tokio::sync::mpsc;
 
 use crate::call::{Call, ChunkStream};
@@ -35,7 +33,8 @@ pub enum Status {
 
 struct Shared {
     status: Mutex<Status>,
-    busy: AtomicBool,
+    /// Replies in the running batch.
+    running: AtomicUsize,
     /// Seconds a job has taken lately (a moving average; none until one has run).
     job_seconds: Mutex<Option<f64>>,
 }
@@ -43,38 +42,49 @@ struct Shared {
 /// The weight of the newest job in [`Shared::job_seconds`].
 const NEWEST: f64 = 0.25;
 
+impl Shared {
+    /// A job left the batch after `seconds`.
+    fn job_took(&self, seconds: f64) {
+        let mut each = self.job_seconds.lock().expect("job time lock");
+        *each = Some(each.map_or(seconds, |e| (1.0 - NEWEST) * e + NEWEST * seconds));
+    }
+}
+
 struct Job {
     request: ChatCompletionRequest,
     call: Call,
     cancel: CancelFlag,
-    tx: mpsc::Sender<Result<ChatCompletionChunk, ApiError>>,
+    tx: mpsc::UnboundedSender<Result<ChatCompletionChunk, ApiError>>,
 }
 
 /// Handle of the model thread.
 pub struct Native {
     queue: Arc<Queue<Job>>,
     shared: Arc<Shared>,
+    max_batch: usize,
 }
 
-/// Chunks buffered between the model thread and the HTTP response.
-const CHANNEL: usize = 64;
-
 impl Native {
-    /// Start the model thread: it loads `path`, then serves jobs, `queue_depth` of
-    /// which may wait while one runs.
-    pub fn spawn(path: PathBuf, queue_depth: usize) -> Self {
+    /// Start the model thread: it loads `path`, then answers up to `max_batch` jobs
+    /// at once while `queue_depth` more may wait.
+    pub fn spawn(path: PathBuf, queue_depth: usize, max_batch: usize) -> Self {
+        let max_batch = max_batch.max(1);
         let queue = Queue::new(queue_depth);
         let shared = Arc::new(Shared {
             status: Mutex::new(Status::Loading),
-            busy: AtomicBool::new(false),
+            running: AtomicUsize::new(0),
             job_seconds: Mutex::new(None),
         });
         let (jobs, worker) = (queue.clone(), shared.clone());
         std::thread::Builder::new()
             .name("tandem-model".into())
-            .spawn(move || run(path, &jobs, &worker))
+            .spawn(move || batch::run(&path, &jobs, &worker, max_batch))
             .expect("the model thread starts");
-        Native { queue, shared }
+        Native {
+            queue,
+            shared,
+            max_batch,
+        }
     }
 
     /// Loading, ready or failed.
@@ -87,17 +97,19 @@ impl Native {
         self.queue.waiting()
     }
 
-    /// Whole seconds until the queue has drained: every waiting job and the running
-    /// one, each taking as long as jobs have lately (a second before any has run).
+    /// Whole seconds until the queue has drained: the waiting and running jobs in
+    /// batches, each batch taking as long as jobs have lately (a second before any
+    /// has run).
     pub fn drain_seconds(&self) -> u64 {
-        let jobs = self.queued() + usize::from(self.busy());
+        let jobs = self.queued() + self.running();
+        let batches = jobs.div_ceil(self.max_batch);
         let each = self.shared.job_seconds.lock().expect("job time lock");
-        (jobs as f64 * each.unwrap_or(1.0)).ceil().max(1.0) as u64
+        (batches as f64 * each.unwrap_or(1.0)).ceil().max(1.0) as u64
     }
 
-    /// Whether a generation is running.
-    pub fn busy(&self) -> bool {
-        self.shared.busy.load(Ordering::Relaxed)
+    /// Replies being generated now.
+    pub fn running(&self) -> usize {
+        self.shared.running.load(Ordering::Relaxed)
     }
 
     /// Queue `request`; 503 when the queue is full or the model failed to load.
@@ -112,7 +124,9 @@ impl Native {
                 60,
             ));
         }
-        let (tx, rx) = mpsc::channel(CHANNEL);
+        // Unbounded: a client slow to read must not hold up the batch; its reply is at
+        // most `max_tokens` chunks, and a client that stops reading is cut off.
+        let (tx, rx) = mpsc::unbounded_channel();
         let cancel = CancelFlag::default();
         let job = Job {
             request,
@@ -146,7 +160,7 @@ impl Drop for Native {
 /// The receiving end of one job; dropping it cancels the generation, or takes the
 /// job out of the queue if it still waits.
 struct Replies {
-    rx: mpsc::Receiver<Result<ChatCompletionChunk, ApiError>>,
+    rx: mpsc::UnboundedReceiver<Result<ChatCompletionChunk, ApiError>>,
     cancel: CancelFlag,
     _place: Place<Job>,
 }
@@ -162,96 +176,5 @@ impl Stream for Replies {
 impl Drop for Replies {
     fn drop(&mut self) {
         self.cancel.cancel();
-    }
-}
-
-fn run(path: PathBuf, jobs: &Queue<Job>, shared: &Shared) {
-    let loaded = std::fs::read(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        .and_then(|bytes| Engine::load(&bytes).map_err(|e| e.to_string()));
-    let mut engine = match loaded {
-        Ok(engine) => {
-            *shared.status.lock().expect("status lock") = Status::Ready;
-            tracing::info!(model = engine.name(), "native model ready");
-            Some(engine)
-        }
-        Err(why) => {
-            tracing::error!("native model failed to load: {why}");
-            *shared.status.lock().expect("status lock") = Status::Failed(why);
-            None
-        }
-    };
-    while let Some(job) = jobs.take(1, true).pop() {
-        let Some(engine) = engine.as_mut() else {
-            let _ = job
-                .tx
-                .blocking_send(Err(ApiError::overloaded("the model is not available", 60)));
-            continue;
-        };
-        if job.cancel.is_cancelled() {
-            continue;
-        }
-        shared.busy.store(true, Ordering::Relaxed);
-        let started = Instant::now();
-        answer(engine, job);
-        let took = started.elapsed().as_secs_f64();
-        let mut each = shared.job_seconds.lock().expect("job time lock");
-        *each = Some(each.map_or(took, |each| (1.0 - NEWEST) * each + NEWEST * took));
-        drop(each);
-        shared.busy.store(false, Ordering::Relaxed);
-    }
-}
-
-/// Run one job to its end, its error, or its cancellation.
-fn answer(engine: &mut Engine, job: Job) {
-    let Job {
-        request,
-        call,
-        cancel,
-        tx,
-    } = job;
-    let start = Instant::now();
-    let clock = Box::new(move || start.elapsed().as_secs_f64() * 1e3);
-    let reply = Reply::new(
-        engine,
-        &request,
-        call.id,
-        call.created,
-        "remote",
-        cancel,
-        clock,
-    );
-    let mut reply = match reply {
-        Ok(r) if r.prompt_tokens() > call.max_prompt_tokens => {
-            let e = ApiError::invalid_request(format!(
-                "the prompt has {} tokens, over this server's limit of {}",
-                r.prompt_tokens(),
-                call.max_prompt_tokens
-            ));
-            let _ = tx.blocking_send(Err(ApiError {
-                code: "context_length_exceeded",
-                param: Some("messages"),
-                ..e
-            }));
-            return;
-        }
-        Ok(r) => r,
-        Err(e) => {
-            let _ = tx.blocking_send(Err(e.into()));
-            return;
-        }
-    };
-    while let Some(step) = reply.next_step(engine) {
-        let sent = match step {
-            Ok(ReplyStep::Working) => continue,
-            Ok(ReplyStep::Chunk(mut chunk)) => {
-                chunk.model.clone_from(&call.model);
-                tx.blocking_send(Ok(chunk))
-            }
-            Err(e) => tx.blocking_send(Err(e.into())),
-        };
-        if sent.is_err() {
-            return;
-        }
     }
 }

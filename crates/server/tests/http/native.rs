@@ -131,12 +131,13 @@ async fn models_health_and_metrics() {
     );
 }
 
-/// One model thread, no queue: a second request while one runs is refused, and a
+/// A batch of one, no queue: a second request while one runs is refused, and a
 /// client that goes away stops its generation between two tokens.
 #[tokio::test]
 async fn full_queue_refuses_and_disconnect_cancels() {
     let _turn = model_turn().await;
     let mut config = native_config();
+    config.limits.max_batch = 1;
     config.limits.queue_depth = 0;
     let base = spawn(config);
     wait_ready(&base).await;
@@ -155,10 +156,10 @@ async fn full_queue_refuses_and_disconnect_cancels() {
     assert!(refused.headers().contains_key("retry-after"));
     assert_eq!(error_of(refused).await["code"], "overloaded");
 
-    assert_eq!(metric(&base, "tandem_native_busy ").await, Some(1.0));
+    assert_eq!(metric(&base, "tandem_native_running ").await, Some(1.0));
     drop(running);
     let dropped = Instant::now();
-    while metric(&base, "tandem_native_busy ").await != Some(0.0) {
+    while metric(&base, "tandem_native_running ").await != Some(0.0) {
         assert!(
             dropped.elapsed() < Duration::from_secs(5),
             "generation never stopped"
@@ -218,6 +219,7 @@ async fn the_native_backend_enforces_the_json_schema_and_refuses_tools() {
 async fn the_queue_says_when_it_drains_and_frees_cancelled_places() {
     let _turn = model_turn().await;
     let mut config = native_config();
+    config.limits.max_batch = 1;
     config.limits.queue_depth = 1;
     let base = spawn(config);
     wait_ready(&base).await;
@@ -261,7 +263,7 @@ async fn the_queue_says_when_it_drains_and_frees_cancelled_places() {
         .await
         .expect("the waiting request kept its place after it hung up");
     assert_eq!(
-        metric(&base, "tandem_native_busy ").await,
+        metric(&base, "tandem_native_running ").await,
         Some(1.0),
         "the place came back while the first job still runs"
     );
@@ -277,4 +279,64 @@ async fn the_queue_says_when_it_drains_and_frees_cancelled_places() {
 /// [`chat`] for a task of its own.
 async fn chat_owned(base: String, body: Value) -> reqwest::Response {
     chat(&base, body).await
+}
+
+/// Requests answered at once share one batch, and each gets exactly the tokens it
+/// gets when it runs alone.
+#[tokio::test]
+async fn concurrent_greedy_replies_equal_sequential_ones() {
+    let _turn = model_turn().await;
+    let base = spawn(native_config());
+    wait_ready(&base).await;
+    let asks = [
+        "Say hello.",
+        "Name three colours.",
+        "What is the capital of France?",
+        "Write a haiku about the sea.",
+        "Count from one to five.",
+        "Give me a short tip for sleeping well.",
+    ];
+    let body = |content: &str| {
+        json!({"messages": [{"role": "user", "content": content}],
+            "max_tokens": 24, "temperature": 0})
+    };
+    let content = |r: Value| {
+        r["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut alone = vec![];
+    for ask in asks {
+        alone.push(content(chat(&base, body(ask)).await.json().await.unwrap()));
+    }
+    // How many replies the model ran at once, sampled while they run.
+    let widest = std::sync::Arc::new(std::sync::Mutex::new(0.0f64));
+    let sampler = tokio::spawn({
+        let (base, widest) = (base.clone(), widest.clone());
+        async move {
+            loop {
+                let running = metric(&base, "tandem_native_running ").await.unwrap_or(0.0);
+                {
+                    let mut w = widest.lock().unwrap();
+                    *w = w.max(running);
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    });
+    let together =
+        futures_util::future::join_all(asks.map(|ask| chat_owned(base.clone(), body(ask))));
+    let mut batched = vec![];
+    for r in together.await {
+        assert_eq!(r.status(), 200);
+        batched.push(content(r.json().await.unwrap()));
+    }
+    sampler.abort();
+    assert_eq!(batched, alone);
+    let widest = *widest.lock().unwrap();
+    assert!(
+        widest >= 2.0,
+        "the replies never ran together (widest {widest})"
+    );
 }
