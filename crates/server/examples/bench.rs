@@ -9,8 +9,8 @@
 //! - `proxy`: gateway overhead per request against an instant OpenAI-shaped
 //!   upstream on loopback (p50, p99 over 2000 streamed requests);
 //! - `concurrency`: aggregate tokens/s and time to first token (p50, p99) with 1, 4,
-//!   16 and 64 clients at once, how many were answered, refused or lost, and memory
-//!   before and after;
+//!   16 and 64 (twice) clients at once, how many were answered, refused or lost, and
+//!   memory after each;
 //! - `load`: 32 streaming clients for 60 s; fails on any 5xx other than a clean 503
 //!   and on any incomplete stream.
 
@@ -283,12 +283,12 @@ async fn concurrency() {
     let base = native_server(64).await;
     let client = reqwest::Client::new();
     let url = format!("{base}/v1/chat/completions");
-    let body = request(32);
+    let body = request(128);
     // One reply first, so every level runs on a warm model.
     stream(&client, &url, &body).await;
     let before = rss_mb();
-    println!("native, 32 tokens per reply, all clients at once (queue depth 64):");
-    for clients in [1, 4, 16, 64] {
+    println!("native, 128 tokens per reply, all clients at once (batches of 16, queue depth 64):");
+    for clients in [1, 4, 16, 64, 64] {
         let start = Instant::now();
         let replies = join_all((0..clients).map(|_| stream(&client, &url, &body))).await;
         let wall = start.elapsed().as_secs_f64();
@@ -304,18 +304,16 @@ async fn concurrency() {
         let tokens: usize = answered.iter().map(|s| s.contents).sum();
         println!(
             "  {clients:2} clients: {:5.1} tokens/s in all; time to first token p50 {:6.0} ms, p99 {:6.0} ms; \
-             answered {}, refused with Retry-After {refused}, lost {}",
+             answered {}, refused with Retry-After {refused}, lost {}; memory after {:.0} MB",
             tokens as f64 / wall,
             percentile(&mut ttft, 0.5),
             percentile(&mut ttft, 0.99),
             answered.len(),
             clients - answered.len() - refused,
+            rss_mb(),
         );
     }
-    println!(
-        "  memory: {before:.0} MB before the runs, {:.0} MB after",
-        rss_mb()
-    );
+    println!("  memory before the runs: {before:.0} MB");
 }
 
 async fn load(seconds: u64) -> bool {
