@@ -124,6 +124,17 @@ impl Generation {
         }
     }
 
+    /// The prompt's token ids.
+    pub fn prompt(&self) -> &[u32] {
+        &self.prompt
+    }
+
+    /// The sequence of its own it ran on, to run another generation on (which reuses
+    /// what it holds of that one's prompt).
+    pub fn into_sequence(self) -> Option<Sequence> {
+        self.sequence
+    }
+
     /// Run one step on `engine`: the first call prefills the prompt. Returns `None`
     /// after [`Event::Done`] or an error.
     pub fn next_event(&mut self, engine: &mut Engine) -> Option<Result<Event>> {

@@ -75,6 +75,16 @@ impl Reply {
         self.generation.usage().prompt_tokens
     }
 
+    /// The prompt's token ids.
+    pub fn prompt(&self) -> &[u32] {
+        self.generation.prompt()
+    }
+
+    /// The sequence of its own it ran on (see [`Generation::into_sequence`]).
+    pub fn into_sequence(self) -> Option<Sequence> {
+        self.generation.into_sequence()
+    }
+
     /// Run this reply on `sequence` instead of the engine's own cache, so that it
     /// can be stepped with others ([`Engine::step_replies`]). Call it before the
     /// first step.

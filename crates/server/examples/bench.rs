@@ -283,14 +283,22 @@ async fn concurrency() {
     let base = native_server(64).await;
     let client = reqwest::Client::new();
     let url = format!("{base}/v1/chat/completions");
-    let body = request(128);
+    // Each client asks something of its own, so no prompt is read from another's cache
+    // beyond the chat template's shared start.
+    let body = |i: usize| {
+        let mut body = request(128);
+        body["messages"][0]["content"] =
+            json!(format!("Question {i}, from a new reader: {PROMPT}"));
+        body
+    };
     // One reply first, so every level runs on a warm model.
-    stream(&client, &url, &body).await;
+    stream(&client, &url, &body(1000)).await;
     let before = rss_mb();
     println!("native, 128 tokens per reply, all clients at once (batches of 16, queue depth 64):");
     for clients in [1, 4, 16, 64, 64] {
         let start = Instant::now();
-        let replies = join_all((0..clients).map(|_| stream(&client, &url, &body))).await;
+        let bodies: Vec<Value> = (0..clients).map(body).collect();
+        let replies = join_all(bodies.iter().map(|b| stream(&client, &url, b))).await;
         let wall = start.elapsed().as_secs_f64();
         let answered: Vec<&Streamed> = replies.iter().filter(|s| s.done).collect();
         let refused = replies

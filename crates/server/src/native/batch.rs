@@ -2,12 +2,15 @@
 //! (up to `max_batch`) and leave it when they end, fail or are cancelled; every step
 //! advances all of them, those decoding in one batched forward pass. Each reply gets
 //! exactly the tokens it would get alone (tandem-core's `Engine::step_replies`).
+//! The KV caches of replies that ended are kept (as many as a batch holds) and given
+//! to newcomers, the one holding most of a newcomer's prompt first, so a
+//! conversation's next turn reads only its new tokens and memory stays bounded.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use tandem_core::{ChatCompletionChunk, Engine, Reply, ReplyStep};
+use tandem_core::{ChatCompletionChunk, Engine, Reply, ReplyStep, Sequence};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::queue::Queue;
@@ -34,25 +37,31 @@ pub(super) fn run(path: &Path, jobs: &Queue<Job>, shared: &Shared, max_batch: us
         return;
     };
     let mut batch: Vec<Running> = Vec::with_capacity(max_batch);
+    let mut spare: Vec<Sequence> = Vec::with_capacity(max_batch);
     loop {
         let newcomers = jobs.take(max_batch - batch.len(), batch.is_empty());
         if newcomers.is_empty() && batch.is_empty() {
             return;
         }
-        batch.extend(newcomers.into_iter().filter_map(|job| start(&engine, job)));
+        for job in newcomers {
+            batch.extend(start(&engine, job, &mut spare));
+        }
         shared.running.store(batch.len(), Ordering::Relaxed);
         let steps = {
             let mut replies: Vec<&mut Reply> = batch.iter_mut().map(|r| &mut r.reply).collect();
             engine.step_replies(&mut replies)
         };
-        let mut steps = steps.into_iter();
-        batch.retain_mut(|running| {
-            let goes_on = running.deliver(steps.next().flatten());
-            if !goes_on {
-                shared.job_took(running.started.elapsed().as_secs_f64());
-            }
-            goes_on
-        });
+        let (going_on, ended): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .zip(steps)
+            .map(|(mut running, step)| (running.deliver(step), running))
+            .partition(|(goes_on, _)| *goes_on);
+        batch = going_on.into_iter().map(|(_, running)| running).collect();
+        for (_, running) in ended {
+            shared.job_took(running.started.elapsed().as_secs_f64());
+            spare.extend(running.reply.into_sequence());
+        }
+        spare.truncate(max_batch);
         shared.running.store(batch.len(), Ordering::Relaxed);
     }
 }
@@ -76,9 +85,10 @@ fn load(path: &Path, shared: &Shared) -> Option<Engine> {
     engine
 }
 
-/// `job` ready to join the batch, on a sequence of its own; `None` when it was
-/// cancelled while it waited or cannot run (the client is told why).
-fn start(engine: &Engine, job: Job) -> Option<Running> {
+/// `job` ready to join the batch, on a sequence of its own (the spare one holding
+/// most of its prompt, else a new one); `None` when it was cancelled while it waited
+/// or cannot run (the client is told why).
+fn start(engine: &Engine, job: Job, spare: &mut Vec<Sequence>) -> Option<Running> {
     let Job {
         request,
         call,
@@ -110,12 +120,18 @@ fn start(engine: &Engine, job: Job) -> Option<Running> {
             ))
         },
         Ok(reply) => {
+            let warmest =
+                (0..spare.len()).max_by_key(|&i| spare[i].reusable_prefix(reply.prompt()));
+            let sequence = match warmest {
+                Some(i) => spare.swap_remove(i),
+                None => engine.model().new_sequence(),
+            };
             return Some(Running {
-                reply: reply.with_sequence(engine.model().new_sequence()),
+                reply: reply.with_sequence(sequence),
                 model: call.model,
                 tx,
                 started,
-            })
+            });
         }
         Err(e) => e.into(),
     };
