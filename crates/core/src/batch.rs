@@ -6,7 +6,8 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::generate::{Event, Generation, Input};
+use crate::event::Event;
+use crate::generate::{Generation, Input};
 use crate::model::Sequence;
 use crate::reply::{Reply, ReplyStep};
 
@@ -74,21 +75,17 @@ impl Engine {
     pub fn step_replies(&mut self, replies: &mut [&mut Reply]) -> Vec<Option<Result<ReplyStep>>> {
         let mut steps: Vec<Option<Result<ReplyStep>>> = replies.iter().map(|_| None).collect();
         let mut stepping = Vec::new();
+        let mut generations: Vec<&mut Generation> = Vec::new();
         for (i, reply) in replies.iter_mut().enumerate() {
             match reply.ready_chunk() {
                 Some(chunk) => steps[i] = Some(Ok(ReplyStep::Chunk(chunk))),
-                None => stepping.push(i),
+                None => {
+                    stepping.push(i);
+                    generations.push(reply.generation_mut());
+                }
             }
         }
-        let events = {
-            let mut generations: Vec<&mut Generation> = replies
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| stepping.contains(i))
-                .map(|(_, reply)| reply.generation_mut())
-                .collect();
-            self.step_generations(&mut generations)
-        };
+        let events = self.step_generations(&mut generations);
         for (i, event) in stepping.into_iter().zip(events) {
             steps[i] = replies[i].step_of(self, event);
         }

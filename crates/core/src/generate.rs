@@ -1,10 +1,9 @@
 //! The generation loop: prefill, then one token at a time as a stream of events,
 //! with stop strings, max_tokens, end-of-turn tokens and a cancel flag.
 
-pub use crate::event::{CancelFlag, Event};
-
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::event::{CancelFlag, Event};
 use crate::model::{Model, Sequence};
 use crate::params::GenerateParams;
 use crate::protocol::{FinishReason, Usage};

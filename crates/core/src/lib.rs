@@ -28,7 +28,8 @@ pub mod tokenizer;
 
 pub use engine::Engine;
 pub use error::{Error, Result};
-pub use generate::{CancelFlag, Event, Generation, Stream};
+pub use event::{CancelFlag, Event};
+pub use generate::{Generation, Stream};
 pub use model::Sequence;
 pub use params::GenerateParams;
 pub use protocol::{

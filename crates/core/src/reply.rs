@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::generate::{CancelFlag, Event, Generation};
+use crate::event::{CancelFlag, Event};
+use crate::generate::Generation;
 use crate::model::Sequence;
 use crate::params::GenerateParams;
 use crate::protocol::{

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::generate::{CancelFlag, Event};
+use crate::event::{CancelFlag, Event};
 use crate::params::GenerateParams;
 use crate::protocol::{ChatCompletionRequest, ChatMessage, JsonSchemaFormat, ResponseFormat, Role};
 use crate::structured::Schema;
