@@ -24,10 +24,8 @@ use tokio::time::{sleep, Sleep};
 use tower::ServiceExt;
 
 use crate::config::Connections;
+use crate::error::ApiError;
 use crate::metrics::Metrics;
-
-/// The body a connection over the cap is sent before it is closed.
-const OVER_CAP: &str = r#"{"error":{"message":"too many open connections","type":"server_error","param":null,"code":"overloaded"}}"#;
 
 /// Serve `router` on `listener` until `shutdown` resolves, then let the open
 /// connections finish their requests.
@@ -87,12 +85,17 @@ pub async fn serve(
     Ok(())
 }
 
-/// Tell a connection over the cap to come back later, and close it.
+/// Tell a connection over the cap to come back later, and close it: written at once,
+/// without waiting for its request (hyper would first read it).
 async fn refuse(mut stream: TcpStream) {
+    let e = ApiError::overloaded("too many open connections", 1);
+    let body = serde_json::to_string(&e.body()).expect("error bodies serialise");
     let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{OVER_CAP}",
-        OVER_CAP.len()
+        "HTTP/1.1 {}\r\nretry-after: {}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        e.status,
+        e.retry_after.unwrap_or(1),
+        body.len()
     );
     let _ = tokio::time::timeout(
         Duration::from_secs(1),
