@@ -37,6 +37,13 @@ pub struct Signed {
     pub expires: u64,
 }
 
+impl Signed {
+    /// How long it is still valid.
+    pub fn lifetime_left(&self) -> Duration {
+        Duration::from_secs(self.expires.saturating_sub(now_unix()))
+    }
+}
+
 /// Who may call the API.
 pub struct Auth {
     /// SHA-256 of each static token (compared as hashes, never as the token).

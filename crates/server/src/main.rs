@@ -154,7 +154,7 @@ fn revoke(config: &Config, token: &str) -> Result<(), String> {
     let store = Store::new(redis)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime
-        .block_on(store.revoke(&signed.id, signed.expires))
+        .block_on(store.revoke(&signed.id, signed.lifetime_left()))
         .ok_or("redis did not answer")?;
     eprintln!("revoked until it expires at Unix time {}", signed.expires);
     Ok(())

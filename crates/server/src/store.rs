@@ -181,13 +181,10 @@ impl Store {
             .await;
     }
 
-    /// Revoke the token `id` until `expires` (Unix seconds).
-    pub async fn revoke(&self, id: &str, expires: u64) -> Option<()> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+    /// Revoke the token `id` for `lifetime` (what is left of it).
+    pub async fn revoke(&self, id: &str, lifetime: Duration) -> Option<()> {
         let key = self.key(&["revoked", id]);
-        let ttl = expires.saturating_sub(now).max(1);
+        let ttl = lifetime.as_secs().max(1);
         self.run(|mut c| async move { c.set_ex::<_, _, ()>(key, 1, ttl).await })
             .await
     }
