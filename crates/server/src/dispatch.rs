@@ -43,7 +43,11 @@ pub async fn dispatch(
     let deadline = Instant::now() + timeouts.deadline;
     let mut last = ApiError::overloaded("no backend is configured for this model", 60);
     let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
-    let cooling = health.cooling(&names).await;
+    // A lone backend is tried whatever its health: no need to ask.
+    let cooling = match names.len() {
+        0 | 1 => vec![false; names.len()],
+        _ => health.cooling(&names).await,
+    };
     let all_cooling = cooling.iter().all(|c| *c);
     let tried = backends
         .iter()
