@@ -138,6 +138,23 @@ impl<'a> Gguf<'a> {
         }
     }
 
+    /// An array-of-numbers metadata value as `f32` (floats of either width, or 32-bit
+    /// integers, as llama.cpp takes token scores).
+    pub fn floats(&self, key: &str) -> Result<Vec<f32>> {
+        match self.value(key)? {
+            Value::Array(vs) => vs
+                .iter()
+                .map(|v| match v {
+                    Value::F32(x) => Ok(*x),
+                    Value::F64(x) => Ok(*x as f32),
+                    Value::I32(x) => Ok(*x as f32),
+                    _ => Err(Self::wrong_type(key, "an array of numbers")),
+                })
+                .collect(),
+            _ => Err(Self::wrong_type(key, "an array")),
+        }
+    }
+
     /// An array-of-integers metadata value (any integer width).
     pub fn ints(&self, key: &str) -> Result<Vec<i64>> {
         match self.value(key)? {
