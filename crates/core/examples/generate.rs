@@ -4,8 +4,12 @@
 //! cargo run --release -p tandem-core --example generate -- \
 //!     --model models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "Write a haiku about the sea."
 //! ```
-//! `--json` prints one object with ids, text and speeds; `--tokenize TEXT --json`
-//! prints the raw token ids of TEXT.
+//! `--prompt` is the user's message, rendered by the model's chat template;
+//! `--messages JSON` an OpenAI messages array; `--raw` sends the prompt as plain text
+//! (BOS as the model's metadata says, no template: base models take only this).
+//! `--json` prints one object with ids, text and speeds (and with `--top-logprobs N`
+//! each step's N best `{id, logprob}`); `--tokenize TEXT --json` prints the raw token
+//! ids of TEXT.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,9 +26,18 @@ struct Args {
     /// Path of the GGUF file.
     #[arg(long, default_value = "models/SmolLM2-135M-Instruct.Q4_1.gguf")]
     model: String,
-    /// The user's message.
-    #[arg(long, required_unless_present = "tokenize")]
+    /// The user's message (with `--raw`, the whole prompt as plain text).
+    #[arg(long, required_unless_present_any = ["tokenize", "messages"])]
     prompt: Option<String>,
+    /// An OpenAI messages array, as JSON, instead of `--prompt`.
+    #[arg(long, conflicts_with_all = ["prompt", "system"])]
+    messages: Option<String>,
+    /// The prompt as plain text: no chat template.
+    #[arg(long, requires = "prompt", conflicts_with = "system")]
+    raw: bool,
+    /// With `--json`, each generated step's N most likely tokens.
+    #[arg(long)]
+    top_logprobs: Option<usize>,
     /// A system message (otherwise the template's default).
     #[arg(long)]
     system: Option<String>,
@@ -72,15 +85,7 @@ fn run(args: &Args) -> tandem_core::Result<()> {
         return Ok(());
     }
 
-    let mut messages = Vec::new();
-    if let Some(system) = &args.system {
-        messages.push(ChatMessage::new(Role::System, system));
-    }
-    messages.push(ChatMessage::new(
-        Role::User,
-        args.prompt.as_deref().unwrap_or_default(),
-    ));
-    let prompt_ids = engine.chat_prompt(&messages)?;
+    let prompt_ids = prompt(args, &engine)?;
     let params = GenerateParams {
         max_tokens: Some(args.max_tokens),
         sampling: SamplingParams {
@@ -89,20 +94,28 @@ fn run(args: &Args) -> tandem_core::Result<()> {
             ..SamplingParams::default()
         },
         ignore_eos: args.ignore_eos,
+        top_logprobs: args.top_logprobs,
         ..GenerateParams::default()
     };
     let mut generation = engine.generate(prompt_ids.clone(), params, CancelFlag::default())?;
 
     let start = Instant::now();
     let mut first_token_at = None;
-    let (mut ids, mut text) = (Vec::new(), String::new());
+    let (mut ids, mut text, mut top_logprobs) = (Vec::new(), String::new(), Vec::new());
     let mut finish = FinishReason::Length;
     for event in engine.stream(&mut generation) {
         let delta = match event? {
             Event::Prefill { .. } => continue,
-            Event::Token { id, text, .. } => {
+            Event::Token { id, text, logprobs } => {
                 first_token_at.get_or_insert_with(|| start.elapsed());
                 ids.push(id);
+                if let Some(step) = logprobs {
+                    let best = step
+                        .top
+                        .iter()
+                        .map(|(id, logprob)| serde_json::json!({ "id": id, "logprob": logprob }));
+                    top_logprobs.push(best.collect::<Vec<_>>());
+                }
                 text
             }
             Event::Done {
@@ -126,17 +139,18 @@ fn run(args: &Args) -> tandem_core::Result<()> {
     let decode_tps = (ids.len().saturating_sub(1)) as f64 / (total - first).max(1e-9);
     if args.json {
         let finish = serde_json::to_value(finish).expect("finish reason serialises");
-        println!(
-            "{}",
-            serde_json::json!({
-                "prompt_ids": prompt_ids,
-                "ids": ids,
-                "text": text,
-                "finish_reason": finish,
-                "prefill_tokens_per_s": prefill_tps,
-                "decode_tokens_per_s": decode_tps,
-            })
-        );
+        let mut out = serde_json::json!({
+            "prompt_ids": prompt_ids,
+            "ids": ids,
+            "text": text,
+            "finish_reason": finish,
+            "prefill_tokens_per_s": prefill_tps,
+            "decode_tokens_per_s": decode_tps,
+        });
+        if args.top_logprobs.is_some() {
+            out["top_logprobs"] = top_logprobs.into();
+        }
+        println!("{out}");
     } else {
         println!();
         eprintln!(
@@ -146,4 +160,27 @@ fn run(args: &Args) -> tandem_core::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The prompt's token ids: the raw text, or the messages through the chat template.
+fn prompt(args: &Args, engine: &Engine) -> tandem_core::Result<Vec<u32>> {
+    let text = args.prompt.as_deref().unwrap_or_default();
+    if args.raw {
+        return Ok(engine.raw_prompt(text));
+    }
+    let messages = match &args.messages {
+        Some(json) => serde_json::from_str(json).map_err(|e| {
+            tandem_core::Error::InvalidRequest(format!("--messages is not a messages array: {e}"))
+        })?,
+        None => {
+            let system = args
+                .system
+                .iter()
+                .map(|s| ChatMessage::new(Role::System, s));
+            system
+                .chain([ChatMessage::new(Role::User, text)])
+                .collect::<Vec<_>>()
+        }
+    };
+    engine.chat_prompt(&messages)
 }

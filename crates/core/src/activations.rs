@@ -1,9 +1,13 @@
-//! The model's two uses of `exp`, each computed as candle computes it: the
-//! feed-forward gate `silu(gate) * up` and attention's softmax. In the browser, `exp`
-//! runs four lanes at a time, bit for bit as libm's `expf`, which is what `f32::exp`
-//! is on wasm32; elsewhere it is `f32::exp` itself.
+//! The model's non-linear functions: its two uses of `exp`, each computed as candle
+//! computes it (the feed-forward gate `silu(gate) * up` and attention's softmax), and
+//! the GELU gate as llama.cpp computes it. In the browser, `exp` runs four lanes at a
+//! time, bit for bit as libm's `expf`, which is what `f32::exp` is on wasm32;
+//! elsewhere it is `f32::exp` itself.
+
+use std::sync::OnceLock;
 
 use candle_core::cpu::kernels::VecOps;
+use half::f16;
 
 /// `silu(gate[i]) * up[i]` for each `i`.
 pub fn silu_mul(gate: &[f32], up: &[f32]) -> Vec<f32> {
@@ -13,6 +17,33 @@ pub fn silu_mul(gate: &[f32], up: &[f32]) -> Vec<f32> {
         *out = g / (1.0 + *out) * u;
     }
     out
+}
+
+/// `gelu(gate[i]) * up[i]` for each `i`, GELU's tanh approximation as llama.cpp's
+/// CPU backend computes it: through a table of its value at every f16 input (the gate
+/// rounded to f16, the result an f16), exact below -10 (0) and above 10 (the gate).
+pub fn gelu_mul(gate: &[f32], up: &[f32]) -> Vec<f32> {
+    static TABLE: OnceLock<Vec<f16>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..=u16::MAX)
+            .map(|h| f16::from_f32(gelu(f16::from_bits(h).to_f32())))
+            .collect()
+    });
+    gate.iter()
+        .zip(up)
+        .map(|(&g, &u)| match g {
+            g if g <= -10.0 => 0.0,
+            g if g >= 10.0 => g * u,
+            g => table[f16::from_f32(g).to_bits() as usize].to_f32() * u,
+        })
+        .collect()
+}
+
+/// GELU, tanh approximation, in f32: `0.5x(1 + tanh(√(2/π)·x·(1 + 0.044715x²)))`.
+fn gelu(x: f32) -> f32 {
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    const COEF_A: f32 = 0.044_715;
+    0.5 * x * (1.0 + (SQRT_2_OVER_PI * x * (1.0 + COEF_A * x * x)).tanh())
 }
 
 /// Softmax of each `width`-long row of `xs`, in place, as candle's

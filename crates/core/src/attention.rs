@@ -7,16 +7,39 @@ use crate::activations::softmax_rows;
 use crate::kv_cache::KvCache;
 
 /// Attention of `q` (`(heads, seq, head_dim)` row-major, rotated, at positions
-/// `pos..pos + seq`), each row over the cached positions up to its own; returns
-/// `(seq, heads * head_dim)`.
-pub(crate) fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Vec<f32> {
+/// `pos..pos + seq`), each row over the cached positions up to its own (the last
+/// `window` of them in a sliding-window layer); returns `(seq, heads * head_dim)`.
+pub(crate) fn attend(
+    q: &[f32],
+    heads: usize,
+    pos: usize,
+    cache: &KvCache,
+    window: Option<usize>,
+) -> Vec<f32> {
+    let span = Span { pos, window };
     // The vector loops take heads of a multiple of 32 values (the default model's 64).
     #[cfg(target_arch = "x86_64")]
     if cache.head_dim().is_multiple_of(32) && is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2.
-        return unsafe { avx2::attend(q, heads, pos, cache) };
+        return unsafe { avx2::attend(q, heads, span, cache) };
     }
-    attend_with(q, heads, pos, cache, dot, weigh)
+    attend_with(q, heads, span, cache, dot, weigh)
+}
+
+/// Where a query's keys are: its sequence's rows start at position `pos`, and each
+/// sees the positions up to its own, or the last `window` of them.
+#[derive(Clone, Copy)]
+struct Span {
+    pos: usize,
+    window: Option<usize>,
+}
+
+impl Span {
+    /// The positions row `i` attends to.
+    fn keys(&self, i: usize) -> std::ops::Range<usize> {
+        let end = self.pos + i + 1;
+        self.window.map_or(0, |w| end.saturating_sub(w))..end
+    }
 }
 
 /// [`attend`] with its two inner loops: `dot(query, key)`, and `weigh(y, scores,
@@ -25,7 +48,7 @@ pub(crate) fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Ve
 fn attend_with(
     q: &[f32],
     heads: usize,
-    pos: usize,
+    span: Span,
     cache: &KvCache,
     dot: impl Fn(&[f32], &[f32]) -> f32,
     weigh: impl Fn(&mut [f32], &[f32], &[f32]),
@@ -35,18 +58,22 @@ fn attend_with(
     let seq = q.len() / (heads * hd);
     let scale = 1.0 / (hd as f32).sqrt();
     let mut out = vec![0f32; seq * heads * hd];
-    let mut scores = Vec::with_capacity(pos + seq);
+    let mut scores = Vec::with_capacity(span.pos + seq);
     for h in 0..heads {
-        let (keys, values) = cache.head(h / group, pos + seq);
+        let (keys, values) = cache.head(h / group, span.pos + seq);
         for i in 0..seq {
             let query = &q[(h * seq + i) * hd..][..hd];
-            let len = pos + i + 1;
+            let seen = span.keys(i);
+            let (keys, values) = (
+                &keys[seen.start * hd..seen.end * hd],
+                &values[seen.start * hd..seen.end * hd],
+            );
             scores.clear();
             // A plain loop, so `dot` is inlined into the caller.
-            for k in keys.chunks_exact(hd).take(len) {
+            for k in keys.chunks_exact(hd) {
                 scores.push(dot(query, k) * scale);
             }
-            softmax_rows(&mut scores, len);
+            softmax_rows(&mut scores, seen.len());
             weigh(&mut out[(i * heads + h) * hd..][..hd], &scores, values);
         }
     }
@@ -89,6 +116,7 @@ fn weigh(y: &mut [f32], scores: &[f32], values: &[f32]) {
 mod avx2 {
     use std::arch::x86_64::*;
 
+    use super::Span;
     use crate::kv_cache::KvCache;
 
     /// [`super::attend`] for heads of a multiple of 32 values.
@@ -96,11 +124,11 @@ mod avx2 {
     /// # Safety
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn attend(q: &[f32], heads: usize, pos: usize, cache: &KvCache) -> Vec<f32> {
+    pub(super) unsafe fn attend(q: &[f32], heads: usize, span: Span, cache: &KvCache) -> Vec<f32> {
         super::attend_with(
             q,
             heads,
-            pos,
+            span,
             cache,
             |a, b| dot(a, b),
             |y, p, v| weigh(y, p, v),
@@ -162,13 +190,13 @@ mod tests {
         let q = values(heads * seq * hd, 3);
         let mut cache = KvCache::new(kv_heads, hd);
         cache.write(&k, &v, 0, 100);
-        let batch = attend(&q, heads, 0, &cache);
+        let batch = attend(&q, heads, 0, &cache, None);
         for i in 0..seq {
             // Row i alone, at its position, with the cache holding exactly 0..=i.
             let row: Vec<f32> = (0..heads)
                 .flat_map(|h| q[(h * seq + i) * hd..][..hd].to_vec())
                 .collect();
-            let alone = attend(&row, heads, i, &cache);
+            let alone = attend(&row, heads, i, &cache, None);
             assert_eq!(alone, batch[i * heads * hd..][..heads * hd]);
             // The definition: softmax(q·k / sqrt(hd)) weighted values, in f64.
             for h in 0..heads {
@@ -194,6 +222,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_sliding_window_sees_only_its_last_positions() {
+        let (heads, kv_heads, hd, seq, window) = (2, 1, 8, 7, 3);
+        let k = values(kv_heads * seq * hd, 4);
+        let v = values(kv_heads * seq * hd, 5);
+        let q = values(heads * hd, 6);
+        let mut all = KvCache::new(kv_heads, hd);
+        all.write(&k, &v, 0, 100);
+        // The same last `window` keys and values, alone in a cache of their own.
+        let mut last = KvCache::new(kv_heads, hd);
+        let tail = (seq - window) * hd..seq * hd;
+        last.write(&k[tail.clone()], &v[tail], 0, 100);
+        let windowed = attend(&q, heads, seq - 1, &all, Some(window));
+        assert_eq!(windowed, attend(&q, heads, window - 1, &last, None));
+        assert_ne!(windowed, attend(&q, heads, seq - 1, &all, None));
+    }
+
     /// The 256-bit attention equals the portable one bit for bit (64-value heads, as
     /// the default model's, the width it takes).
     #[cfg(target_arch = "x86_64")]
@@ -207,10 +252,13 @@ mod tests {
         let kv = |salt| values(kv_heads * seq * hd, salt);
         cache.write(&kv(1), &kv(2), 0, 100);
         let q = values(heads * 4 * hd, 3);
-        let portable = attend_with(&q, heads, 5, &cache, dot, weigh);
-        // SAFETY: the CPU has AVX2.
-        let fast = unsafe { avx2::attend(&q, heads, 5, &cache) };
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&fast), bits(&portable));
+        for window in [None, Some(3)] {
+            let span = Span { pos: 5, window };
+            let portable = attend_with(&q, heads, span, &cache, dot, weigh);
+            // SAFETY: the CPU has AVX2.
+            let fast = unsafe { avx2::attend(&q, heads, span, &cache) };
+            assert_eq!(bits(&fast), bits(&portable));
+        }
     }
 }

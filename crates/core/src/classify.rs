@@ -71,7 +71,7 @@ impl Engine {
     ) -> Result<Vec<u32>> {
         let mut turn = messages.to_vec();
         turn.push(ChatMessage::new(Role::Assistant, label));
-        let text = self.template().render(&turn, false)?;
+        let text = self.template()?.render(&turn, false)?;
         let ids = self.tokenizer().encode_prompt(&text);
         let Some(answer) = ids.strip_prefix(prompt) else {
             return Err(Error::Template(format!(

@@ -1,7 +1,9 @@
-//! The engine: one loaded model with its tokenizer and chat template.
+//! The engine: one loaded model with its tokenizer and, for a chat model, its chat
+//! template (a base model has none: it takes raw prompts only).
 
 use std::sync::OnceLock;
 
+use crate::description::ModelDescription;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::model::Model;
@@ -10,12 +12,15 @@ use crate::structured::TokenTrie;
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
 
-/// A GGUF model ready to chat.
+/// A GGUF model ready to chat (or, without a chat template, to continue raw
+/// prompts).
 pub struct Engine {
     model: Model,
     tokenizer: Tokenizer,
-    template: ChatTemplate,
+    /// The chat template; a base model has none.
+    template: Option<ChatTemplate>,
     name: String,
+    description: ModelDescription,
     /// The vocabulary as a trie for constrained decoding, built on first use.
     token_trie: OnceLock<TokenTrie>,
 }
@@ -25,7 +30,10 @@ impl Engine {
     pub fn load(bytes: &[u8]) -> Result<Self> {
         let gguf = Gguf::parse(bytes)?;
         let tokenizer = Tokenizer::from_gguf(&gguf)?;
-        let template = ChatTemplate::from_gguf(&gguf)?;
+        let template = match gguf.has("tokenizer.chat_template") {
+            true => Some(ChatTemplate::from_gguf(&gguf)?),
+            false => None,
+        };
         let name = gguf.str("general.name").unwrap_or("unnamed").to_string();
         let rows = gguf
             .content
@@ -40,11 +48,14 @@ impl Engine {
             )));
         }
         let model = Model::from_gguf(&gguf)?;
+        let description =
+            ModelDescription::of(&gguf, &model.hparams().architecture, template.is_some());
         Ok(Engine {
             model,
             tokenizer,
             template,
             name,
+            description,
             token_trie: OnceLock::new(),
         })
     }
@@ -54,9 +65,20 @@ impl Engine {
         &self.name
     }
 
-    /// The chat template.
-    pub fn template(&self) -> &ChatTemplate {
-        &self.template
+    /// The model's family, size and quantisation mix.
+    pub fn description(&self) -> &ModelDescription {
+        &self.description
+    }
+
+    /// The chat template; `invalid_request` for a base model, which has none.
+    pub fn template(&self) -> Result<&ChatTemplate> {
+        self.template.as_ref().ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "{} is a base model without a chat template: send it a raw prompt \
+                 (the completions API) instead of chat messages",
+                self.name
+            ))
+        })
     }
 
     /// The tokenizer.
@@ -85,10 +107,16 @@ impl Engine {
         self.model.context_window()
     }
 
+    /// Token ids of a raw prompt, as llama.cpp's completions take it: special tokens
+    /// written in the text are parsed, BOS is added when the model's metadata asks.
+    pub fn raw_prompt(&self, text: &str) -> Vec<u32> {
+        self.tokenizer.encode_prompt(text)
+    }
+
     /// Token ids of `messages` rendered by the model's chat template, ready for the
     /// assistant's reply.
     pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
-        let text = self.template.render(messages, true)?;
+        let text = self.template()?.render(messages, true)?;
         Ok(self.tokenizer.encode_prompt(&text))
     }
 }

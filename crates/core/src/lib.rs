@@ -6,6 +6,7 @@ pub mod activations;
 mod attention;
 mod batch;
 pub mod classify;
+pub mod description;
 pub mod engine;
 pub mod error;
 mod event;
@@ -26,6 +27,7 @@ pub mod template;
 pub mod timing;
 pub mod tokenizer;
 
+pub use description::ModelDescription;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use event::{CancelFlag, Event};

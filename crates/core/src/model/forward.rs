@@ -6,6 +6,7 @@
 use candle_core::Tensor;
 
 use super::linear::values;
+use super::rotary::Angles;
 use super::sequence::Sequence;
 use super::weights::Weights;
 use crate::error::Result;
@@ -21,14 +22,11 @@ impl Weights {
     ) -> Result<Vec<f32>> {
         let seq = tokens.len();
         let hp = &self.hparams;
+        let angles = self.angles(pos..pos + seq)?;
         let mut x = self.embed(tokens)?;
-        let cos = self.cos.narrow(0, pos, seq)?;
-        let sin = self.sin.narrow(0, pos, seq)?;
         for (block, cache) in self.blocks.iter().zip(sequence.caches()) {
-            let h = rms_norm(&x, &block.attn_norm, hp.rms_eps)?;
-            x = (x + block.attention(&h, &cos, &sin, pos, cache, hp)?)?;
-            let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
-            x = (x + block.feed_forward(&h)?)?;
+            let rotation = (&self.rotaries[block.rotary], &angles[block.rotary]);
+            x = block.forward(x, hp, |h| block.attention(h, rotation, pos, cache, hp))?;
         }
         self.logits(&x.narrow(0, seq - 1, 1)?)
     }
@@ -43,22 +41,15 @@ impl Weights {
         let n = tokens.len();
         let hp = &self.hparams;
         let positions: Vec<usize> = sequences.iter().map(|s| s.tokens().len()).collect();
+        let angles = self.angles(positions.iter().copied())?;
         let mut x = self.embed(tokens)?;
-        // Each row's rotary tables, `(n, 1, head_dim / 2)`.
-        let at = Tensor::from_iter(positions.iter().map(|&p| p as u32), &self.device)?;
-        let table = |t: &Tensor| -> Result<Tensor> {
-            Ok(t.index_select(&at, 0)?.reshape((n, 1, hp.head_dim() / 2))?)
-        };
-        let (cos, sin) = (table(&self.cos)?, table(&self.sin)?);
         for (b, block) in self.blocks.iter().enumerate() {
-            let h = rms_norm(&x, &block.attn_norm, hp.rms_eps)?;
+            let rotation = (&self.rotaries[block.rotary], &angles[block.rotary]);
             let rows = positions
                 .iter()
                 .zip(sequences.iter_mut())
                 .map(|(&pos, s)| (pos, s.cache(b)));
-            x = (x + block.attention_rows(&h, &cos, &sin, rows, hp)?)?;
-            let h = rms_norm(&x, &block.ffn_norm, hp.rms_eps)?;
-            x = (x + block.feed_forward(&h)?)?;
+            x = block.forward(x, hp, |h| block.attention_rows(h, rotation, rows, hp))?;
         }
         let logits = self.logits(&x)?;
         Ok(logits
@@ -67,14 +58,20 @@ impl Weights {
             .collect())
     }
 
+    /// Each rotation's angles at `positions`.
+    fn angles(
+        &self,
+        positions: impl ExactSizeIterator<Item = usize> + Clone,
+    ) -> Result<Vec<Angles>> {
+        self.rotaries
+            .iter()
+            .map(|r| r.angles(positions.clone(), &self.device))
+            .collect()
+    }
+
     /// The logits of each row of `x` (the residual stream), `(rows, vocab)` row-major.
     fn logits(&self, x: &Tensor) -> Result<Vec<f32>> {
-        let x = rms_norm(x, &self.norm, self.hparams.rms_eps)?;
+        let x = self.norm.forward(x, self.hparams.rms_eps)?;
         values(&self.output.forward(&x)?)
     }
-}
-
-/// RMS norm of each row of `x`, times `weight`.
-fn rms_norm(x: &Tensor, weight: &Tensor, eps: f32) -> Result<Tensor> {
-    Ok(candle_nn::ops::rms_norm(x, weight, eps)?)
 }

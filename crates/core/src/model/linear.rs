@@ -1,21 +1,81 @@
-//! A weight matrix as the forward pass uses it: on tandem's kernels (Q4_1, Q8_0) or on
-//! candle's quantised matmuls (other formats), and products of several on one input.
+//! A weight matrix as the forward pass uses it: on tandem's kernels (Q4_0, Q4_1, Q5_0,
+//! Q5_1, Q8_0) or on candle's quantised matmuls (other formats), and products of
+//! several on one input.
 
-use candle_core::quantized::QMatMul;
+use candle_core::quantized::{GgmlDType, QMatMul};
 use candle_core::{Module, Tensor};
 
 use crate::error::{Error, Result};
-use crate::kernels::{Matrix, Q4_1Matrix, Q8_0Matrix, WeightBlock};
+use crate::kernels::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ8_0, Matrix, WeightBlock};
 
-/// A quantised weight matrix: `y = x · Wᵀ`.
-pub(super) enum Linear {
-    /// On tandem's kernels.
-    Q4_1(Q4_1Matrix),
-    /// On tandem's kernels.
-    Q8_0(Q8_0Matrix),
-    /// Any other quantisation, on candle's.
-    Candle(QMatMul),
+/// The formats on tandem's kernels: a [`Linear`] variant per format, and the code
+/// that picks, multiplies and reads them, written once for all.
+macro_rules! own_formats {
+    ($($format:ident: $block:ty),* $(,)?) => {
+        /// A quantised weight matrix: `y = x · Wᵀ`.
+        pub(super) enum Linear {
+            $(
+                #[doc = concat!("A ", stringify!($format), " matrix on tandem's kernels.")]
+                $format(Matrix<$block>),
+            )*
+            /// Any other quantisation, on candle's.
+            Candle(QMatMul),
+        }
+
+        impl Linear {
+            /// Whether tandem has its own kernels for weights of type `dtype`.
+            pub(super) fn has_own_kernels(dtype: GgmlDType) -> bool {
+                matches!(dtype, $(GgmlDType::$format)|*)
+            }
+
+            /// A matrix of `dtype` on tandem's kernels, from its bytes in the file
+            /// (`None`: tandem has no kernels for `dtype`).
+            pub(super) fn own(
+                dtype: GgmlDType,
+                bytes: &[u8],
+                rows: usize,
+                cols: usize,
+            ) -> Option<Result<Linear>> {
+                match dtype {
+                    $(GgmlDType::$format => Some((|| {
+                        let len = Matrix::<$block>::byte_len(rows, cols);
+                        let data = bytes.get(..len).ok_or_else(|| {
+                            Error::ModelInvalid("a tensor lies outside the file".into())
+                        })?;
+                        Ok(Linear::$format(Matrix::from_bytes(data, rows, cols)?))
+                    })()),)*
+                    _ => None,
+                }
+            }
+
+            /// The products of `ls` on `x` as one, when all are on tandem's kernels in
+            /// one format.
+            fn own_products(ls: &[&Linear], x: &Tensor) -> Option<Result<Vec<Tensor>>> {
+                $(
+                    let ms = ls.iter().map(|l| match l {
+                        Linear::$format(m) => Some(m),
+                        _ => None,
+                    });
+                    if let Some(ms) = ms.collect::<Option<Vec<_>>>() {
+                        return Some(products(&ms, x));
+                    }
+                )*
+                None
+            }
+
+            /// Row `r` of the weights, when they are on tandem's kernels (tied
+            /// embeddings).
+            pub(super) fn row(&self, r: usize) -> Option<Vec<f32>> {
+                match self {
+                    $(Linear::$format(m) => Some(m.row(r)),)*
+                    Linear::Candle(_) => None,
+                }
+            }
+        }
+    };
 }
+
+own_formats!(Q4_0: BlockQ4_0, Q4_1: BlockQ4_1, Q5_0: BlockQ5_0, Q5_1: BlockQ5_1, Q8_0: BlockQ8_0);
 
 impl Linear {
     /// `x` is `(seq, cols)`; returns `(seq, rows)`.
@@ -30,56 +90,31 @@ impl Linear {
         ls: [&Linear; N],
         x: &Tensor,
     ) -> Result<[Tensor; N]> {
-        fn own<B: WeightBlock>(ms: &[&Matrix<B>], x: &Tensor) -> Result<Vec<Tensor>> {
-            let seq = x.dim(0)?;
-            let ys = Matrix::matmul_each(ms, &values(x)?);
-            ms.iter()
-                .zip(ys)
-                .map(|(m, y)| Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?))
-                .collect()
-        }
-        let ys = if let Some(ms) = ls.iter().map(|l| l.q4_1()).collect::<Option<Vec<_>>>() {
-            own(&ms, x)?
-        } else if let Some(ms) = ls.iter().map(|l| l.q8_0()).collect::<Option<Vec<_>>>() {
-            own(&ms, x)?
-        } else {
+        let ys = match Linear::own_products(&ls, x) {
+            Some(ys) => ys?,
             // Mixed formats: one product each.
-            ls.iter()
+            None => ls
+                .iter()
                 .map(|l| match l {
                     Linear::Candle(m) => Ok(m.forward(x)?),
                     alone => alone.forward(x),
                 })
-                .collect::<Result<_>>()?
+                .collect::<Result<_>>()?,
         };
         ys.try_into().map_err(|ys: Vec<Tensor>| {
             Error::Inference(format!("{} products where {N} were asked for", ys.len()))
         })
     }
+}
 
-    /// The matrix, when it is Q4_1 on tandem's kernels.
-    fn q4_1(&self) -> Option<&Q4_1Matrix> {
-        match self {
-            Linear::Q4_1(m) => Some(m),
-            _ => None,
-        }
-    }
-
-    /// The matrix, when it is Q8_0 on tandem's kernels.
-    fn q8_0(&self) -> Option<&Q8_0Matrix> {
-        match self {
-            Linear::Q8_0(m) => Some(m),
-            _ => None,
-        }
-    }
-
-    /// Row `r` of the weights, when they are on tandem's kernels (tied embeddings).
-    pub(super) fn row(&self, r: usize) -> Option<Vec<f32>> {
-        match self {
-            Linear::Q4_1(m) => Some(m.row(r)),
-            Linear::Q8_0(m) => Some(m.row(r)),
-            Linear::Candle(_) => None,
-        }
-    }
+/// The products of matrices in one format on `x`, `(seq, cols)`, as one.
+fn products<B: WeightBlock>(ms: &[&Matrix<B>], x: &Tensor) -> Result<Vec<Tensor>> {
+    let seq = x.dim(0)?;
+    let ys = Matrix::matmul_each(ms, &values(x)?);
+    ms.iter()
+        .zip(ys)
+        .map(|(m, y)| Ok(Tensor::from_vec(y, (seq, m.rows()), x.device())?))
+        .collect()
 }
 
 /// The values of `t`, row-major.

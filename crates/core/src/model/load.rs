@@ -3,12 +3,12 @@
 
 use std::io::Cursor;
 
-use candle_core::quantized::{gguf_file::Content, GgmlDType, QMatMul, QTensor};
-use candle_core::{Device, Tensor};
+use candle_core::quantized::{gguf_file::Content, QMatMul, QTensor};
+use candle_core::Device;
 
 use super::linear::Linear;
+use super::norm::RmsNorm;
 use crate::error::{Error, Result};
-use crate::kernels::{Matrix, Q4_1Matrix, Q8_0Matrix};
 
 /// Reads a model's tensors from the GGUF file's bytes.
 pub(super) struct Loader<'a> {
@@ -33,33 +33,33 @@ impl Loader<'_> {
         QMatMul::from_qtensor(t).map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
     }
 
-    /// A weight matrix straight from the file's bytes when tandem has kernels for it.
-    pub(super) fn linear(&mut self, name: &str) -> Result<Linear> {
+    /// A weight matrix of `shape` (rows, columns; 0 takes any) straight from the
+    /// file's bytes when tandem has kernels for it.
+    pub(super) fn linear(&mut self, name: &str, shape: [usize; 2]) -> Result<Linear> {
         let Some(info) = self.content.tensor_infos.get(name) else {
             return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
         };
+        let dims = info.shape.dims();
+        let fits = dims.len() == 2
+            && shape
+                .iter()
+                .zip(dims)
+                .all(|(&want, &d)| want == 0 || want == d);
+        if !fits {
+            return Err(Error::ModelInvalid(format!(
+                "tensor {name} has shape {dims:?}, expected {shape:?} (0: any)"
+            )));
+        }
         let start = self.content.tensor_data_offset as usize + info.offset as usize;
-        let bytes = self.reader.get_ref();
-        let data = |len| {
-            bytes
-                .get(start..start + len)
-                .ok_or_else(|| Error::ModelInvalid(format!("tensor {name} lies outside the file")))
-        };
-        match (info.ggml_dtype, info.shape.dims()) {
-            (GgmlDType::Q4_1, &[rows, cols]) => {
-                let data = data(Q4_1Matrix::byte_len(rows, cols))?;
-                Ok(Linear::Q4_1(Matrix::from_bytes(data, rows, cols)?))
-            }
-            (GgmlDType::Q8_0, &[rows, cols]) => {
-                let data = data(Q8_0Matrix::byte_len(rows, cols))?;
-                Ok(Linear::Q8_0(Matrix::from_bytes(data, rows, cols)?))
-            }
-            _ => Ok(Linear::Candle(self.matmul(name)?)),
+        let bytes = self.reader.get_ref().get(start..).unwrap_or_default();
+        match Linear::own(info.ggml_dtype, bytes, dims[0], dims[1]) {
+            Some(own) => own.map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}"))),
+            None => Ok(Linear::Candle(self.matmul(name)?)),
         }
     }
 
-    /// A vector of `len` f32 values (a norm's weights).
-    pub(super) fn vector(&mut self, name: &str, len: usize) -> Result<Tensor> {
+    /// An RMS norm of `len` weights.
+    pub(super) fn norm(&mut self, name: &str, len: usize) -> Result<RmsNorm> {
         let t = self.qtensor(name)?.dequantize(self.device)?;
         if t.dims() != [len] {
             return Err(Error::ModelInvalid(format!(
@@ -67,11 +67,6 @@ impl Loader<'_> {
                 t.dims()
             )));
         }
-        Ok(t)
+        Ok(RmsNorm::new(t.to_vec1()?))
     }
-}
-
-/// Whether tandem has its own kernels for weights of type `dtype`.
-pub(super) fn has_own_kernels(dtype: GgmlDType) -> bool {
-    matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q8_0)
 }

@@ -1,6 +1,8 @@
-//! The transformer: a GGUF llama model on candle tensors. Weights stay in the file's
+//! The transformer: a GGUF model of one of the [`SUPPORTED`] families on candle
+//! tensors. Weights stay in the file's
 //! quantisation and activations are quantised to 8 bits per block as in llama.cpp:
-//! Q4_1 and Q8_0 matrices run on tandem's own kernels, others on candle's.
+//! Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 matrices run on tandem's own kernels, others on
+//! candle's.
 //!
 //! The weights are apart from the sequences that run on them: the model keeps one
 //! sequence for [`Model::forward`], and any number of others can be made, run one
@@ -8,14 +10,18 @@
 //! ([`Model::forward_batch`]).
 
 mod block;
+mod family;
 mod forward;
 mod hparams;
 mod linear;
 mod load;
+mod norm;
+mod rotary;
 mod sequence;
 mod weights;
 
-pub use hparams::HyperParams;
+pub use family::SUPPORTED;
+pub use hparams::{Activation, HyperParams, LocalAttention, RopeLayout, Style};
 pub use sequence::Sequence;
 
 use crate::error::{Error, Result};

@@ -9,9 +9,12 @@ use candle_core::quantized::{QMatMul, QStorage, QTensor};
 use candle_core::{Device, Tensor};
 
 use super::block::Block;
+use super::family;
 use super::hparams::HyperParams;
 use super::linear::Linear;
-use super::load::{has_own_kernels, Loader};
+use super::load::Loader;
+use super::norm::RmsNorm;
+use super::rotary::Rotary;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 
@@ -23,17 +26,17 @@ enum Embedding {
     Table(Arc<QTensor>),
 }
 
-/// A llama model's weights.
+/// A model's weights.
 pub(super) struct Weights {
     embedding: Embedding,
     /// Rows of the embedding table.
     vocab: usize,
     pub(super) blocks: Vec<Block>,
-    pub(super) norm: Tensor,
+    pub(super) norm: RmsNorm,
     pub(super) output: Linear,
-    /// Rotary tables, `(context, head_dim / 2)`.
-    pub(super) cos: Tensor,
-    pub(super) sin: Tensor,
+    /// The rotations of the blocks: the global one first, then the sliding-window
+    /// blocks' where the family has them.
+    pub(super) rotaries: Vec<Rotary>,
     pub(super) hparams: HyperParams,
     pub(super) device: Device,
 }
@@ -41,7 +44,7 @@ pub(super) struct Weights {
 impl Weights {
     /// Read the weights from a parsed GGUF (its tensors are read from `gguf.bytes`).
     pub(super) fn from_gguf(gguf: &Gguf) -> Result<Self> {
-        let hp = HyperParams::from_gguf(gguf)?;
+        let hp = family::hparams(gguf)?;
         let device = Device::Cpu;
         let mut load = Loader {
             content: &gguf.content,
@@ -64,89 +67,103 @@ impl Weights {
         let vocab = dims[0];
         let tied = !gguf.content.tensor_infos.contains_key("output.weight");
         // Tied weights on tandem's kernels are kept once, as the output matrix.
-        let (output, embedding) = if tied && has_own_kernels(info.ggml_dtype) {
-            (load.linear(EMBEDDING)?, Embedding::Output)
+        let (output, embedding) = if tied && Linear::has_own_kernels(info.ggml_dtype) {
+            (
+                load.linear(EMBEDDING, [0, hp.embedding])?,
+                Embedding::Output,
+            )
         } else {
             let table = Arc::new(load.qtensor(EMBEDDING)?);
             let output = match tied {
                 true => Linear::Candle(QMatMul::from_arc(table.clone())?),
-                false => load.linear("output.weight")?,
+                false => load.linear("output.weight", [vocab, hp.embedding])?,
             };
             (output, Embedding::Table(table))
         };
-        let norm = load.vector("output_norm.weight", hp.embedding)?;
+        let norm = load.norm("output_norm.weight", hp.embedding)?;
+        let style = &hp.style;
+        let (q_width, kv_width) = (hp.heads * hp.head_dim, hp.kv_heads * hp.head_dim);
         let blocks = (0..hp.layers)
             .map(|i| {
                 let name = |n: &str| format!("blk.{i}.{n}.weight");
+                let mut norm = |n: &str, len| load.norm(&name(n), len);
+                let qk_norms = match style.qk_norm {
+                    true => Some([
+                        norm("attn_q_norm", hp.head_dim)?,
+                        norm("attn_k_norm", hp.head_dim)?,
+                    ]),
+                    false => None,
+                };
+                let post = |load: &mut Loader, n: &str| -> Result<Option<RmsNorm>> {
+                    match style.post_norms {
+                        true => Ok(Some(load.norm(&name(n), hp.embedding)?)),
+                        false => Ok(None),
+                    }
+                };
+                let window = hp.window(i);
                 Ok(Block {
-                    attn_norm: load.vector(&name("attn_norm"), hp.embedding)?,
-                    q: load.linear(&name("attn_q"))?,
-                    k: load.linear(&name("attn_k"))?,
-                    v: load.linear(&name("attn_v"))?,
-                    o: load.linear(&name("attn_output"))?,
-                    ffn_norm: load.vector(&name("ffn_norm"), hp.embedding)?,
-                    gate: load.linear(&name("ffn_gate"))?,
-                    up: load.linear(&name("ffn_up"))?,
-                    down: load.linear(&name("ffn_down"))?,
+                    attn_norm: load.norm(&name("attn_norm"), hp.embedding)?,
+                    q: load.linear(&name("attn_q"), [q_width, hp.embedding])?,
+                    k: load.linear(&name("attn_k"), [kv_width, hp.embedding])?,
+                    v: load.linear(&name("attn_v"), [kv_width, hp.embedding])?,
+                    o: load.linear(&name("attn_output"), [hp.embedding, q_width])?,
+                    qk_norms,
+                    post_attention_norm: post(&mut load, "post_attention_norm")?,
+                    ffn_norm: load.norm(&name("ffn_norm"), hp.embedding)?,
+                    gate: load.linear(&name("ffn_gate"), [0, hp.embedding])?,
+                    up: load.linear(&name("ffn_up"), [0, hp.embedding])?,
+                    down: load.linear(&name("ffn_down"), [hp.embedding, 0])?,
+                    post_ffn_norm: post(&mut load, "post_ffw_norm")?,
+                    window,
+                    rotary: usize::from(window.is_some()),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let (cos, sin) = rotary_tables(&hp, &device)?;
+        let rotaries = std::iter::once(hp.rope_base)
+            .chain(style.local.map(|l| l.rope_base))
+            .map(|base| Rotary::new(base, hp.head_dim, style.rope))
+            .collect();
         Ok(Weights {
             embedding,
             vocab,
             blocks,
             norm,
             output,
-            cos,
-            sin,
+            rotaries,
             hparams: hp,
             device,
         })
     }
 
     /// Embedding rows of `tokens`, `(tokens, embedding)`, dequantised one row at a time
-    /// so the table stays quantised in memory.
+    /// so the table stays quantised in memory, and scaled where the family does.
     pub(super) fn embed(&self, tokens: &[u32]) -> Result<Tensor> {
         let (vocab, width) = (self.vocab, self.hparams.embedding);
-        let rows = tokens
-            .iter()
-            .map(|&t| {
-                let t = t as usize;
-                if t >= vocab {
-                    return Err(Error::InvalidRequest(format!(
-                        "token {t} is outside the vocabulary of {vocab}"
-                    )));
+        let mut rows = Vec::with_capacity(tokens.len() * width);
+        for &t in tokens {
+            let t = t as usize;
+            if t >= vocab {
+                return Err(Error::InvalidRequest(format!(
+                    "token {t} is outside the vocabulary of {vocab}"
+                )));
+            }
+            match &self.embedding {
+                Embedding::Output => {
+                    rows.extend(self.output.row(t).expect("tied to tandem's kernels"));
                 }
-                match &self.embedding {
-                    Embedding::Output => {
-                        let row = self.output.row(t).expect("tied to tandem's kernels");
-                        Ok(Tensor::from_vec(row, (1, width), &self.device)?)
-                    }
-                    Embedding::Table(table) => {
-                        let data = table.data()?;
-                        let row_bytes = data.len() / vocab;
-                        let bytes = Cow::Borrowed(&data[t * row_bytes..(t + 1) * row_bytes]);
-                        let row = QStorage::from_data(bytes, &self.device, table.dtype())?;
-                        Ok(QTensor::new(row, (1, width))?.dequantize(&self.device)?)
-                    }
+                Embedding::Table(table) => {
+                    let data = table.data()?;
+                    let row_bytes = data.len() / vocab;
+                    let bytes = Cow::Borrowed(&data[t * row_bytes..(t + 1) * row_bytes]);
+                    let row = QStorage::from_data(bytes, &self.device, table.dtype())?;
+                    let row = QTensor::new(row, (1, width))?.dequantize(&self.device)?;
+                    rows.extend(row.flatten_all()?.to_vec1::<f32>()?);
                 }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Tensor::cat(&rows, 0)?)
+            }
+        }
+        if let Some(scale) = self.hparams.style.embedding_scale {
+            rows.iter_mut().for_each(|x| *x *= scale);
+        }
+        Ok(Tensor::from_vec(rows, (tokens.len(), width), &self.device)?)
     }
-}
-
-/// Rotary cos/sin for every position: the angle of pair `i` at `pos` is
-/// `pos * base^(-2i/d)`.
-fn rotary_tables(hp: &HyperParams, device: &Device) -> Result<(Tensor, Tensor)> {
-    let half = hp.head_dim() / 2;
-    let freqs: Vec<f32> = (0..half)
-        .map(|i| 1.0 / hp.rope_base.powf((2 * i) as f32 / hp.head_dim() as f32))
-        .collect();
-    let angles: Vec<f32> = (0..hp.context)
-        .flat_map(|pos| freqs.iter().map(move |f| pos as f32 * f))
-        .collect();
-    let angles = Tensor::from_vec(angles, (hp.context, half), device)?;
-    Ok((angles.cos()?, angles.sin()?))
 }

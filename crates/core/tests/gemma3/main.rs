@@ -4,6 +4,8 @@
 //! The model is read from `$TANDEM_GEMMA3` or `models/gemma-3-270m-q4_k_m.gguf`
 //! (fetched by `scripts/fetch-model.sh`), the fixtures from `tests/fixtures/`.
 
+mod engine;
+mod greedy;
 mod tokenizer;
 
 use std::path::PathBuf;

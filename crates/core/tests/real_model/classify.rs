@@ -25,7 +25,7 @@ fn probabilities_sum_to_one_and_match_scoring_each_label_alone() {
     for name in &names {
         let mut turn = messages.clone();
         turn.push(ChatMessage::new(Role::Assistant, name.as_str()));
-        let text = engine.template().render(&turn, false).unwrap();
+        let text = engine.template().unwrap().render(&turn, false).unwrap();
         let ids = engine.tokenizer().encode_prompt(&text);
         let end = (prompt.len()..ids.len())
             .find(|&i| engine.tokenizer().is_end_of_generation(ids[i]))
