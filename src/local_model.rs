@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use tandem_core::{
-    CancelFlag, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, Engine, Reply, ReplyStep,
+    CancelFlag, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, Engine, ModelDescription,
+    Reply, ReplyStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -71,6 +72,11 @@ impl LocalModel {
         Ok(LocalModel {
             engine: Rc::new(RefCell::new(Engine::load(bytes)?)),
         })
+    }
+
+    /// The model's family, size and quantisation mix.
+    pub fn description(&self) -> ModelDescription {
+        self.engine.borrow().description().clone()
     }
 
     /// Prompt tokens of `messages`.

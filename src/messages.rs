@@ -180,6 +180,14 @@ impl Warning {
 pub struct ModelInfo {
     /// The model's name from its metadata.
     pub model: String,
+    /// Its family (`general.architecture`: llama, gemma3, …).
+    pub architecture: String,
+    /// Weights in all its tensors.
+    pub parameters: f64,
+    /// Weights per tensor type (Q4_K, Q8_0, F32, …).
+    pub quantization: std::collections::BTreeMap<String, f64>,
+    /// Whether it has a chat template (else it takes raw prompts only).
+    pub chat: bool,
     /// Most tokens per conversation.
     pub context_window: usize,
     /// Whether the bytes came from the cache.

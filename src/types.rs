@@ -227,6 +227,14 @@ export interface TandemOptions extends RouteFields {
 
 export interface ModelInfo {
   model: string;
+  /** The model's family (`general.architecture`): "llama", "gemma3", … */
+  architecture: string;
+  /** Weights in all its tensors. */
+  parameters: number;
+  /** Weights per tensor type, as llama.cpp names them ("Q4_K", "Q8_0", "F32", …). */
+  quantization: Record<string, number>;
+  /** Whether it has a chat template; a base model takes raw prompts only. */
+  chat: boolean;
   contextWindow: number;
   fromCache: boolean;
   bytes: number;

@@ -144,8 +144,15 @@ impl Worker {
         match LocalModel::load(&fetched.bytes) {
             Ok(model) => {
                 progress(at(total));
+                let description = model.description();
                 let info = ModelInfo {
                     model: model.name(),
+                    architecture: description.architecture,
+                    parameters: description.parameters as f64,
+                    quantization: (description.quantization.into_iter())
+                        .map(|(dtype, weights)| (dtype, weights as f64))
+                        .collect(),
+                    chat: description.chat,
                     context_window: model.context_window(),
                     from_cache: fetched.from_cache,
                     bytes: total,

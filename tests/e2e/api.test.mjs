@@ -50,6 +50,14 @@ test("create() downloads the model with byte progress and loads it in a worker",
   assert.equal(r.model.fromCache, false);
   assert.equal(r.model.bytes, size);
   assert.equal(r.contextWindow, 8192);
+  // What the model is, from its GGUF header: SmolLM2-135M, Q4_1 matrices, a Q8_0
+  // embedding table and F32 norms, with a chat template.
+  assert.equal(r.model.architecture, "llama");
+  assert.equal(r.model.chat, true);
+  assert.deepEqual(Object.keys(r.model.quantization).sort(), ["F32", "Q4_1", "Q8_0"]);
+  const weights = Object.values(r.model.quantization).reduce((a, b) => a + b, 0);
+  assert.equal(r.model.parameters, weights);
+  assert.ok(r.model.parameters > 134e6 && r.model.parameters < 136e6, `${r.model.parameters}`);
 });
 
 test("a non-streamed reply is llama.cpp's greedy text with usage and the tandem extension", async () => {
