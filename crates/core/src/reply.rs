@@ -57,7 +57,10 @@ impl Reply {
         clock: Clock,
     ) -> Result<Self> {
         let params = GenerateParams::from_request(request)?;
-        let prompt = engine.chat_prompt(&request.messages)?;
+        let prompt = match &request.prompt {
+            Some(text) => engine.raw_prompt(text),
+            None => engine.chat_prompt(&request.messages)?,
+        };
         let generation = engine.generate(prompt, params, cancel)?;
         Ok(Reply {
             generation,

@@ -1,7 +1,9 @@
 //! Protocol types shared by every layer of tandem: the OpenAI chat-completion
-//! request, response and chunk, and the pieces they are made of.
+//! request, response and chunk, and the pieces they are made of; and the completions
+//! API's shapes (completion.rs), which run as chat requests carrying a raw prompt.
 
 mod chunks;
+mod completion;
 mod content;
 mod format;
 mod request;
@@ -10,6 +12,9 @@ mod sse;
 mod tandem_info;
 
 pub use chunks::{ChunkWriter, CompletionBuilder};
+pub use completion::{
+    CompletionRequest, Prompt, TextChoice, TextCompletion, TextLogprobs, MAX_COMPLETION_LOGPROBS,
+};
 pub use format::{JsonSchemaFormat, ResponseFormat};
 pub use request::{ChatCompletionRequest, Stop, StreamOptions, MAX_TOP_LOGPROBS};
 pub use response::{

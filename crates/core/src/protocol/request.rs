@@ -18,7 +18,12 @@ pub struct ChatCompletionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// The conversation so far.
+    #[serde(default)]
     pub messages: Vec<ChatMessage>,
+    /// Instead of `messages`: a raw prompt, continued as it is, no chat template (what
+    /// the completions API sends; a base model takes only this). A tandem extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
     /// Most tokens to generate (legacy name of `max_completion_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<usize>,
@@ -123,6 +128,22 @@ impl ChatCompletionRequest {
         self.max_completion_tokens.or(self.max_tokens)
     }
 
+    /// Bytes of the prompt's text (its messages' contents, or the raw prompt).
+    pub fn prompt_bytes(&self) -> usize {
+        match &self.prompt {
+            Some(prompt) => prompt.len(),
+            None => self.messages.iter().map(|m| m.content.len()).sum(),
+        }
+    }
+
+    /// The field that holds the prompt: `prompt` or `messages` (for errors).
+    pub fn prompt_field(&self) -> &'static str {
+        match self.prompt {
+            Some(_) => "prompt",
+            None => "messages",
+        }
+    }
+
     /// Whether chunks were asked for.
     pub fn is_stream(&self) -> bool {
         self.stream.unwrap_or(false)
@@ -148,8 +169,12 @@ impl ChatCompletionRequest {
     /// Check the fields that do not depend on a model.
     pub fn validate(&self) -> Result<()> {
         let invalid = |m: String| Err(Error::InvalidRequest(m));
-        if self.messages.is_empty() {
-            return invalid("messages must not be empty".into());
+        match (&self.prompt, self.messages.is_empty()) {
+            (None, true) => return invalid("messages must not be empty".into()),
+            (Some(_), false) => {
+                return invalid("give messages or a raw prompt, not both".into());
+            }
+            _ => {}
         }
         if let Some(n) = self.n.filter(|&n| n != 1) {
             return invalid(format!("n = {n} is not supported: only one choice (n = 1)"));
