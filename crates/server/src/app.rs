@@ -37,6 +37,7 @@ pub fn router(app: Arc<App>) -> Router {
     let statics = static_files::router(&app.config.static_dirs);
     Router::new()
         .route("/v1/chat/completions", api(post(chat::completions)))
+        .route("/v1/completions", api(post(chat::text_completions)))
         .route("/v1/models", api(get(info::models)))
         .route("/v1/{*rest}", any(path_not_found))
         .route("/healthz", api(get(info::healthz)))

@@ -33,6 +33,15 @@ impl Backend {
         request: &ChatCompletionRequest,
         call: &Call,
     ) -> Result<ChunkStream, ApiError> {
+        if request.prompt.is_some() && self.native().is_none() {
+            return Err(ApiError {
+                param: Some("prompt"),
+                ..ApiError::invalid_request(
+                    "raw prompts (the completions API) run on native backends only; \
+                     this model's backend speaks chat",
+                )
+            });
+        }
         match self {
             Backend::Native(n) => n.open(request.clone(), call),
             Backend::OpenAi(u) => u.open(request, call).await,

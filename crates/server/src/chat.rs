@@ -1,6 +1,8 @@
-//! `POST /v1/chat/completions`: rate limits and auth before the body is read, a place
-//! among the requests in flight, the body, request caps, model routing, then the
-//! reply streamed as SSE or folded into one response.
+//! `POST /v1/chat/completions` and `POST /v1/completions`: rate limits and auth before
+//! the body is read, a place among the requests in flight, the body, request caps,
+//! model routing, then the reply streamed as SSE or folded into one response. A
+//! completions request runs as a chat request carrying its raw prompt, and its reply
+//! goes out in the completions API's shape.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::StreamExt;
-use tandem_core::protocol::CompletionBuilder;
+use tandem_core::protocol::{CompletionBuilder, CompletionRequest};
 use tandem_core::{ChatCompletion, ChatCompletionRequest};
 
 use crate::admission;
@@ -21,21 +23,43 @@ use crate::config::Limits;
 use crate::dispatch::dispatch;
 use crate::error::ApiError;
 use crate::request_body::read_json;
+use crate::shape::Shape;
 use crate::sse;
 use crate::state::App;
 use crate::tally::Tally;
 
-/// The handler.
+/// `POST /v1/chat/completions`.
 pub async fn completions(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    answer(app, peer, headers, body, Shape::Chat).await
+}
+
+/// `POST /v1/completions`.
+pub async fn text_completions(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    answer(app, peer, headers, body, Shape::Text).await
+}
+
+/// A request of either API, answered in its shape.
+async fn answer(
+    app: Arc<App>,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Body,
+    shape: Shape,
+) -> Response {
     let mut tally = Tally::new(app.clone(), Instant::now());
-    let result = match open(&app, peer, &headers, body, &mut tally).await {
+    let result = match open(&app, peer, &headers, body, shape, &mut tally).await {
         Ok((request, chunks)) if request.is_stream() => {
-            return sse::response(chunks, tally, request.include_usage())
+            return sse::response(chunks, tally, request.include_usage(), shape)
         }
         Ok((_, chunks)) => fold(chunks, &mut tally).await,
         Err(e) => Err(e),
@@ -43,7 +67,7 @@ pub async fn completions(
     match result {
         Ok(completion) => {
             tally.end(200);
-            Json(completion).into_response()
+            Json(shape.whole(completion)).into_response()
         }
         Err(e) => {
             tally.end(e.status.as_u16());
@@ -58,6 +82,7 @@ async fn open(
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Body,
+    shape: Shape,
     tally: &mut Tally,
 ) -> Result<(ChatCompletionRequest, ChunkStream), ApiError> {
     let ip = format!("ip:{}", app.trusted_proxies.client(peer.ip(), headers));
@@ -83,7 +108,10 @@ async fn open(
     .await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::invalid_request("the body is not UTF-8"))?;
-    let mut request = ChatCompletionRequest::from_json(text)?;
+    let mut request = match shape {
+        Shape::Chat => ChatCompletionRequest::from_json(text)?,
+        Shape::Text => CompletionRequest::from_json(text)?.into_chat()?,
+    };
     request.validate()?;
     let prompt_estimate = cap(&app.config.limits, &mut request)?;
     let id = match &request.model {
@@ -99,6 +127,7 @@ async fn open(
         .filter_map(|name| Some((name.clone(), headers.get(name)?.clone())))
         .collect();
     let call = Call {
+        // The completions API's objects turn this into `cmpl-…`.
         id: format!("chatcmpl-{}", hex(&rand::random::<[u8; 12]>())),
         created: SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -141,11 +170,11 @@ fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<usize, Ap
         Some(_) => {}
         None => request.max_tokens = Some(limits.max_tokens),
     }
-    let bytes: usize = request.messages.iter().map(|m| m.content.len()).sum();
+    let bytes = request.prompt_bytes();
     if bytes / 4 > limits.max_prompt_tokens {
         return Err(ApiError {
             code: "context_length_exceeded",
-            param: Some("messages"),
+            param: Some(request.prompt_field()),
             ..ApiError::invalid_request(format!(
                 "the prompt (about {} tokens) is over this server's limit of {}",
                 bytes / 4,

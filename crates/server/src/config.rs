@@ -345,14 +345,6 @@ impl Config {
         {
             return Err(format!("forward_headers: {h} carries credentials"));
         }
-        let natives = self
-            .backends
-            .values()
-            .filter(|b| matches!(b, BackendConfig::Native { .. }))
-            .count();
-        if natives > 1 {
-            return Err("at most one native backend (one model per server)".into());
-        }
         for model in &self.models {
             if model.backends.is_empty() {
                 return Err(format!("model {}: no backends", model.id));

@@ -12,10 +12,16 @@ use serde_json::json;
 use crate::native::Status;
 use crate::state::App;
 
-/// 200 when the native model (if any) is ready, 503 while it loads or if it failed;
-/// `degraded` while the shared store cannot be reached (503 if that refuses requests).
+/// 200 when the native models (if any) are ready, 503 while one loads or if one
+/// failed; `degraded` while the shared store cannot be reached (503 if that refuses
+/// requests).
 pub async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let status = app.native().map(|n| n.status());
+    // The worst of the native models' states: failed, then loading, then ready.
+    let status = app.natives().map(|n| n.status()).max_by_key(|s| match s {
+        Status::Ready => 0,
+        Status::Loading => 1,
+        Status::Failed(_) => 2,
+    });
     if let (None | Some(Status::Ready), Some(store)) = (&status, &app.store) {
         if !store.ping().await {
             let code = match store.fail_closed {
@@ -54,7 +60,10 @@ pub async fn models(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
 
 /// Prometheus metrics.
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    let native = app.native().map(|n| (n.queued(), n.running()));
+    let native = app
+        .natives()
+        .map(|n| (n.queued(), n.running()))
+        .reduce(|(q, r), (q2, r2)| (q + q2, r + r2));
     let redis_up = app.store.as_ref().map(|s| s.is_up());
     let upstreams: BTreeMap<_, _> = app
         .models

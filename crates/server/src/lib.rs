@@ -1,6 +1,7 @@
 //! tandem-server: the OpenAI-compatible server API of tandem. It answers chat
 //! completions with the native model (tandem-core) or forwards them to OpenAI-
-//! compatible, Anthropic or Gemini APIs, and serves the demo's files.
+//! compatible, Anthropic or Gemini APIs, answers the completions API (raw prompts)
+//! with the native model, and serves the demo's files.
 
 pub mod admission;
 pub mod app;
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod model_backends;
 pub mod native;
 pub mod request_body;
+pub mod shape;
 pub mod sse;
 pub mod state;
 pub mod static_files;

@@ -77,7 +77,8 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text format; `native` is the native queue (waiting, running),
+    /// The Prometheus text format; `native` is the native models' queues (waiting,
+    /// running, summed over the models),
     /// `redis_up` whether the shared store answered last (when there is one),
     /// `upstreams` each provider backend's base URLs.
     pub fn render(
@@ -226,7 +227,7 @@ impl Metrics {
             family(
                 "tandem_queue_depth",
                 "gauge",
-                "Requests waiting for the native model.",
+                "Requests waiting for the native models.",
                 &mut |o| {
                     let _ = writeln!(o, "tandem_queue_depth{{backend=\"native\"}} {queued}");
                 },
@@ -234,7 +235,7 @@ impl Metrics {
             family(
                 "tandem_native_running",
                 "gauge",
-                "Replies the native model is generating (one batch).",
+                "Replies the native models are generating (a batch each).",
                 &mut |o| {
                     let _ = writeln!(o, "tandem_native_running {running}");
                 },

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
 use crate::call::ChunkStream;
+use crate::shape::Shape;
 use crate::tally::Tally;
 
 /// How often an idle stream gets a comment line, so proxies keep it open.
@@ -19,8 +20,8 @@ fn json(value: &impl serde::Serialize) -> Event {
     Event::default().data(serde_json::to_string(value).expect("protocol types serialise"))
 }
 
-/// Stream `chunks` to the client; the usage chunk only if `include_usage`.
-pub fn response(chunks: ChunkStream, tally: Tally, include_usage: bool) -> Response {
+/// Stream `chunks` to the client in `shape`; the usage chunk only if `include_usage`.
+pub fn response(chunks: ChunkStream, tally: Tally, include_usage: bool, shape: Shape) -> Response {
     let frames = futures_util::stream::unfold(Some((chunks, tally)), move |state| async move {
         let (mut chunks, mut tally) = state?;
         loop {
@@ -33,7 +34,10 @@ pub fn response(chunks: ChunkStream, tally: Tally, include_usage: bool) -> Respo
                         }
                         chunk.usage = None;
                     }
-                    return Some((json(&chunk), Some((chunks, tally))));
+                    let Some(value) = shape.chunk(chunk) else {
+                        continue;
+                    };
+                    return Some((json(&value), Some((chunks, tally))));
                 }
                 Some(Err(e)) => {
                     tally.end("stream_error");

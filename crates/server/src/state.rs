@@ -42,7 +42,8 @@ pub struct App {
     pub trusted_proxies: TrustedProxies,
     /// Places for chat requests being answered (`limits.max_in_flight`).
     pub in_flight: Arc<Semaphore>,
-    native: Option<Arc<Backend>>,
+    /// The native backends (each a model on this machine's cores).
+    natives: Vec<Arc<Backend>>,
 }
 
 impl App {
@@ -50,7 +51,11 @@ impl App {
     pub fn new(config: Config) -> Result<Arc<Self>, String> {
         let built = build_all(&config)?;
         let models = model_backends::from_config(&config, &built);
-        let native = built.values().find(|b| b.native().is_some()).cloned();
+        let natives = built
+            .values()
+            .filter(|b| b.native().is_some())
+            .cloned()
+            .collect();
         let forward = config
             .forward_headers
             .iter()
@@ -84,14 +89,14 @@ impl App {
             in_flight: Arc::new(Semaphore::new(config.limits.max_in_flight)),
             models,
             forward,
-            native,
+            natives,
             config,
         }))
     }
 
-    /// The native model, if one is configured.
-    pub fn native(&self) -> Option<&Native> {
-        self.native.as_ref().and_then(|b| b.native())
+    /// The native models.
+    pub fn natives(&self) -> impl Iterator<Item = &Native> {
+        self.natives.iter().filter_map(|b| b.native())
     }
 
     /// Model `id` and its backends.

@@ -2,6 +2,7 @@
 //! from `$TANDEM_MODEL` or models/), and fake providers replaying streams written
 //! from the providers' documented wire formats.
 
+mod completions;
 mod fake;
 mod hostile;
 mod native;
