@@ -28,14 +28,16 @@ mod remote;
 mod stream;
 mod tandem;
 mod tasks;
+mod text_stream;
 mod timer;
 mod types;
 mod worker;
 
 pub use local_model::{LocalModel, ReplyStream};
 pub use stream::ChunkStream;
-pub use tandem::{Chat, Completions, Tandem};
+pub use tandem::{Chat, Completions, Tandem, TextCompletions};
 pub use tasks::Tasks;
+pub use text_stream::TextStream;
 /// `initThreadPool(n)`: start the multi-threaded build's `n` threads (js/worker.js).
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;

@@ -4,6 +4,7 @@
 
 use js_sys::{Function, Object, Reflect};
 use serde::Deserialize;
+use tandem_core::protocol::CompletionRequest;
 use tandem_core::router::{Mode, Policy, Privacy, Task};
 use tandem_core::ChatCompletionRequest;
 use wasm_bindgen::{JsCast, JsValue};
@@ -306,6 +307,27 @@ pub struct ChatCall {
 
 /// Read a chat request: OpenAI's fields plus `signal` and the routing fields.
 pub fn chat_request(request: JsValue) -> Result<ChatCall, JsValue> {
+    read_call(request, |data| {
+        from_js::<ChatCompletionRequest>(data).map_err(|e| invalid(format!("invalid request: {e}")))
+    })
+}
+
+/// Read a completions request (`ai.completions.create`): the completions API's fields
+/// plus `signal` and the routing fields, as the chat request with a raw prompt that
+/// runs it.
+pub fn completion_request(request: JsValue) -> Result<ChatCall, JsValue> {
+    read_call(request, |data| {
+        let request: CompletionRequest =
+            from_js(data).map_err(|e| invalid(format!("invalid request: {e}")))?;
+        request.into_chat().map_err(|e| core_error(&e))
+    })
+}
+
+/// `signal` and the routing fields of `request`, and the rest read by `parse`.
+fn read_call(
+    request: JsValue,
+    parse: impl FnOnce(JsValue) -> Result<ChatCompletionRequest, JsValue>,
+) -> Result<ChatCall, JsValue> {
     if !request.is_object() {
         return Err(invalid("the request must be an object".into()));
     }
@@ -316,8 +338,7 @@ pub fn chat_request(request: JsValue) -> Result<ChatCall, JsValue> {
     for key in ROUTE_FIELDS.iter().chain(&["signal"]) {
         let _ = Reflect::delete_property(&data, &(*key).into());
     }
-    let request: ChatCompletionRequest =
-        from_js(data.into()).map_err(|e| invalid(format!("invalid request: {e}")))?;
+    let request = parse(data.into())?;
     request.validate().map_err(|e| core_error(&e))?;
     Ok(ChatCall {
         request,

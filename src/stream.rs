@@ -14,7 +14,7 @@ use crate::deferred::Deferred;
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = asyncIterable)]
-    fn async_iterable(object: JsValue) -> JsValue;
+    pub(crate) fn async_iterable(object: JsValue) -> JsValue;
 }
 
 /// What the worker sent for a reply.
@@ -122,7 +122,8 @@ impl Channel {
     }
 }
 
-fn iter_result(value: JsValue, done: bool) -> JsValue {
+/// An iterator result `{value, done}`.
+pub(crate) fn iter_result(value: JsValue, done: bool) -> JsValue {
     let result = Object::new();
     // Setting properties on a fresh object cannot fail.
     let _ = Reflect::set(&result, &"value".into(), &value);

@@ -1,9 +1,11 @@
 //! `Tandem`: the one object an app talks to, with OpenAI's
-//! `chat.completions.create` on top of the local engine.
+//! `chat.completions.create` (and `completions.create`, raw prompts) on top of the
+//! engines.
 
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
+use tandem_core::protocol::TextCompletion;
 use tandem_core::ChatMessage;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -15,10 +17,11 @@ use crate::error::{code, describe, js_error};
 use crate::loader;
 use crate::local::{call_hook, Local};
 use crate::messages::{from_js, to_js, Warning};
-use crate::options::{absolute, chat_request, CreateOptions};
+use crate::options::{absolute, chat_request, completion_request, ChatCall, CreateOptions};
 use crate::remote::Remote;
 use crate::stream::ChunkStream;
 use crate::tasks::Tasks;
+use crate::text_stream::TextStream;
 
 /// tandem: one OpenAI-shaped chat API over a model running in a worker and a server,
 /// with a router choosing between them per request.
@@ -75,6 +78,15 @@ impl Tandem {
     #[wasm_bindgen(getter)]
     pub fn chat(&self) -> Chat {
         Chat {
+            engines: self.engines.clone(),
+        }
+    }
+
+    /// OpenAI's completions API: `ai.completions.create({prompt, …})` continues a raw
+    /// prompt, no chat template (what a base model takes).
+    #[wasm_bindgen(getter)]
+    pub fn completions(&self) -> TextCompletions {
+        TextCompletions {
             engines: self.engines.clone(),
         }
     }
@@ -219,12 +231,50 @@ impl Completions {
         future_to_promise(async move {
             let call = chat_request(request)?;
             let stream = call.request.is_stream();
-            let options = engines.options(call.routing);
-            let channel = engines.chat(call.request, options, call.signal).await?;
+            let channel = run(&engines, call).await?;
             if stream {
                 return Ok(ChunkStream::iterable(channel));
             }
             Ok(to_js(&chunks::completion(&channel).await?))
         })
     }
+}
+
+/// `ai.completions`.
+#[wasm_bindgen]
+pub struct TextCompletions {
+    engines: Rc<Engines>,
+}
+
+#[wasm_bindgen]
+impl TextCompletions {
+    /// Continue a raw prompt (OpenAI's completions API: `prompt`, `max_tokens`
+    /// (default 16), `temperature`, `stop`, `logprobs`…) where the router says. With
+    /// `stream: true`, resolves to an async iterator of `TextCompletion` chunks;
+    /// otherwise to the whole `TextCompletion`. `signal`, `route` and `privacy` as in
+    /// `chat.completions.create`. The server must be tandem-server (it takes the raw
+    /// prompt as an extension of its chat endpoint).
+    #[wasm_bindgen(unchecked_return_type = "Promise<TextCompletion | TextStream>")]
+    pub fn create(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TandemCompletionRequest")] request: JsValue,
+    ) -> Promise {
+        let engines = self.engines.clone();
+        future_to_promise(async move {
+            let call = completion_request(request)?;
+            let stream = call.request.is_stream();
+            let channel = run(&engines, call).await?;
+            if stream {
+                return Ok(TextStream::iterable(channel));
+            }
+            let whole = chunks::completion(&channel).await?;
+            Ok(to_js(&TextCompletion::from_completion(whole)))
+        })
+    }
+}
+
+/// Run a parsed request where the router says: its chunks.
+async fn run(engines: &Rc<Engines>, call: ChatCall) -> Result<Rc<crate::stream::Channel>, JsValue> {
+    let options = engines.options(call.routing);
+    engines.chat(call.request, options, call.signal).await
 }

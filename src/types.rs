@@ -17,6 +17,9 @@ export interface ChatMessage {
 /** An OpenAI chat-completion request. Unknown fields are rejected (`invalid_request`). */
 export interface ChatCompletionRequest {
   messages: ChatMessage[];
+  /** tandem's extension: a raw prompt instead of `messages` (as `ai.completions`
+   * sends it; tandem-server takes it too). */
+  prompt?: string;
   model?: string;
   max_tokens?: number;
   max_completion_tokens?: number;
@@ -39,6 +42,62 @@ export interface ChatCompletionRequest {
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+/** OpenAI's completions API request: a raw prompt continued as it is. */
+export interface CompletionRequest {
+  prompt: string | [string];
+  model?: string;
+  /** Default 16. */
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  seed?: number;
+  stop?: string | string[];
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  repetition_penalty?: number;
+  logit_bias?: Record<string, number>;
+  /** The log-probabilities of each token and of the 0..5 most likely there. */
+  logprobs?: number;
+  echo?: false;
+  best_of?: 1;
+  n?: 1;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  user?: string;
+  ignore_eos?: boolean;
+}
+
+/** A completions request as `ai.completions.create` takes it. */
+export type TandemCompletionRequest = CompletionRequest & RouteFields & {
+  signal?: AbortSignal;
+};
+
+/** The completions API's log-probabilities. */
+export interface TextLogprobs {
+  tokens: string[];
+  token_logprobs: number[];
+  top_logprobs: Record<string, number>[];
+  text_offset: number[];
+}
+
+/** A completions API object: the whole reply, or one streamed chunk (the last has
+ * no choices and carries `usage` and `tandem`). */
+export interface TextCompletion {
+  id: string;
+  object: "text_completion";
+  created: number;
+  model: string;
+  choices: {
+    text: string;
+    index: 0;
+    logprobs: TextLogprobs | null;
+    finish_reason: FinishReason | null;
+  }[];
+  usage?: Usage;
+  tandem?: TandemInfo;
+}
 
 export interface Usage {
   prompt_tokens: number;
@@ -256,6 +315,9 @@ export interface CachedModel {
 
 /** `for await (const chunk of stream)` works on the stream `create` returns. */
 export interface ChunkStream extends AsyncIterable<ChatCompletionChunk> {}
+
+/** `for await (const chunk of stream)` over `ai.completions.create`'s stream. */
+export interface TextStream extends AsyncIterable<TextCompletion> {}
 
 /** Every error tandem throws: an `Error` with a stable `code`. */
 export interface TandemError extends Error {

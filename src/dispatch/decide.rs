@@ -3,7 +3,7 @@
 
 use tandem_core::protocol::ResponseFormat;
 use tandem_core::router::{self, Decision, Environment, LocalEnv, Mode, Policy, Query, RemoteEnv};
-use tandem_core::{ChatCompletionRequest, Error};
+use tandem_core::{ChatCompletionRequest, ChatMessage, Error, Role};
 use wasm_bindgen::JsValue;
 
 use super::Engines;
@@ -41,8 +41,12 @@ impl Engines {
         options: &RouteOptions,
     ) -> Result<Decision, JsValue> {
         let env = self.environment(&options.policy);
+        // A raw prompt is judged as the user's one message; its tokens are estimated.
+        let raw: Vec<ChatMessage> = (request.prompt.iter())
+            .map(|p| ChatMessage::new(Role::User, p))
+            .collect();
         let prompt_tokens = match (&self.local, &env.local) {
-            (Some(local), Some(_)) => local
+            (Some(local), Some(_)) if raw.is_empty() => local
                 .count_tokens(request.messages.clone())
                 .await
                 .ok()
@@ -51,7 +55,11 @@ impl Engines {
             _ => None,
         };
         let query = Query {
-            messages: &request.messages,
+            messages: if raw.is_empty() {
+                &request.messages
+            } else {
+                &raw
+            },
             prompt_tokens,
             max_tokens: request.token_limit(),
             structured: request
