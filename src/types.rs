@@ -20,6 +20,9 @@ export interface ChatCompletionRequest {
   /** tandem's extension: a raw prompt instead of `messages` (as `ai.completions`
    * sends it; tandem-server takes it too). */
   prompt?: string;
+  /** Extra variables for the model's chat template (vLLM's field), e.g.
+   * `{ enable_thinking: false }`; passed on to OpenAI-compatible servers. */
+  chat_template_kwargs?: Record<string, unknown>;
   model?: string;
   max_tokens?: number;
   max_completion_tokens?: number;

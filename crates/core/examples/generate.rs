@@ -5,7 +5,8 @@
 //!     --model models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "Write a haiku about the sea."
 //! ```
 //! `--prompt` is the user's message, rendered by the model's chat template;
-//! `--messages JSON` an OpenAI messages array; `--raw` sends the prompt as plain text
+//! `--messages JSON` an OpenAI messages array (`--chat-template-kwargs JSON`: extra
+//! template variables); `--raw` sends the prompt as plain text
 //! (BOS as the model's metadata says, no template: base models take only this).
 //! `--json` prints one object with ids, text and speeds (and with `--top-logprobs N`
 //! each step's N best `{id, logprob}`); `--tokenize TEXT --json` prints the raw token
@@ -35,6 +36,10 @@ struct Args {
     /// The prompt as plain text: no chat template.
     #[arg(long, requires = "prompt", conflicts_with = "system")]
     raw: bool,
+    /// Extra variables for the chat template, as a JSON object (e.g.
+    /// `{"enable_thinking": false}`).
+    #[arg(long, conflicts_with = "raw")]
+    chat_template_kwargs: Option<String>,
     /// With `--json`, each generated step's N most likely tokens.
     #[arg(long)]
     top_logprobs: Option<usize>,
@@ -182,5 +187,13 @@ fn prompt(args: &Args, engine: &Engine) -> tandem_core::Result<Vec<u32>> {
                 .collect::<Vec<_>>()
         }
     };
-    engine.chat_prompt(&messages)
+    let kwargs = match &args.chat_template_kwargs {
+        Some(json) => serde_json::from_str(json).map_err(|e| {
+            tandem_core::Error::InvalidRequest(format!(
+                "--chat-template-kwargs is not a JSON object: {e}"
+            ))
+        })?,
+        None => Default::default(),
+    };
+    engine.chat_prompt_with(&messages, &kwargs)
 }

@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use serde_json::Map;
+
 use crate::description::ModelDescription;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
@@ -116,7 +118,16 @@ impl Engine {
     /// Token ids of `messages` rendered by the model's chat template, ready for the
     /// assistant's reply.
     pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
-        let text = self.template()?.render(messages, true)?;
+        self.chat_prompt_with(messages, &Map::new())
+    }
+
+    /// [`Engine::chat_prompt`] with extra template variables (`chat_template_kwargs`).
+    pub fn chat_prompt_with(
+        &self,
+        messages: &[ChatMessage],
+        kwargs: &Map<String, serde_json::Value>,
+    ) -> Result<Vec<u32>> {
+        let text = self.template()?.render_with(messages, true, kwargs)?;
         Ok(self.tokenizer.encode_prompt(&text))
     }
 }

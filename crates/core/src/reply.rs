@@ -59,7 +59,13 @@ impl Reply {
         let params = GenerateParams::from_request(request)?;
         let prompt = match &request.prompt {
             Some(text) => engine.raw_prompt(text),
-            None => engine.chat_prompt(&request.messages)?,
+            None => engine.chat_prompt_with(
+                &request.messages,
+                request
+                    .chat_template_kwargs
+                    .as_ref()
+                    .unwrap_or(&Default::default()),
+            )?,
         };
         let generation = engine.generate(prompt, params, cancel)?;
         Ok(Reply {

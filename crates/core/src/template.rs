@@ -2,7 +2,7 @@
 
 use minijinja::value::Serde;
 use minijinja::{Environment, Error as JinjaError, ErrorKind, Value};
-use serde::Serialize;
+use serde_json::Map;
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
@@ -15,14 +15,6 @@ pub struct ChatTemplate {
     env: Environment<'static>,
     bos_token: String,
     eos_token: String,
-}
-
-#[derive(Serialize)]
-struct Context<'a> {
-    messages: &'a [ChatMessage],
-    add_generation_prompt: bool,
-    bos_token: &'a str,
-    eos_token: &'a str,
 }
 
 impl ChatTemplate {
@@ -68,6 +60,18 @@ impl ChatTemplate {
     /// Render `messages`; with `add_generation_prompt` the text ends where the
     /// assistant's reply begins.
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String> {
+        self.render_with(messages, add_generation_prompt, &Map::new())
+    }
+
+    /// [`ChatTemplate::render`] with extra template variables (`chat_template_kwargs`,
+    /// e.g. Qwen3's `enable_thinking`); the messages and special tokens win over a
+    /// variable of the same name.
+    pub fn render_with(
+        &self,
+        messages: &[ChatMessage],
+        add_generation_prompt: bool,
+        kwargs: &Map<String, serde_json::Value>,
+    ) -> Result<String> {
         if messages.is_empty() {
             return Err(Error::InvalidRequest("messages must not be empty".into()));
         }
@@ -75,13 +79,41 @@ impl ChatTemplate {
             .env
             .get_template(TEMPLATE_NAME)
             .map_err(|e| Error::Template(e.to_string()))?;
+        let mut context = kwargs.clone();
+        let messages =
+            serde_json::to_value(messages).map_err(|e| Error::Template(e.to_string()))?;
+        context.insert("messages".into(), messages);
+        context.insert("add_generation_prompt".into(), add_generation_prompt.into());
+        context.insert("bos_token".into(), self.bos_token.clone().into());
+        context.insert("eos_token".into(), self.eos_token.clone().into());
         template
-            .render(Value::from(Serde(Context {
-                messages,
-                add_generation_prompt,
-                bos_token: &self.bos_token,
-                eos_token: &self.eos_token,
-            })))
+            .render(Value::from(Serde(context)))
             .map_err(|e| Error::Template(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Role;
+
+    #[test]
+    fn kwargs_reach_the_template_and_never_replace_the_messages() {
+        let template = ChatTemplate::new(
+            "{% if enable_thinking is defined and not enable_thinking %}<no_think>{% endif %}\
+             {{ messages[0].content }}"
+                .into(),
+            String::new(),
+            String::new(),
+        )
+        .unwrap();
+        let messages = [ChatMessage::new(Role::User, "hi")];
+        assert_eq!(template.render(&messages, true).unwrap(), "hi");
+        let kwargs: Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"enable_thinking": false, "messages": []}"#).unwrap();
+        assert_eq!(
+            template.render_with(&messages, true, &kwargs).unwrap(),
+            "<no_think>hi"
+        );
     }
 }

@@ -87,6 +87,10 @@ pub struct ChatCompletionRequest {
     /// OpenAI's tool choice, passed to remote engines as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<serde_json::Value>,
+    /// Extra variables for the model's chat template (vLLM's field), e.g.
+    /// `{"enable_thinking": false}` for Qwen3; passed on to OpenAI-compatible servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_template_kwargs: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// OpenAI accepts one stop string or a list.
