@@ -24,6 +24,9 @@ pub enum Code {
     WorkerCrashed,
     /// The local model's worker ran out of memory.
     OutOfMemory,
+    /// The model file is too large for a wasm32 worker's memory (told before the
+    /// download).
+    ModelTooLarge,
     /// The model's chat template failed to render.
     TemplateError,
     /// A numeric failure inside the model.
@@ -44,7 +47,7 @@ pub enum Code {
 
 impl Code {
     /// Every code.
-    const ALL: [Code; 17] = [
+    const ALL: [Code; 18] = [
         Code::ModelDownloadFailed,
         Code::IntegrityMismatch,
         Code::ModelInvalid,
@@ -54,6 +57,7 @@ impl Code {
         Code::Aborted,
         Code::WorkerCrashed,
         Code::OutOfMemory,
+        Code::ModelTooLarge,
         Code::TemplateError,
         Code::InferenceFailed,
         Code::Internal,
@@ -76,6 +80,7 @@ impl Code {
             Code::Aborted => "aborted",
             Code::WorkerCrashed => "worker_crashed",
             Code::OutOfMemory => "out_of_memory",
+            Code::ModelTooLarge => "model_too_large",
             Code::TemplateError => "template_error",
             Code::InferenceFailed => "inference_failed",
             Code::Internal => "internal",

@@ -78,6 +78,23 @@ pub async fn load(
         let status = format!("HTTP {} {}", response.status(), response.status_text());
         return Err(download_failed(&spec.url, &status));
     }
+    let size = declared_length(&response);
+    if size > MAX_MODEL_BYTES {
+        if let Some(body) = response.body() {
+            let _ = body.cancel();
+        }
+        return Err(Failure::new(
+            Code::ModelTooLarge,
+            format!(
+                "{} is {:.2} GB: a model file over {:.1} GB cannot load in the browser (a \
+                 wasm32 worker has 4 GiB of memory, for the file and the weights built \
+                 from it)",
+                spec.url,
+                size as f64 / 1e9,
+                MAX_MODEL_BYTES as f64 / 1e9
+            ),
+        ));
+    }
     let Body { bytes, sha256: sha } = read_body(&response, Phase::Download, progress)
         .await
         .map_err(|e| download_failed(&spec.url, &e))?;
@@ -184,6 +201,21 @@ async fn storage_estimate() -> (Option<f64>, Option<f64>) {
     }
 }
 
+/// The largest model file the browser build loads: the file and the weights built
+/// from it must both fit a wasm32 worker's 4 GiB.
+const MAX_MODEL_BYTES: u64 = 1_900_000_000;
+
+/// The body's length from `Content-Length` (0 when not given).
+fn declared_length(response: &Response) -> u64 {
+    response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
 /// A body read into memory, with its sha256 (lowercase hex).
 struct Body {
     bytes: Vec<u8>,
@@ -197,13 +229,7 @@ async fn read_body(
     phase: Phase,
     progress: &dyn Fn(Progress),
 ) -> Result<Body, String> {
-    let total = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(0);
+    let total = usize::try_from(declared_length(response)).unwrap_or(usize::MAX);
     let mut bytes = Vec::new();
     bytes
         .try_reserve_exact(total)

@@ -327,7 +327,7 @@ export interface TandemError extends Error {
   code:
     | "model_download_failed" | "integrity_mismatch" | "model_invalid" | "unsupported_model"
     | "context_length_exceeded" | "invalid_request" | "aborted" | "worker_crashed"
-    | "out_of_memory" | "template_error" | "inference_failed" | "internal" | "no_route"
+    | "out_of_memory" | "model_too_large" | "template_error" | "inference_failed" | "internal" | "no_route"
     | "remote_unavailable" | "rate_limited" | "remote_error" | "unauthorized";
   /** With `rate_limited` (and some `remote_unavailable`): seconds to wait. */
   retryAfter?: number;

@@ -1,7 +1,9 @@
-// Raw prompts end to end in headless Chromium: Gemma 3 270M (a base model: no chat
-// template; SentencePiece tokenizer; Q5_0, Q4_K, Q6_K and Q8_0 tensors) loaded by URL
-// into the package's worker and continued through `ai.completions.create`, streamed
-// and whole, as llama.cpp continues it.
+// Models other than the default, end to end in headless Chromium: Gemma 3 270M (a base
+// model: no chat template; SentencePiece tokenizer; Q5_0, Q4_K, Q6_K and Q8_0 tensors)
+// loaded by URL into the package's worker and continued through
+// `ai.completions.create`, streamed and whole, as llama.cpp continues it; and a file
+// too large for the browser, refused before its download.
+import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -91,4 +93,34 @@ test("chat messages to a base model, and what the completions API does not do, a
   assert.match(r.chat, /^invalid_request: .*raw prompt/);
   assert.match(r.echo, /^invalid_request: .*echo/);
   assert.match(r.typo, /^invalid_request: .*max_token/);
+});
+
+test("a file too large for a wasm32 worker is model_too_large before its download", async () => {
+  // A server that announces 3 GB and never sends them.
+  let sent = 0;
+  const huge = createServer((req, res) => {
+    res.writeHead(200, {
+      "access-control-allow-origin": "*",
+      "content-type": "application/octet-stream",
+      "content-length": "3000000000",
+    });
+    res.write(Buffer.alloc(1024));
+    sent += 1024;
+  });
+  await new Promise((resolve) => huge.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${huge.address().port}/huge.gguf`;
+    const started = Date.now();
+    const r = await inPage(async (url) => {
+      await tandem.Tandem.create({ local: { modelUrl: url, cache: false } });
+      return "loaded";
+    }, url);
+    assert.equal(r.error?.code, "model_too_large", JSON.stringify(r));
+    assert.match(r.error.message, /3\.00 GB/);
+    assert.ok(Date.now() - started < 30_000, "refused at once, not after a download");
+    assert.ok(sent <= 1024);
+  } finally {
+    huge.closeAllConnections();
+    huge.close();
+  }
 });
