@@ -72,3 +72,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/fetch-model.sh
+bash scripts/fixtures/make-tiny-ggufs.sh

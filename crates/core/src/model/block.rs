@@ -1,6 +1,7 @@
 //! One transformer block: its weights, grouped-query self-attention over a
 //! sequence's key/value cache, and the feed-forward network, each with the parts its
-//! family has (per-head q/k norms, norms after attention and the network).
+//! family has (q/k/v biases, per-head q/k norms, norms after attention and the
+//! network).
 
 use candle_core::Tensor;
 use rayon::prelude::*;
@@ -22,6 +23,8 @@ pub(super) struct Block {
     pub(super) k: Linear,
     pub(super) v: Linear,
     pub(super) o: Linear,
+    /// Biases of the query, key and value products.
+    pub(super) qkv_bias: Option<[Tensor; 3]>,
     /// Per-head norms of queries and keys, before rotation.
     pub(super) qk_norms: Option<[RmsNorm; 2]>,
     /// Norm of the attention's output.
@@ -58,10 +61,16 @@ impl Block {
         Ok((x + post(&self.post_ffn_norm, y)?)?)
     }
 
-    /// Queries, keys and values of `h` (`(rows, embedding)`, normed), the queries
-    /// and keys normed per head where the family does, not yet rotated.
+    /// Queries, keys and values of `h` (`(rows, embedding)`, normed), with their
+    /// biases added and the queries and keys normed per head where the family has
+    /// them, not yet rotated.
     fn qkv(&self, h: &Tensor, hp: &HyperParams) -> Result<[Tensor; 3]> {
-        let [mut q, mut k, v] = Linear::forward_each([&self.q, &self.k, &self.v], h)?;
+        let [mut q, mut k, mut v] = Linear::forward_each([&self.q, &self.k, &self.v], h)?;
+        if let Some([q_bias, k_bias, v_bias]) = &self.qkv_bias {
+            q = q.broadcast_add(q_bias)?;
+            k = k.broadcast_add(k_bias)?;
+            v = v.broadcast_add(v_bias)?;
+        }
         if let Some([q_norm, k_norm]) = &self.qk_norms {
             q = q_norm.forward(&q, hp.rms_eps)?;
             k = k_norm.forward(&k, hp.rms_eps)?;

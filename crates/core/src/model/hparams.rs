@@ -39,6 +39,9 @@ pub struct Style {
     pub activation: Activation,
     /// Token embeddings are multiplied by this (Gemma: √embedding).
     pub embedding_scale: Option<f32>,
+    /// Queries, keys and values have biases (`attn_{q,k,v}.bias`), added to the
+    /// products (Qwen2).
+    pub qkv_bias: bool,
     /// Queries and keys are RMS-normed per head before rotation.
     pub qk_norm: bool,
     /// The attention's and the feed-forward network's outputs are RMS-normed before
@@ -46,6 +49,9 @@ pub struct Style {
     pub post_norms: bool,
     /// Sliding-window layers, where the family has them.
     pub local: Option<LocalAttention>,
+    /// Rotary angles are divided pair by pair by the file's `rope_freqs.weight`,
+    /// when it has one (Llama 3's rope scaling).
+    pub rope_factors: bool,
 }
 
 /// Pairs that rotary embeddings rotate together.
@@ -83,9 +89,11 @@ impl Style {
         rope: RopeLayout::Interleaved,
         activation: Activation::Silu,
         embedding_scale: None,
+        qkv_bias: false,
         qk_norm: false,
         post_norms: false,
         local: None,
+        rope_factors: true,
     };
 }
 
@@ -101,6 +109,15 @@ impl HyperParams {
                 false => Ok(default),
             }
         };
+        // Rope scaling other than Llama 3's (whose factors come as a tensor) changes
+        // the angles in a way the forward pass does not follow.
+        let scaling = name("rope.scaling.type");
+        if gguf.has(&scaling) && gguf.str(&scaling)? != "none" {
+            return Err(Error::UnsupportedModel(format!(
+                "{architecture} with rope scaling {:?}",
+                gguf.str(&scaling)?
+            )));
+        }
         let (embedding, heads) = (key("embedding_length")?, key("attention.head_count")?);
         let head_dim = match gguf.has(&name("attention.key_length")) {
             true => key("attention.key_length")?,

@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use candle_core::quantized::{gguf_file::Content, QMatMul, QTensor};
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 
 use super::linear::Linear;
 use super::norm::RmsNorm;
@@ -58,8 +58,8 @@ impl Loader<'_> {
         }
     }
 
-    /// An RMS norm of `len` weights.
-    pub(super) fn norm(&mut self, name: &str, len: usize) -> Result<RmsNorm> {
+    /// A vector of `len` values (norm weights, biases, rope factors).
+    pub(super) fn vector(&mut self, name: &str, len: usize) -> Result<Vec<f32>> {
         let t = self.qtensor(name)?.dequantize(self.device)?;
         if t.dims() != [len] {
             return Err(Error::ModelInvalid(format!(
@@ -67,6 +67,16 @@ impl Loader<'_> {
                 t.dims()
             )));
         }
-        Ok(RmsNorm::new(t.to_vec1()?))
+        Ok(t.to_vec1()?)
+    }
+
+    /// An RMS norm of `len` weights.
+    pub(super) fn norm(&mut self, name: &str, len: usize) -> Result<RmsNorm> {
+        Ok(RmsNorm::new(self.vector(name, len)?))
+    }
+
+    /// A bias of `len` values, as a tensor to add to every row of a product.
+    pub(super) fn bias(&mut self, name: &str, len: usize) -> Result<Tensor> {
+        Ok(Tensor::from_vec(self.vector(name, len)?, len, self.device)?)
     }
 }

@@ -1,6 +1,7 @@
 //! Rotary position embeddings as llama.cpp computes them: pair `i`'s angle at
 //! position `p` is `p · base^(-2/d)` multiplied `i` times (each power from the last,
-//! in f32), its cos and sin computed per position when a forward pass asks.
+//! in f32), divided by the pair's factor where the model has them (Llama 3), its cos
+//! and sin computed per position when a forward pass asks.
 
 use candle_core::{Device, Tensor};
 use candle_nn::rotary_emb::{rope, rope_i};
@@ -15,6 +16,8 @@ pub(super) struct Rotary {
     /// Pairs per head.
     half: usize,
     layout: RopeLayout,
+    /// Each pair's angle is divided by its factor (`rope_freqs.weight`).
+    factors: Option<Vec<f32>>,
 }
 
 /// The cos and sin of every pair at some positions, `(positions, head_dim / 2)`.
@@ -24,11 +27,19 @@ pub(super) struct Angles {
 }
 
 impl Rotary {
-    pub(super) fn new(base: f32, head_dim: usize, layout: RopeLayout) -> Self {
+    /// The rotation of heads of `head_dim` values at frequencies of `base`, each
+    /// pair's angle divided by its item of `factors` (`head_dim / 2` of them).
+    pub(super) fn new(
+        base: f32,
+        head_dim: usize,
+        layout: RopeLayout,
+        factors: Option<Vec<f32>>,
+    ) -> Self {
         Rotary {
             theta_scale: base.powf(-2.0 / head_dim as f32),
             half: head_dim / 2,
             layout,
+            factors,
         }
     }
 
@@ -43,9 +54,13 @@ impl Rotary {
         sin.reserve(n * self.half);
         for p in positions {
             let mut theta = p as f32;
-            for _ in 0..self.half {
-                cos.push(theta.cos());
-                sin.push(theta.sin());
+            for i in 0..self.half {
+                let angle = match &self.factors {
+                    Some(factors) => theta / factors[i],
+                    None => theta,
+                };
+                cos.push(angle.cos());
+                sin.push(angle.sin());
                 theta *= self.theta_scale;
             }
         }
@@ -74,5 +89,26 @@ impl Rotary {
             RopeLayout::Interleaved => rope_i(x, cos, sin)?,
             RopeLayout::Halves => rope(x, cos, sin)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factors_divide_each_pairs_angle() {
+        let angles = |factors| {
+            let rotary = Rotary::new(100.0, 4, RopeLayout::Interleaved, factors);
+            let a = rotary.angles([3usize].into_iter(), &Device::Cpu).unwrap();
+            a.sin.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        };
+        // Pair 0 turns by 3, pair 1 by 3 · 100^(-1/2) = 0.3.
+        let plain = angles(None);
+        let scaled = angles(Some(vec![1.0, 4.0]));
+        assert_eq!(plain[0], scaled[0]);
+        assert_eq!(scaled[0], 3f32.sin());
+        assert!((plain[1] - 0.3f32.sin()).abs() < 1e-6);
+        assert!((scaled[1] - 0.075f32.sin()).abs() < 1e-6);
     }
 }

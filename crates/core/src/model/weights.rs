@@ -100,6 +100,14 @@ impl Weights {
                         false => Ok(None),
                     }
                 };
+                let qkv_bias = match style.qkv_bias {
+                    true => Some([
+                        load.bias(&format!("blk.{i}.attn_q.bias"), q_width)?,
+                        load.bias(&format!("blk.{i}.attn_k.bias"), kv_width)?,
+                        load.bias(&format!("blk.{i}.attn_v.bias"), kv_width)?,
+                    ]),
+                    false => None,
+                };
                 let window = hp.window(i);
                 Ok(Block {
                     attn_norm: load.norm(&name("attn_norm"), hp.embedding)?,
@@ -107,6 +115,7 @@ impl Weights {
                     k: load.linear(&name("attn_k"), [kv_width, hp.embedding])?,
                     v: load.linear(&name("attn_v"), [kv_width, hp.embedding])?,
                     o: load.linear(&name("attn_output"), [hp.embedding, q_width])?,
+                    qkv_bias,
                     qk_norms,
                     post_attention_norm: post(&mut load, "post_attention_norm")?,
                     ffn_norm: load.norm(&name("ffn_norm"), hp.embedding)?,
@@ -119,9 +128,15 @@ impl Weights {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        const ROPE_FACTORS: &str = "rope_freqs.weight";
+        let has_factors = gguf.content.tensor_infos.contains_key(ROPE_FACTORS);
+        let factors = match style.rope_factors && has_factors {
+            true => Some(load.vector(ROPE_FACTORS, hp.head_dim / 2)?),
+            false => None,
+        };
         let rotaries = std::iter::once(hp.rope_base)
             .chain(style.local.map(|l| l.rope_base))
-            .map(|base| Rotary::new(base, hp.head_dim, style.rope))
+            .map(|base| Rotary::new(base, hp.head_dim, style.rope, factors.clone()))
             .collect();
         Ok(Weights {
             embedding,

@@ -1,64 +1,14 @@
 //! Byte-level BPE (GPT-2 style, `tokenizer.ggml.model = "gpt2"`): text is split into
-//! words by the pre-tokenizer `tokenizer.ggml.pre` names, each word's bytes become
-//! tokens, and the merge of lowest rank (`tokenizer.ggml.merges`) is applied until none
-//! is left.
+//! words by the pre-tokenizer `tokenizer.ggml.pre` names ([`PreTokenizer`]), each
+//! word's bytes become tokens, and the merge of lowest rank (`tokenizer.ggml.merges`)
+//! is applied until none is left.
 
 use std::collections::HashMap;
 
-use fancy_regex::Regex;
-
+use super::pre::PreTokenizer;
+use super::text_ids::TextIds;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
-
-/// GPT-2's pre-tokenizer pattern (contractions, letters, numbers, other, spaces).
-const GPT2_PATTERN: &str =
-    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
-
-/// How text is split into words before BPE.
-enum PreTokenizer {
-    /// GPT-2 regex only.
-    Gpt2(Regex),
-    /// SmolLM: every numeric character alone, then the GPT-2 regex.
-    SmolLm(Regex),
-}
-
-impl PreTokenizer {
-    fn from_name(name: &str) -> Result<Self> {
-        let gpt2 = Regex::new(GPT2_PATTERN).expect("the GPT-2 pattern is valid");
-        match name {
-            "smollm" => Ok(PreTokenizer::SmolLm(gpt2)),
-            "gpt2" | "default" => Ok(PreTokenizer::Gpt2(gpt2)),
-            other => Err(Error::UnsupportedModel(format!(
-                "pre-tokenizer {other:?} (supported: smollm, gpt2)"
-            ))),
-        }
-    }
-
-    /// Split `text` into words, calling `word` on each in order.
-    fn split(&self, text: &str, word: &mut impl FnMut(&str)) {
-        match self {
-            PreTokenizer::Gpt2(re) => split_regex(re, text, word),
-            PreTokenizer::SmolLm(re) => {
-                let mut start = 0;
-                for (i, c) in text.char_indices() {
-                    if c.is_numeric() {
-                        split_regex(re, &text[start..i], word);
-                        word(&text[i..i + c.len_utf8()]);
-                        start = i + c.len_utf8();
-                    }
-                }
-                split_regex(re, &text[start..], word);
-            }
-        }
-    }
-}
-
-fn split_regex(re: &Regex, text: &str, word: &mut impl FnMut(&str)) {
-    // The pattern ends in `\s+`, so every character belongs to some match.
-    for m in re.find_iter(text).flatten() {
-        word(m.as_str());
-    }
-}
 
 /// GPT-2's reversible map from bytes to printable characters: printable bytes stand for
 /// themselves, the others in order for U+0100 onwards.
@@ -96,6 +46,8 @@ const CHAR_BYTES: [Option<u8>; CHAR_TABLE_END] = {
 /// A byte-level BPE model.
 pub struct Bpe {
     pre: PreTokenizer,
+    /// Token id of each text in the vocabulary.
+    ids: TextIds,
     /// Token id of each single byte, if the vocabulary has one.
     byte_tokens: [Option<u32>; 256],
     /// `(left, right)` → `(rank, merged)`.
@@ -112,14 +64,10 @@ impl Bpe {
             "default"
         };
         let pre = PreTokenizer::from_name(pre)?;
-        let ids: HashMap<&str, u32> = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (*t, i as u32))
-            .collect();
+        let ids = TextIds::new(tokens);
 
         // Some vocabularies lack a few bytes; such bytes are dropped, as llama.cpp does.
-        let byte_tokens = BYTE_CHARS.map(|c| ids.get(c.to_string().as_str()).copied());
+        let byte_tokens = BYTE_CHARS.map(|c| ids.get(c.encode_utf8(&mut [0; 4])));
 
         let mut merges = HashMap::new();
         for (rank, line) in gguf.strings("tokenizer.ggml.merges")?.iter().enumerate() {
@@ -127,18 +75,23 @@ impl Bpe {
                 .split_once(' ')
                 .ok_or_else(|| Error::ModelInvalid(format!("malformed merge {line:?}")))?;
             let merged = format!("{left}{right}");
-            if let (Some(&l), Some(&r), Some(&m)) =
-                (ids.get(left), ids.get(right), ids.get(merged.as_str()))
-            {
+            if let (Some(l), Some(r), Some(m)) = (ids.get(left), ids.get(right), ids.get(&merged)) {
                 merges.entry((l, r)).or_insert((rank as u32, m));
             }
         }
 
         Ok(Bpe {
             pre,
+            ids,
             byte_tokens,
             merges,
         })
+    }
+
+    /// Whether prompts get BOS when the metadata does not say (llama.cpp's default
+    /// for the pre-tokenizer).
+    pub fn adds_bos(&self) -> bool {
+        self.pre.adds_bos
     }
 
     /// Append the token ids of `text` (no special tokens in it) to `out`.
@@ -146,8 +99,16 @@ impl Bpe {
         self.pre.split(text, &mut |word| self.bpe(word, out));
     }
 
-    /// Byte-level BPE of one pre-tokenized word.
+    /// Byte-level BPE of one pre-tokenized word (or the word's own token, where the
+    /// pre-tokenizer takes whole words).
     fn bpe(&self, word: &str, out: &mut Vec<u32>) {
+        if self.pre.whole_words {
+            let spelt: String = word.bytes().map(|b| BYTE_CHARS[b as usize]).collect();
+            if let Some(id) = self.ids.get(&spelt) {
+                out.push(id);
+                return;
+            }
+        }
         let mut parts: Vec<Option<u32>> =
             word.bytes().map(|b| self.byte_tokens[b as usize]).collect();
         loop {

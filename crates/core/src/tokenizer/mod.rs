@@ -5,6 +5,7 @@
 //! (`llama`).
 
 mod bpe;
+mod pre;
 mod specials;
 mod spm;
 mod text_ids;
@@ -19,13 +20,20 @@ use spm::Spm;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 
-/// Names of end-of-turn control tokens, as llama.cpp recognises them.
-const END_OF_TURN_NAMES: [&str; 5] = [
+/// Names of the control tokens that end generation, as llama.cpp recognises them (those
+/// of the vocabularies tandem runs): ends of turns and texts, Llama 3's end of message,
+/// and Qwen's fill-in-the-middle padding and repository and file separators.
+const END_OF_TURN_NAMES: [&str; 10] = [
     "<|endoftext|>",
     "<|im_end|>",
     "<|eot_id|>",
+    "<|eom_id|>",
+    "<|end_of_text|>",
     "<end_of_turn>",
     "<|end|>",
+    "<|fim_pad|>",
+    "<|repo_name|>",
+    "<|file_sep|>",
 ];
 
 /// What a token is (`tokenizer.ggml.token_type`).
@@ -163,7 +171,8 @@ impl Tokenizer {
             Ok(Some(id as u32))
         };
         // What llama.cpp assumes when the metadata is silent: SentencePiece models have
-        // BOS 1 and EOS 2 and add BOS; BPE ones (here) none of that.
+        // BOS 1 and EOS 2 and add BOS; BPE ones (here) have neither, and add BOS when
+        // their pre-tokenizer is Llama 3's.
         let spm = matches!(model, Model::Spm(_));
         let bos = token_id("tokenizer.ggml.bos_token_id", spm.then_some(1))?;
         let mut end_of_generation: Vec<u32> = [
@@ -186,7 +195,10 @@ impl Tokenizer {
         let add_bos = if gguf.has("tokenizer.ggml.add_bos_token") {
             gguf.bool("tokenizer.ggml.add_bos_token")?
         } else {
-            spm
+            match &model {
+                Model::Spm(_) => true,
+                Model::Bpe(bpe) => bpe.adds_bos(),
+            }
         } && bos.is_some();
 
         Ok(Tokenizer {

@@ -23,6 +23,7 @@ pub(super) fn hparams(gguf: &Gguf) -> Result<HyperParams> {
         rope: RopeLayout::Halves,
         activation: Activation::GeluTanh,
         embedding_scale: Some((embedding as f32).sqrt()),
+        qkv_bias: false,
         qk_norm: true,
         post_norms: true,
         local: Some(LocalAttention {
@@ -30,6 +31,7 @@ pub(super) fn hparams(gguf: &Gguf) -> Result<HyperParams> {
             rope_base: LOCAL_ROPE_BASE,
             period: PERIOD,
         }),
+        rope_factors: false,
     };
     HyperParams::read(gguf, "gemma3", style)
 }
