@@ -3,9 +3,8 @@
 
 use tandem_core::gguf::Gguf;
 use tandem_core::model::Model;
-use tandem_core::sampling::argmax;
 
-use crate::{ids, Family, LLAMA3, QWEN2, QWEN3};
+use crate::{ids, top2, Family, LLAMA3, QWEN2, QWEN3};
 
 /// How far (in logits) llama.cpp's token may trail our pick at a step where the two
 /// differ (today's largest gap is about 0.1).
@@ -25,17 +24,6 @@ const MAX_DIFFERING_STEPS: usize = 10;
 /// llama.cpp's round to f16, its norms sum in f32). A family's forward pass wrong in
 /// any part (the biases or the rope factors left out) moves most picks.
 const MARGIN_TOLERANCE: f64 = 0.5;
-
-/// The largest logit and the runner-up's lead: `(id, top1 - top2)`.
-fn top2(logits: &[f32]) -> (u32, f32) {
-    let best = argmax(logits);
-    let runner_up = logits
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != best as usize)
-        .fold(f32::NEG_INFINITY, |m, (_, &l)| m.max(l));
-    (best, logits[best as usize] - runner_up)
-}
 
 /// Teacher-forced along the family's fixture: at every step llama.cpp's greedy token is
 /// our argmax, or both sides see a near-tie there; where they agree, the two margins

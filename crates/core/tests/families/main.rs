@@ -8,6 +8,8 @@
 //! `scripts/fixtures/make-tiny-ggufs.sh`, which scripts/setup.sh runs), the fixtures
 //! from `tests/fixtures/`.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod engine;
 mod greedy;
 mod tokenizer;
@@ -16,6 +18,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+pub use common::{fixture, ids, top2};
 
 /// One of the tiny models: its file and fixtures.
 pub struct Family {
@@ -58,23 +62,14 @@ pub const QWEN2: Family = Family {
 
 pub const FAMILIES: [Family; 3] = [QWEN3, LLAMA3, QWEN2];
 
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 impl Family {
     /// The bytes of the family's tiny GGUF, read once.
     pub fn bytes(&self) -> &'static [u8] {
         self.bytes.get_or_init(|| {
             let dir = std::env::var_os("TANDEM_TINY_MODELS")
-                .map_or_else(|| project_root().join("models/tiny"), PathBuf::from);
+                .map_or_else(|| common::project_root().join("models/tiny"), PathBuf::from);
             let path = dir.join(format!("tiny-{}.gguf", self.name));
-            std::fs::read(&path).unwrap_or_else(|e| {
-                panic!(
-                    "cannot read {}: {e} (run scripts/fixtures/make-tiny-ggufs.sh)",
-                    path.display()
-                )
-            })
+            common::read(&path, "run scripts/fixtures/make-tiny-ggufs.sh")
         })
     }
 
@@ -82,24 +77,4 @@ impl Family {
     pub fn greedy_fixture(&self) -> Vec<Value> {
         fixture(&format!("greedy_{}.jsonl", self.name))
     }
-}
-
-/// The lines of a fixture file, parsed.
-pub fn fixture(name: &str) -> Vec<Value> {
-    let path = project_root().join("tests/fixtures").join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("fixture lines are JSON"))
-        .collect()
-}
-
-/// A JSON array of numbers as token ids.
-pub fn ids(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .expect("an array of ids")
-        .iter()
-        .map(|x| x.as_u64().expect("an id") as u32)
-        .collect()
 }

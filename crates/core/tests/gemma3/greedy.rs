@@ -2,9 +2,8 @@
 
 use tandem_core::gguf::Gguf;
 use tandem_core::model::Model;
-use tandem_core::sampling::argmax;
 
-use crate::{fixture, ids, model_bytes};
+use crate::{fixture, ids, model_bytes, top2};
 
 /// How far (in logits) llama.cpp's token may trail our pick at a step where the two
 /// differ (today's largest gap is about 0.1).
@@ -16,17 +15,6 @@ const LLAMA_CPP_NEAR_TIE: f64 = 0.4;
 
 /// Teacher-forced steps (of the fixture's 191) where our pick may differ (8 do).
 const MAX_DIFFERING_STEPS: usize = 10;
-
-/// The largest logit and the runner-up's lead: `(id, top1 - top2)`.
-fn top2(logits: &[f32]) -> (u32, f32) {
-    let best = argmax(logits);
-    let runner_up = logits
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != best as usize)
-        .fold(f32::NEG_INFINITY, |m, (_, &l)| m.max(l));
-    (best, logits[best as usize] - runner_up)
-}
 
 /// Teacher-forced along the reference: at every step llama.cpp's greedy token is our
 /// argmax, or both sides see a near-tie there.

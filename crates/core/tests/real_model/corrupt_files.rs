@@ -67,7 +67,10 @@ fn an_unsupported_architecture_is_named() {
     let err = Engine::load(&copy).err().unwrap();
     assert_eq!(err.code(), "unsupported_model");
     assert!(err.to_string().contains("llamb"), "{err}");
-    assert!(err.to_string().contains("llama, gemma3"), "lists the supported: {err}");
+    assert!(
+        err.to_string().contains("llama, gemma3"),
+        "lists the supported: {err}"
+    );
 }
 
 #[test]

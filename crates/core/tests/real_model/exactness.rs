@@ -1,9 +1,8 @@
 //! Greedy decoding against llama.cpp on the same file.
 
-use tandem_core::sampling::argmax;
 use tandem_core::{CancelFlag, Engine, Event, GenerateParams, SamplingParams};
 
-use crate::{engine, fixture, ids};
+use crate::{engine, fixture, ids, top2};
 
 /// How far (in logits) the reference token may trail our pick at a step where the two
 /// differ. Such steps are near-ties for llama.cpp too: node-llama-cpp 3.21.1,
@@ -34,17 +33,12 @@ fn greedy_steps_match_llama_cpp_or_are_near_ties() {
         // CHECKED steps: how safely a line reproduces (printed for choosing test lines).
         let mut margin = f32::INFINITY;
         for (step, &want) in reference.iter().enumerate() {
-            let got = argmax(&logits);
+            let (got, lead) = top2(&logits);
             if got != want {
                 let gap = logits[got as usize] - logits[want as usize];
                 near_ties.push((line["messages"][0]["content"].to_string(), step, gap));
             } else if step < CHECKED {
-                let runner_up = logits
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != want as usize)
-                    .fold(f32::NEG_INFINITY, |m, (_, &l)| m.max(l));
-                margin = margin.min(logits[want as usize] - runner_up);
+                margin = margin.min(lead);
             }
             logits = model.forward(&[want], prompt.len() + step).unwrap();
         }

@@ -112,7 +112,10 @@ fn stop_string_ends_generation_and_is_never_emitted() {
     run(&mut engine, "List three fruits.", greedy(64));
     let full = run(&mut engine, "List three fruits.", greedy(64)).text;
     // The answer's third word is the stop string.
-    let word = full.split_whitespace().nth(2).expect("the answer has three words");
+    let word = full
+        .split_whitespace()
+        .nth(2)
+        .expect("the answer has three words");
     let cut = full.find(word).unwrap();
     let params = GenerateParams {
         stop: vec![word.into(), "zzz".into()],
@@ -175,10 +178,15 @@ fn penalties_and_logit_bias_change_the_choice() {
     assert_ne!(r.ids, looping.ids);
     let most_repeated = |ids: &[u32]| {
         let mut counts = std::collections::HashMap::new();
-        ids.iter().for_each(|id| *counts.entry(id).or_insert(0) += 1);
+        ids.iter()
+            .for_each(|id| *counts.entry(id).or_insert(0) += 1);
         counts.into_values().max().unwrap_or(0)
     };
-    assert!(most_repeated(&r.ids) < most_repeated(&looping.ids), "{:?}", r.text);
+    assert!(
+        most_repeated(&r.ids) < most_repeated(&looping.ids),
+        "{:?}",
+        r.text
+    );
 }
 
 #[test]
