@@ -1,4 +1,5 @@
-//! `LocalModel` in headless Chromium, checked against llama.cpp's greedy fixtures.
+//! `LocalModel` and tandem-core in headless Chromium, checked against llama.cpp's greedy
+//! fixtures (SmolLM2 through the chat API, Gemma 3 teacher-forced).
 //!
 //! The model and fixtures come over HTTP from `scripts/serve.py`, whose origin is
 //! baked in at compile time from `TANDEM_TEST_ORIGIN`; run through
@@ -166,13 +167,15 @@ fn lcg(seed: &mut u64) -> u8 {
     (*seed >> 56) as u8
 }
 
-/// The wasm SIMD kernels give the scalar reference's results bit for bit, on random
-/// blocks and on rows of the real model, and so does the activation quantiser.
+/// The wasm SIMD kernels give the scalar reference's results bit for bit, every
+/// format (the K-quants too), on random blocks (scales of every size) and on rows of
+/// the real model, and so do the activation quantisers.
 #[wasm_bindgen_test]
 async fn simd_kernels_equal_the_scalar_reference() {
     use tandem_core::kernels::{
-        dot4_mismatch, quantize_q8_1, quantize_q8_1_reference, BlockQ4_1, BlockQ8_0, BlockQ8_1,
-        WeightBlock,
+        dot4_mismatch, finite_blocks, quantize_q8_1, quantize_q8_1_reference, ActivationBlock,
+        BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0,
+        BlockQ8_1, WeightBlock,
     };
     // Ties round half to even; a block of zeros quantises to zeros.
     let ties: Vec<f32> = (0..64)
@@ -196,43 +199,34 @@ async fn simd_kernels_equal_the_scalar_reference() {
     // 18 blocks (one 576-wide row) from the middle of the file's Q4_1 data.
     let real = model.slice(40_000_000, 40_000_000 + 4 * 18 * 20).to_vec();
     for n in [1, 18, 48] {
-        let random: Vec<u8> = (0..4 * n * 34).map(|_| lcg(&mut seed)).collect();
-        let q4_1 = if n == 18 {
-            &real[..]
-        } else {
-            &random[..4 * n * 20]
-        };
-        check::<BlockQ4_1>(q4_1, n, 20, &mut seed);
-        check::<BlockQ8_0>(&random, n, 34, &mut seed);
+        // Enough for the largest block (Q6_K's 210 bytes).
+        let random: Vec<u8> = (0..4 * n * 210).map(|_| lcg(&mut seed)).collect();
+        let q4_1 = if n == 18 { &real[..] } else { &random[..] };
+        check::<BlockQ4_1>(q4_1, n, &mut seed);
+        check::<BlockQ4_0>(&random, n, &mut seed);
+        check::<BlockQ5_0>(&random, n, &mut seed);
+        check::<BlockQ5_1>(&random, n, &mut seed);
+        check::<BlockQ8_0>(&random, n, &mut seed);
+        check::<BlockQ4K>(&random, n, &mut seed);
+        check::<BlockQ5K>(&random, n, &mut seed);
+        check::<BlockQ6K>(&random, n, &mut seed);
     }
 
-    /// Four rows of `n` blocks of `size` bytes from `bytes` (scales made finite)
-    /// against three random activation rows: `dot4`, one row at a time and all three at
-    /// once, equals the reference.
-    fn check<B: WeightBlock>(bytes: &[u8], n: usize, size: usize, seed: &mut u64) {
-        let rows: Vec<Vec<B>> = bytes
-            .chunks(n * size)
-            .map(|row| {
-                row.chunks(size)
-                    .map(|b| {
-                        let mut b = b.to_vec();
-                        // Finite f16 scales (Q4_1 also has its minimum at bytes 2-3).
-                        b[1] &= 0b1011_1111;
-                        if size == 20 {
-                            b[3] &= 0b1011_1111;
-                        }
-                        B::read(&b)
-                    })
-                    .collect()
-            })
+    /// Four rows of `n` blocks from the start of `bytes` (scales made finite) against
+    /// three random activation rows: `dot4`, one row at a time and all three at once,
+    /// equals the reference.
+    fn check<B: WeightBlock>(bytes: &[u8], n: usize, seed: &mut u64) {
+        let blocks: Vec<B> = finite_blocks(&bytes[..4 * n * B::BYTES]);
+        let rows: Vec<&[B]> = blocks.chunks(n).collect();
+        let x: Vec<f32> = (0..3 * n * B::VALUES)
+            .map(|_| lcg(seed) as f32 - 127.5)
             .collect();
-        let x: Vec<f32> = (0..3 * n * 32).map(|_| lcg(seed) as f32 - 127.5).collect();
-        let mut y = vec![BlockQ8_1::default(); 3 * n];
-        quantize_q8_1(&x, &mut y);
-        let mut reference = vec![BlockQ8_1::default(); 3 * n];
-        quantize_q8_1_reference(&x, &mut reference);
+        let mut y = vec![B::Activation::default(); 3 * n];
+        B::quantize(&x, &mut y);
+        let mut reference = vec![B::Activation::default(); 3 * n];
+        B::Activation::quantize_reference(&x, &mut reference);
         assert_eq!(y, reference);
-        let mismatch = dot4_mismatch([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
+        let mismatch = dot4_mismatch([rows[0], rows[1], rows[2], rows[3]], &y);
         assert_eq!(mismatch, None);
     }
 }
@@ -294,4 +288,59 @@ fn simd_exp_equals_libm() {
         bits(&scores[..4095]),
         bits(&want.flatten_all().unwrap().to_vec1().unwrap())
     );
+}
+
+/// How far llama.cpp's own pick may lead at a step where the browser's pick differs
+/// from it (as in the native test, crates/core/tests/gemma3/greedy.rs).
+const GEMMA_NEAR_TIE: f64 = 0.3;
+
+/// Gemma 3 270M (Q5_0, Q4_K, Q6_K, Q8_0 and F32 tensors, sliding-window layers, the
+/// SentencePiece tokenizer) in the browser build, teacher-forced along llama.cpp's
+/// greedy fixture: each raw prompt tokenizes to llama.cpp's ids, and at every step the
+/// model's pick is llama.cpp's, or llama.cpp's own lead there was a near-tie.
+#[wasm_bindgen_test]
+async fn gemma3_follows_llama_cpp_greedy_steps() {
+    use tandem_core::gguf::Gguf;
+    use tandem_core::model::Model;
+    use tandem_core::sampling::argmax;
+    use tandem_core::Engine;
+
+    let response = fetch("/models/gemma-3-270m-q4_k_m.gguf").await;
+    let buffer = JsFuture::from(response.array_buffer().unwrap())
+        .await
+        .unwrap();
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    let engine = Engine::load(&bytes).expect("Gemma 3 loads in the browser");
+    assert_eq!(engine.description().architecture, "gemma3");
+    let mut model = Model::from_gguf(&Gguf::parse(&bytes).unwrap()).unwrap();
+    let text = JsFuture::from(fetch("/fixtures/greedy_gemma3.jsonl").await.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let (mut steps, mut differing) = (0, Vec::new());
+    for line in text.lines().take(4) {
+        let line: Value = serde_json::from_str(line).unwrap();
+        let prompt = ids(&line["prompt_ids"]);
+        assert_eq!(engine.raw_prompt(line["prompt"].as_str().unwrap()), prompt);
+        let mut logits = model.forward(&prompt, 0).unwrap();
+        for (step, &want) in ids(&line["greedy_ids"]).iter().enumerate() {
+            yield_to_browser().await;
+            steps += 1;
+            let got = argmax(&logits);
+            if got != want {
+                let theirs = line["top2_margin"][step].as_f64().unwrap();
+                differing.push((line["prompt"].to_string(), step, theirs));
+            }
+            logits = model.forward(&[want], prompt.len() + step).unwrap();
+        }
+    }
+    assert!(steps > 80, "{steps} steps");
+    assert!(differing.len() <= 3, "{differing:?}");
+    for (prompt, step, theirs) in differing {
+        assert!(
+            theirs <= GEMMA_NEAR_TIE,
+            "{prompt}: step {step}: llama.cpp led by {theirs}"
+        );
+    }
 }

@@ -1,13 +1,13 @@
 //! A self-check of the kernel this machine picks against the formats' reference, for
 //! tests in any environment (natively, and in a browser through the wasm build).
 
-use super::formats::BlockQ8_1;
+use super::formats::BlockFormat;
 use super::pick::WeightBlock;
 
 /// Where [`WeightBlock::dot4`] of four rows against one activation row at a time, or
 /// against all of `ys` at once (rows of `rows[0].len()` blocks), differs from the
 /// reference in any bit: the first such place, described; `None` when nowhere.
-pub fn dot4_mismatch<B: WeightBlock>(rows: [&[B]; 4], ys: &[BlockQ8_1]) -> Option<String> {
+pub fn dot4_mismatch<B: WeightBlock>(rows: [&[B]; 4], ys: &[B::Activation]) -> Option<String> {
     let n = rows[0].len();
     let quads = B::quads(rows);
     let mut all = vec![[0f32; 4]; ys.len() / n];
@@ -20,12 +20,33 @@ pub fn dot4_mismatch<B: WeightBlock>(rows: [&[B]; 4], ys: &[BlockQ8_1]) -> Optio
             for (got, how) in [(all[r], "with the others"), (one[0][r], "alone")] {
                 if got.to_bits() != want.to_bits() {
                     return Some(format!(
-                        "row {r} of {n} blocks, activation row {t} {how}: {got} where the \
-                         reference gives {want}"
+                        "{} row {r} of {n} blocks, activation row {t} {how}: {got} where the \
+                         reference gives {want}",
+                        B::NAME
                     ));
                 }
             }
         }
     }
     None
+}
+
+/// The blocks in `bytes` (whole blocks in file order: random bytes, say) with their
+/// f16 scales and minimums ([`BlockFormat::HALVES`]) made finite: an f16 of exponent
+/// 31 (infinite or NaN) gets exponent 15; all others, the largest and the subnormal
+/// ones too, stay as they are.
+pub fn finite_blocks<B: BlockFormat>(bytes: &[u8]) -> Vec<B> {
+    bytes
+        .chunks_exact(B::BYTES)
+        .map(|b| {
+            let mut b = b.to_vec();
+            for &h in B::HALVES {
+                // Exponent 31 (infinity or NaN) becomes 15; everything else stays.
+                if b[h + 1] & 0x7C == 0x7C {
+                    b[h + 1] &= 0b1011_1111;
+                }
+            }
+            B::read(&b)
+        })
+        .collect()
 }

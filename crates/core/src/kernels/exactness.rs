@@ -1,16 +1,48 @@
-//! The kernels this machine picks equal the formats' reference bit for bit: random
-//! blocks, extreme values, zero scales, one activation row and several, four rows at
-//! a time and a matrix's rows at once; and the quantiser equals its reference.
+//! The kernels this machine picks equal the formats' reference bit for bit, every
+//! format (the 32-value ones and the K-quants): random blocks (scales of every size),
+//! extreme values, zero scales, one activation row and several, four rows at a time
+//! and a matrix's rows at once (a decode step, a few rows, a prompt); the formats
+//! read GGUF bytes as candle and llama.cpp do, and keep them through their quads; and
+//! the quantiser equals its reference.
 
-use super::check::dot4_mismatch;
-use super::formats::{quantize_q8_1_reference, BlockFormat, BlockQ4_1, BlockQ8_0, BlockQ8_1, QK};
+use std::borrow::Cow;
+
+use candle_core::quantized::{GgmlDType, QStorage, QTensor};
+use candle_core::Device;
+
+use super::check::{dot4_mismatch, finite_blocks};
+use super::formats::{
+    quantize_q8_1_reference, spread, unspread, Block32, BlockFormat, BlockQ4K, BlockQ4_0,
+    BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, BlockQ8_1, BlockQ8_K, QK, QK_K,
+};
 use super::pick::{quantize_q8_1, WeightBlock};
 
-/// Asserts that the kernel's four rows equal the reference against `ys`.
-fn assert_dot4_is_the_reference<B: WeightBlock>(rows: [&[B]; 4], ys: &[BlockQ8_1]) {
-    if let Some(mismatch) = dot4_mismatch(rows, ys) {
-        panic!("{mismatch}");
-    }
+/// Runs `check::<B>()` for every 32-value format, naming the one that fails.
+macro_rules! every_32_value_format {
+    ($check:ident $(, $arg:expr)*) => {{
+        $check::<BlockQ4_0>($($arg),*);
+        $check::<BlockQ4_1>($($arg),*);
+        $check::<BlockQ5_0>($($arg),*);
+        $check::<BlockQ5_1>($($arg),*);
+        $check::<BlockQ8_0>($($arg),*);
+    }};
+}
+
+/// Runs `check::<B>()` for every K-quant.
+macro_rules! every_k_quant {
+    ($check:ident $(, $arg:expr)*) => {{
+        $check::<BlockQ4K>($($arg),*);
+        $check::<BlockQ5K>($($arg),*);
+        $check::<BlockQ6K>($($arg),*);
+    }};
+}
+
+/// Runs `check::<B>()` for every format.
+macro_rules! every_format {
+    ($check:ident $(, $arg:expr)*) => {{
+        every_32_value_format!($check $(, $arg)*);
+        every_k_quant!($check $(, $arg)*);
+    }};
 }
 
 /// A small deterministic generator (no dependency on a RNG crate's stream).
@@ -21,114 +53,381 @@ fn lcg(seed: &mut u64) -> u32 {
     (*seed >> 33) as u32
 }
 
-fn random_q4_1(seed: &mut u64, n: usize) -> Vec<BlockQ4_1> {
-    (0..n)
-        .map(|_| {
-            let mut b = [0u8; 20];
-            b.iter_mut().for_each(|v| *v = lcg(seed) as u8);
-            // Finite f16 scales: clear the exponent's top bit.
-            b[1] &= 0b1011_1111;
-            b[3] &= 0b1011_1111;
-            BlockQ4_1::from_bytes(&b)
-        })
-        .collect()
+/// `n` blocks of random bytes, their scales (of any size) made finite.
+fn random_blocks<B: BlockFormat>(seed: &mut u64, n: usize) -> Vec<B> {
+    let bytes: Vec<u8> = (0..n * B::BYTES).map(|_| lcg(seed) as u8).collect();
+    finite_blocks(&bytes)
 }
 
-fn random_q8_1(seed: &mut u64, n: usize, scale: f32) -> Vec<BlockQ8_1> {
-    let x: Vec<f32> = (0..n * 32)
+/// `n` blocks of `B`'s activations, random values in `±scale / 2` quantised.
+fn random_activations<B: WeightBlock>(seed: &mut u64, n: usize, scale: f32) -> Vec<B::Activation> {
+    let x: Vec<f32> = (0..n * B::VALUES)
         .map(|_| (lcg(seed) as f32 / u32::MAX as f32 - 0.5) * scale)
         .collect();
-    let mut q = vec![BlockQ8_1::default(); n];
-    quantize_q8_1(&x, &mut q);
+    let mut q = vec![B::Activation::default(); n];
+    B::quantize(&x, &mut q);
     q
 }
 
 #[test]
-fn q4_1_kernels_equal_the_reference_bit_for_bit() {
-    let mut seed = 7;
-    for n in [1, 2, 18, 48] {
-        for scale in [1e-3, 1.0, 300.0] {
-            // Three activation rows: one at a time, and as a batch.
-            let y = random_q8_1(&mut seed, 3 * n, scale);
-            let rows: Vec<_> = (0..4).map(|_| random_q4_1(&mut seed, n)).collect();
-            assert_dot4_is_the_reference([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
+fn kernels_equal_the_reference_bit_for_bit() {
+    every_format!(check);
+
+    fn check<B: WeightBlock>() {
+        let mut seed = 7;
+        for n in [1, 2, 18, 48] {
+            for scale in [1e-3, 1.0, 300.0] {
+                // Three activation rows: one at a time, and as a batch.
+                let y = random_activations::<B>(&mut seed, 3 * n, scale);
+                let rows: Vec<Vec<B>> = (0..4).map(|_| random_blocks(&mut seed, n)).collect();
+                if let Some(mismatch) = dot4_mismatch([&rows[0], &rows[1], &rows[2], &rows[3]], &y)
+                {
+                    panic!("{mismatch}");
+                }
+            }
         }
     }
 }
 
+/// Blocks whose values are all the format's largest or all its smallest (scale 1,
+/// minimum 0), against activations all -128 (but for Q8_0, whose x86 kernel negates
+/// them: the quantiser never writes -128), -127 or 127: the largest integer sums,
+/// exact; a block with zero scales beside them gives zero.
 #[test]
-fn q4_1_extreme_blocks_sum_exactly() {
-    // All nibbles 15 against all -128 (and +127): the largest integer sums; a
-    // block with zero scales beside them gives zero.
-    let x = BlockQ4_1 {
-        d: 0x3C00, // 1.0
-        m: 0,
-        qs: [0xFF; 16],
-    };
-    let zero = BlockQ4_1 {
-        d: 0,
-        m: 0,
-        qs: [0xAB; 16],
-    };
-    let y = [-128i8, 127].map(|v| BlockQ8_1 {
-        qs: [v; 32],
-        d: 1.0,
-        s: 7.0,
-    });
-    let mut out = [[0f32; 4]; 2];
-    BlockQ4_1::dot4(&[BlockQ4_1::quad([x, zero, x, x])], &y, &mut out);
-    for (y, out) in y.iter().zip(out) {
-        let want = 15.0 * 32.0 * y.qs[0] as f32;
-        assert_eq!(out, [want, 0.0, want, want]);
-        assert_eq!(BlockQ4_1::reference([x], &[*y]), want);
-    }
-}
+fn extreme_blocks_sum_exactly() {
+    every_32_value_format!(check);
 
-fn random_q8_0(seed: &mut u64, n: usize) -> Vec<BlockQ8_0> {
-    (0..n)
-        .map(|_| {
-            let mut b = [0u8; BlockQ8_0::BYTES];
-            b.iter_mut().for_each(|v| *v = lcg(seed) as u8);
-            b[1] &= 0b1011_1111; // a finite f16 scale
-            BlockQ8_0::from_bytes(&b)
-        })
-        .collect()
-}
-
-#[test]
-fn q8_0_kernels_equal_the_reference_bit_for_bit() {
-    let mut seed = 11;
-    for n in [1, 2, 18, 48] {
-        for scale in [1e-3, 1.0, 300.0] {
-            // Three activation rows: one at a time, and as a batch.
-            let y = random_q8_1(&mut seed, 3 * n, scale);
-            let rows: Vec<_> = (0..4).map(|_| random_q8_0(&mut seed, n)).collect();
-            assert_dot4_is_the_reference([&rows[0], &rows[1], &rows[2], &rows[3]], &y);
-        }
-    }
-}
-
-#[test]
-fn q8_0_extreme_values_sum_exactly_and_minus_128_reads_as_minus_127() {
-    let mut bytes = [0x80u8; BlockQ8_0::BYTES]; // every value -128
-    bytes[..2].copy_from_slice(&0x3C00u16.to_le_bytes()); // d = 1.0
-    let x = BlockQ8_0::from_bytes(&bytes);
-    assert!(x.qs.iter().all(|&q| q == -127));
-    for v in [-127i8, 127] {
-        let y = BlockQ8_1 {
+    fn check<B: WeightBlock + Block32>() {
+        let block = |fill: u8| {
+            let mut bytes = vec![fill; B::BYTES];
+            bytes[..2].copy_from_slice(&0x3C00u16.to_le_bytes()); // d = 1.0
+            if B::MINIMUMS {
+                bytes[2..4].fill(0);
+            }
+            // Q8_0's 0x80 reads as -127, its smallest value.
+            B::read(&bytes)
+        };
+        let mut zero = vec![0xAB; B::BYTES];
+        zero[..4].fill(0);
+        let zero = B::read(&zero);
+        let lowest = if B::NAME == "Q8_0" { -127 } else { -128 };
+        let ys = [lowest, -127, 127].map(|v| BlockQ8_1 {
             qs: [v; QK],
             d: 1.0,
-            s: 0.0,
+            s: 7.0,
+        });
+        for x in [0xFF, 0x00, 0x80, 0x7F].map(block) {
+            let mut out = [[0f32; 4]; 3];
+            B::dot4(&[B::quad([x, zero, x, x])], &ys, &mut out);
+            for (y, out) in ys.iter().zip(out) {
+                let exact: i32 = x.values().iter().map(|&q| q as i32 * y.qs[0] as i32).sum();
+                let want = exact as f32;
+                assert_eq!(out, [want, 0.0, want, want], "{}", B::NAME);
+                assert_eq!(B::reference([x], &[*y]), want, "{}", B::NAME);
+            }
+        }
+    }
+}
+
+/// K-quant super-blocks whose values are all the format's largest or all its smallest,
+/// with the largest sub-block scales and minimums (Q6_K's scales 127, -128 and -127 in
+/// turn), scales 1, against activations all -128, -127 or 127 (bsums to match): the
+/// largest integer sums, exact, within a rounding or two of the weights' dot product;
+/// a super-block with zero scales beside them gives zero.
+#[test]
+fn extreme_super_blocks_sum_exactly() {
+    every_k_quant!(check);
+
+    fn check<B: WeightBlock<Activation = BlockQ8_K>>() {
+        let one = 0x3C00u16.to_le_bytes();
+        let block = |fill: u8, scales: u8| {
+            let mut bytes = vec![fill; B::BYTES];
+            match B::NAME {
+                "Q6_K" => {
+                    for (g, b) in bytes[192..208].iter_mut().enumerate() {
+                        *b = match scales {
+                            0xFF => [0x7F, 0x80, 0x81][g % 3],
+                            s => s,
+                        };
+                    }
+                }
+                _ => {
+                    bytes[2..4].copy_from_slice(&one);
+                    bytes[4..16].fill(scales);
+                }
+            }
+            let d = B::HALVES[0];
+            bytes[d..d + 2].copy_from_slice(&one);
+            bytes
         };
-        let want = -127.0 * 32.0 * v as f32;
-        let mut out = [[0f32; 4]];
-        BlockQ8_0::dot4(
-            &[BlockQ8_0::quad([x, BlockQ8_0::default(), x, x])],
-            &[y],
-            &mut out,
+        let zero = B::read(&vec![0u8; B::BYTES]);
+        let ys = [-128i8, -127, 127].map(|v| BlockQ8_K {
+            qs: [v; QK_K],
+            d: 1.0,
+            bsums: [16 * v as i16; 16],
+        });
+        for bytes in
+            [(0xFF, 0xFF), (0x00, 0xFF), (0xFF, 0x00), (0xAA, 0x55)].map(|(f, s)| block(f, s))
+        {
+            let x = B::read(&bytes);
+            let mut out = [[0f32; 4]; 3];
+            B::dot4(&[B::quad([x, zero, x, x])], &ys, &mut out);
+            for (y, out) in ys.iter().zip(out) {
+                let want = B::reference([x], &[*y]);
+                let got = out.map(f32::to_bits);
+                assert_eq!(
+                    got,
+                    [want, 0.0, want, want].map(f32::to_bits),
+                    "{}",
+                    B::NAME
+                );
+                let (exact, size) = exact_and_size::<B>(&bytes, y);
+                assert!((want as f64 - exact).abs() <= size * 1e-6, "{}", B::NAME);
+            }
+        }
+    }
+}
+
+/// A K-quant super-block's (its bytes) dot product with an activation super-block, in
+/// f64 from its dequantised weights, and the size of the terms the reference sums:
+/// the scaled values' and the minimums' (the same block with no minimums gives the
+/// first, and the difference the second).
+fn exact_and_size<B: BlockFormat<Activation = BlockQ8_K>>(
+    bytes: &[u8],
+    y: &BlockQ8_K,
+) -> (f64, f64) {
+    let mut scaled_only = bytes.to_vec();
+    if let Some(&m) = B::HALVES.get(1) {
+        scaled_only[m..m + 2].fill(0);
+    }
+    let (mut w, mut a) = ([0f32; QK_K], [0f32; QK_K]);
+    B::read(bytes).dequantize_into(&mut w);
+    B::read(&scaled_only).dequantize_into(&mut a);
+    let (mut exact, mut size) = (0f64, 0f64);
+    for ((&w, &a), &q) in w.iter().zip(&a).zip(&y.qs) {
+        let v = q as f64 * y.d as f64;
+        exact += w as f64 * v;
+        size += (a as f64 * v).abs() + ((a as f64 - w as f64) * v).abs();
+    }
+    (exact, size)
+}
+
+/// Both x86 drivers of the K-quants, where this CPU has them (the dispatch takes only
+/// one), equal the reference bit for bit: random super-blocks against one, two and
+/// five activation rows (the quantiser's extremes among them), and the extreme ones.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn both_x86_k_quant_drivers_equal_the_reference() {
+    use super::x86::{avx2, avx2_k, avx512_k};
+    every_k_quant!(check);
+
+    fn check<B: avx512_k::Step512 + WeightBlock>() {
+        type Driver<B> = unsafe fn(&[<B as BlockFormat>::Quad], &[BlockQ8_K], &mut [[f32; 4]]);
+        let drivers: [(bool, Driver<B>); 2] = [
+            (avx2::available(), avx2_k::dot4::<B>),
+            (avx2::available() && avx2::avx512(), avx512_k::dot4::<B>),
+        ];
+        let mut seed = 13;
+        for (_, driver) in drivers.iter().filter(|(on_this_cpu, _)| *on_this_cpu) {
+            for (n, t) in [(1, 1), (3, 2), (8, 5)] {
+                let rows: Vec<Vec<B>> = (0..4).map(|_| random_blocks(&mut seed, n)).collect();
+                let mut ys = random_activations::<B>(&mut seed, t * n, 3.0);
+                ys[0].qs = [127; QK_K];
+                ys[t * n - 1].qs = [-127; QK_K];
+                for y in &mut ys {
+                    y.bsums = std::array::from_fn(|j| {
+                        y.qs[16 * j..][..16].iter().map(|&q| q as i16).sum()
+                    });
+                }
+                let quads = B::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
+                let mut out = vec![[0f32; 4]; t];
+                // SAFETY: the CPU has what the driver needs.
+                unsafe { driver(&quads, &ys, &mut out) };
+                for (ys, out) in ys.chunks(n).zip(&out) {
+                    for (r, row) in rows.iter().enumerate() {
+                        let want = B::reference(row.iter().copied(), ys);
+                        assert_eq!(out[r].to_bits(), want.to_bits(), "{} row {r}", B::NAME);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn q8_0_reads_minus_128_as_minus_127() {
+    let mut bytes = [0x80u8; BlockQ8_0::BYTES];
+    bytes[..2].copy_from_slice(&0x3C00u16.to_le_bytes());
+    assert!(BlockQ8_0::read(&bytes).values().iter().all(|&q| q == -127));
+}
+
+/// A matrix's rows at once through the dispatch (a prompt kernel, the decode kernel,
+/// then fours) equal the reference: a decode step, a few activation rows, and
+/// prompts.
+#[test]
+fn dot_rows_equal_the_reference_for_decode_steps_and_prompts() {
+    every_format!(check);
+
+    fn check<B: WeightBlock>() {
+        let mut seed = 5;
+        let (n, rows) = (5, 20);
+        let blocks: Vec<Vec<B>> = (0..rows).map(|_| random_blocks(&mut seed, n)).collect();
+        let quads: Vec<B::Quad> = blocks
+            .chunks(4)
+            .flat_map(|f| B::quads([&f[0], &f[1], &f[2], &f[3]]))
+            .collect();
+        for t in [1, 2, 3, 4, 5, 17, 64] {
+            // The quantiser's extremes (it never writes -128): a first block of equal
+            // values all ±127, and a last one of the other sign.
+            let x: Vec<f32> = (0..t * n * B::VALUES)
+                .map(|i| match i {
+                    i if i < B::VALUES => 1.0,
+                    i if i >= (t * n - 1) * B::VALUES => -1.0,
+                    _ => lcg(&mut seed) as f32 / u32::MAX as f32 - 0.5,
+                })
+                .collect();
+            let mut ys = vec![B::Activation::default(); t * n];
+            B::quantize(&x, &mut ys);
+            let mut out = vec![0f32; t * rows];
+            B::dot_rows(&quads, &ys, &mut out, rows);
+            for (a, out) in out.chunks(rows).enumerate() {
+                for (r, dot) in out.iter().enumerate() {
+                    let want = B::reference(blocks[r].iter().copied(), &ys[a * n..][..n]);
+                    assert_eq!(
+                        dot.to_bits(),
+                        want.to_bits(),
+                        "{} row {r}, activation row {a} of {t}",
+                        B::NAME
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Each format reads GGUF bytes as candle does: the same dequantised weights, bit for
+/// bit; its quads give back the blocks they were made of; and its reference is the dot
+/// product of those weights with the activations' (to float rounding).
+#[test]
+fn formats_read_gguf_bytes_as_candle_does() {
+    check::<BlockQ4_0>(GgmlDType::Q4_0);
+    check::<BlockQ4_1>(GgmlDType::Q4_1);
+    check::<BlockQ5_0>(GgmlDType::Q5_0);
+    check::<BlockQ5_1>(GgmlDType::Q5_1);
+    check::<BlockQ8_0>(GgmlDType::Q8_0);
+    check::<BlockQ4K>(GgmlDType::Q4K);
+    check::<BlockQ5K>(GgmlDType::Q5K);
+    check::<BlockQ6K>(GgmlDType::Q6K);
+    every_32_value_format!(close_to_exact);
+    every_k_quant!(close_to_exact_k);
+
+    fn check<B: WeightBlock + PartialEq + std::fmt::Debug>(dtype: GgmlDType) {
+        let blocks = near_one::<B>(64);
+        let bytes = &blocks.1;
+        let n = blocks.0.len();
+        let mut ours = vec![0f32; n * B::VALUES];
+        for (b, out) in blocks.0.iter().zip(ours.chunks_exact_mut(B::VALUES)) {
+            b.dequantize_into(out);
+        }
+        let storage = QStorage::from_data(Cow::Borrowed(bytes), &Device::Cpu, dtype).unwrap();
+        let theirs = QTensor::new(storage, (n * B::VALUES,))
+            .unwrap()
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        assert!(
+            ours.iter()
+                .zip(&theirs)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{}",
+            B::NAME
         );
-        assert_eq!(out[0], [want, 0.0, want, want]);
-        assert_eq!(BlockQ8_0::reference([x], &[y]), want);
+        for four in blocks.0.chunks(4) {
+            let quad = B::quad(four.try_into().unwrap());
+            for (r, b) in four.iter().enumerate() {
+                assert_eq!(B::block(&quad, r), *b, "{}", B::NAME);
+            }
+        }
+    }
+
+    fn close_to_exact<B: WeightBlock + Block32>() {
+        let (blocks, _) = near_one::<B>(64);
+        let mut seed = 4;
+        let ys = random_activations::<B>(&mut seed, blocks.len(), 10.0);
+        for (x, y) in blocks.iter().zip(&ys) {
+            let terms = x.dequantize().map(|w| w as f64).into_iter().zip(&y.qs);
+            let terms: Vec<f64> = terms.map(|(w, &q)| w * q as f64 * y.d as f64).collect();
+            let exact: f64 = terms.iter().sum();
+            let size: f64 = terms.iter().map(|t| t.abs()).sum();
+            // The reference adds the minimum's term through y.s, an f16 rounding.
+            let (_, m) = x.scale_and_minimum();
+            let ours = B::reference([*x], &[*y]) as f64;
+            let sum_y: i32 = y.qs.iter().map(|&q| q as i32).sum();
+            let slack = (m as f64 * (y.s as f64 - y.d as f64 * sum_y as f64)).abs();
+            assert!(
+                (ours - exact).abs() <= size * 1e-5 + slack * 1.01 + 1e-6,
+                "{}: {ours} for {exact}",
+                B::NAME
+            );
+        }
+    }
+
+    /// Rows of eight super-blocks against random activations: the reference is within
+    /// float rounding of the exact sum, measured against the sizes of the scaled and
+    /// the minimums' terms (which it subtracts).
+    fn close_to_exact_k<B: WeightBlock<Activation = BlockQ8_K>>() {
+        let (blocks, bytes) = near_one::<B>(64);
+        let mut seed = 4;
+        let ys = random_activations::<B>(&mut seed, 8, 10.0);
+        for (row, bytes) in blocks.chunks(8).zip(bytes.chunks(8 * B::BYTES)) {
+            let (mut exact, mut size) = (0f64, 0f64);
+            for (bytes, y) in bytes.chunks(B::BYTES).zip(&ys) {
+                let (e, s) = exact_and_size::<B>(bytes, y);
+                (exact, size) = (exact + e, size + s);
+            }
+            let ours = B::reference(row.iter().copied(), &ys) as f64;
+            assert!(
+                (ours - exact).abs() <= size * 1e-5 + 1e-6,
+                "{}: {ours} for {exact}",
+                B::NAME
+            );
+        }
+    }
+}
+
+/// `n` blocks of random bytes whose f16 scales (and minimums) are near 1 (their high
+/// bytes `0x38 | sign | two mantissa bits`, so that products are checked to a tight
+/// tolerance), and the bytes. No byte 0x80 in Q8_0 (it reads -128 as -127, candle as
+/// it is).
+fn near_one<B: BlockFormat>(n: usize) -> (Vec<B>, Vec<u8>) {
+    let mut seed = 3;
+    let mut bytes: Vec<u8> = (0..n * B::BYTES)
+        .map(|_| match B::NAME {
+            "Q8_0" => (lcg(&mut seed) as u8).max(0x81),
+            _ => lcg(&mut seed) as u8,
+        })
+        .collect();
+    for b in bytes.chunks_mut(B::BYTES) {
+        for &h in B::HALVES {
+            b[h + 1] = 0x38 | (b[h + 1] & 0x83);
+        }
+    }
+    (bytes.chunks(B::BYTES).map(B::read).collect(), bytes)
+}
+
+#[test]
+fn fifth_bits_spread_and_back() {
+    let mut seed = 9;
+    for qh in (0..1000)
+        .map(|_| lcg(&mut seed))
+        .chain([0, 1, 1 << 31, u32::MAX])
+    {
+        assert_eq!(unspread(spread(qh)), qh);
+        for j in 0..QK {
+            let at = 8 * (j % 4) + j / 4;
+            assert_eq!((spread(qh) >> at) & 1, (qh >> j) & 1, "bit {j}");
+        }
     }
 }
 
@@ -170,40 +469,4 @@ fn zeros_quantise_to_zero_scales() {
     let mut q = vec![BlockQ8_1::default(); 1];
     quantize_q8_1(&[0.0; QK], &mut q);
     assert_eq!(q[0], BlockQ8_1::default());
-}
-
-/// A matrix's rows at once through the dispatch (a prompt kernel, the decode kernel,
-/// then fours) equal the reference, for one to five activation rows, both formats.
-#[test]
-fn dot_rows_equal_the_reference_for_one_to_five_activation_rows() {
-    let mut seed = 5;
-    check::<BlockQ4_1>(&mut seed, random_q4_1);
-    check::<BlockQ8_0>(&mut seed, random_q8_0);
-
-    fn check<B: WeightBlock>(seed: &mut u64, random: fn(&mut u64, usize) -> Vec<B>) {
-        let (n, rows) = (5, 20);
-        let blocks: Vec<Vec<B>> = (0..rows).map(|_| random(seed, n)).collect();
-        let quads: Vec<B::Quad> = blocks
-            .chunks(4)
-            .flat_map(|f| B::quads([&f[0], &f[1], &f[2], &f[3]]))
-            .collect();
-        for t in 1..=5 {
-            // The quantiser's extremes (it never writes -128).
-            let mut ys = random_q8_1(seed, t * n, 1.0);
-            ys[t * n - 1].qs = [-127; QK];
-            ys[0].qs = [127; QK];
-            let mut out = vec![0f32; t * rows];
-            B::dot_rows(&quads, &ys, &mut out, rows);
-            for (a, out) in out.chunks(rows).enumerate() {
-                for (r, dot) in out.iter().enumerate() {
-                    let want = B::reference(blocks[r].iter().copied(), &ys[a * n..][..n]);
-                    assert_eq!(
-                        dot.to_bits(),
-                        want.to_bits(),
-                        "row {r}, activation row {a} of {t}"
-                    );
-                }
-            }
-        }
-    }
 }

@@ -1,14 +1,13 @@
-//! A quantised weight matrix (Q4_1 or Q8_0), its rows kept in fours as the kernels
+//! A quantised weight matrix, its rows kept in fours as the kernels
 //! read them, and its product with a batch of f32 activation rows: each activation
-//! row is quantised to Q8_1 once, each four weight rows are read once per batch (all
+//! row is quantised once (to Q8_1, or Q8_K for the K-quants), each four weight rows are read once per batch (all
 //! activation rows pass while they are in cache), and the rows are shared out over
 //! rayon's threads (natively, and in the multi-threaded browser build).
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::formats::{BlockQ8_1, QK};
-use super::pick::{quantize_q8_1, WeightBlock};
+use super::pick::WeightBlock;
 use crate::error::{Error, Result};
 
 /// Weight rows per parallel task (a multiple of 4, the rows a kernel takes at once).
@@ -102,27 +101,28 @@ impl Drop for SetOnDrop<'_> {
 pub struct Matrix<B: WeightBlock> {
     rows: usize,
     cols: usize,
-    /// Quad `g * cols / 32 + b` is block `b` of rows `4g..4g + 4`; rows past the
-    /// last are zero blocks.
+    /// Quad `g * cols / B::VALUES + b` is block `b` of rows `4g..4g + 4`; rows past
+    /// the last are zero blocks.
     quads: Vec<B::Quad>,
 }
 
 impl<B: WeightBlock> Matrix<B> {
     /// Bytes of a `(rows, cols)` matrix in a GGUF file.
     pub fn byte_len(rows: usize, cols: usize) -> usize {
-        rows * cols / QK * B::BYTES
+        rows * cols / B::VALUES * B::BYTES
     }
 
     /// The matrix stored in `data` (GGUF layout: `rows` rows of `cols / 32` blocks).
     pub fn from_bytes(data: &[u8], rows: usize, cols: usize) -> Result<Self> {
-        if cols == 0 || !cols.is_multiple_of(QK) || data.len() != Self::byte_len(rows, cols) {
+        if cols == 0 || !cols.is_multiple_of(B::VALUES) || data.len() != Self::byte_len(rows, cols)
+        {
             return Err(Error::ModelInvalid(format!(
                 "a {} matrix of {rows}x{cols} cannot be {} bytes",
                 B::NAME,
                 data.len()
             )));
         }
-        let per_row = cols / QK;
+        let per_row = cols / B::VALUES;
         let block = |r: usize, b: usize| match r < rows {
             true => B::read(&data[(r * per_row + b) * B::BYTES..][..B::BYTES]),
             false => B::default(),
@@ -138,11 +138,13 @@ impl<B: WeightBlock> Matrix<B> {
 
     /// Row `r` as f32 (an embedding lookup).
     pub fn row(&self, r: usize) -> Vec<f32> {
-        let per_row = self.cols / QK;
-        self.quads[r / 4 * per_row..][..per_row]
-            .iter()
-            .flat_map(|quad| B::block(quad, r % 4).dequantize())
-            .collect()
+        let per_row = self.cols / B::VALUES;
+        let mut row = vec![0f32; self.cols];
+        let quads = &self.quads[r / 4 * per_row..][..per_row];
+        for (quad, out) in quads.iter().zip(row.chunks_exact_mut(B::VALUES)) {
+            B::block(quad, r % 4).dequantize_into(out);
+        }
+        row
     }
 
     /// Output width.
@@ -168,11 +170,11 @@ impl<B: WeightBlock> Matrix<B> {
             return Vec::new();
         };
         debug_assert!(ms.iter().all(|m| m.cols == cols));
-        let per_row = cols / QK;
+        let per_row = cols / B::VALUES;
         let n = x.len() / cols;
-        let mut q = vec![BlockQ8_1::default(); n * per_row];
+        let mut q = vec![B::Activation::default(); n * per_row];
         for (xs, qs) in x.chunks_exact(cols).zip(q.chunks_exact_mut(per_row)) {
-            quantize_q8_1(xs, qs);
+            B::quantize(xs, qs);
         }
         // `(n, rows)` each. With a pool, each task writes its rows for every activation
         // row as one `(n, its rows)` block, and the blocks are assembled.
@@ -197,8 +199,8 @@ impl<B: WeightBlock> Matrix<B> {
 
     /// Rows `first_row..` (a multiple of 4) of `x · selfᵀ` into `out`, `(n, rows)`
     /// row-major for the rows it holds, from `q`, the `n` activation rows quantised.
-    fn fill(&self, q: &[BlockQ8_1], first_row: usize, out: &mut [f32]) {
-        let per_row = self.cols / QK;
+    fn fill(&self, q: &[B::Activation], first_row: usize, out: &mut [f32]) {
+        let per_row = self.cols / B::VALUES;
         let rows = out.len() / (q.len() / per_row);
         let quads = &self.quads[first_row / 4 * per_row..][..rows.div_ceil(4) * per_row];
         B::dot_rows(quads, q, out, rows);
@@ -229,7 +231,10 @@ impl<B: WeightBlock> Matrix<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::formats::{BlockFormat, BlockQ4_1, BlockQ8_0};
+    use crate::kernels::formats::{
+        BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K,
+        BlockQ8_0,
+    };
     use crate::kernels::Q4_1Matrix;
 
     /// A `(rows, 64)` Q4_1 matrix of made-up blocks with small finite scales.
@@ -269,20 +274,26 @@ mod tests {
         }
     }
 
-    /// Both formats, on every kernel this machine has (70 rows: sixteens, a four, a
+    /// Every format, on every kernel this machine has (70 rows: sixteens, a four, a
     /// padded four; one activation row and three).
     #[test]
     fn a_batch_equals_rows_one_at_a_time_and_the_reference() {
-        batch_and_rows_equal_the_reference::<BlockQ4_1>(&[1, 3]);
-        batch_and_rows_equal_the_reference::<BlockQ8_0>(&[1]);
+        batch_and_rows_equal_the_reference::<BlockQ4_0>();
+        batch_and_rows_equal_the_reference::<BlockQ4_1>();
+        batch_and_rows_equal_the_reference::<BlockQ5_0>();
+        batch_and_rows_equal_the_reference::<BlockQ5_1>();
+        batch_and_rows_equal_the_reference::<BlockQ8_0>();
+        batch_and_rows_equal_the_reference::<BlockQ4K>();
+        batch_and_rows_equal_the_reference::<BlockQ5K>();
+        batch_and_rows_equal_the_reference::<BlockQ6K>();
     }
 
-    /// Made-up blocks of `B` whose bytes `scale_bytes` are 0x2C (small finite f16
-    /// scales and minimums).
-    fn batch_and_rows_equal_the_reference<B: WeightBlock>(scale_bytes: &[usize]) {
-        let (rows, cols) = (70, 64);
-        let data: Vec<u8> = (0..rows * cols / QK * B::BYTES)
-            .map(|i| match scale_bytes.contains(&(i % B::BYTES)) {
+    /// Made-up rows of two blocks of `B` whose f16 scales and minimums are small and
+    /// finite (their high bytes 0x2C).
+    fn batch_and_rows_equal_the_reference<B: WeightBlock>() {
+        let (rows, cols) = (70, 2 * B::VALUES);
+        let data: Vec<u8> = (0..rows * 2 * B::BYTES)
+            .map(|i| match B::HALVES.iter().any(|&h| i % B::BYTES == h + 1) {
                 true => 0x2C,
                 false => (i * 131 % 251) as u8,
             })
@@ -296,8 +307,8 @@ mod tests {
         for t in 0..3 {
             let one = m.matmul(&x[t * cols..(t + 1) * cols]);
             assert_eq!(&batch[t * rows..(t + 1) * rows], &one[..]);
-            let mut q = vec![BlockQ8_1::default(); cols / QK];
-            quantize_q8_1(&x[t * cols..(t + 1) * cols], &mut q);
+            let mut q = vec![B::Activation::default(); 2];
+            B::quantize(&x[t * cols..(t + 1) * cols], &mut q);
             let row = |r: usize| {
                 data[r * 2 * B::BYTES..][..2 * B::BYTES]
                     .chunks(B::BYTES)
@@ -308,7 +319,10 @@ mod tests {
                 assert_eq!(got.to_bits(), want.to_bits(), "{} row {r}", B::NAME);
             }
             // The last row, in a four padded with zero blocks, reads back as it was.
-            let last: Vec<f32> = row(rows - 1).flat_map(|b| b.dequantize()).collect();
+            let mut last = vec![0f32; cols];
+            for (b, out) in row(rows - 1).zip(last.chunks_exact_mut(B::VALUES)) {
+                b.dequantize_into(out);
+            }
             assert_eq!(m.row(rows - 1), last);
         }
     }

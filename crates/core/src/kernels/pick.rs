@@ -1,119 +1,191 @@
-//! The one place that picks a kernel for this machine: AVX2 (with AVX-VNNI, and
-//! AVX-512 VNNI for decode steps and prompts) where the CPU has it, simd128 (plain or
-//! relaxed, as built) in the browser, the formats' reference elsewhere. All of them
-//! give the same bits.
+//! The one place that picks a kernel for this machine: AVX2 (with AVX-VNNI for the
+//! 32-value formats, and AVX-512 VNNI for decode steps and prompts) where the CPU has
+//! it, simd128 (plain or relaxed, as built) in the browser, the formats' reference
+//! elsewhere. All of them give the same bits.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use super::wasm::simd128;
+use super::wasm::{simd128, simd128_k};
 #[cfg(target_arch = "x86_64")]
-use super::x86::{avx2, avx512_decode, prompt_q4_1};
+use super::x86::{avx2, avx2_k, avx512_decode, avx512_k};
 
-use super::formats::{quantize_q8_1_reference, quantize_with, BlockQ4_1, BlockQ8_0, BlockQ8_1};
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+use super::formats::quantize_with;
+use super::formats::{
+    quantize_q8_1_reference, quantize_q8_k, BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K,
+    BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, BlockQ8_1, BlockQ8_K,
+};
 use super::rows::by_fours;
 
-/// What a format needs to run on this target's kernels: its steps for the x86 drivers,
-/// or for the simd128 driver, or nothing beyond the format where there is no SIMD.
-#[cfg(target_arch = "x86_64")]
-pub trait Steps: avx2::Step + avx512_decode::Step16 {}
-#[cfg(target_arch = "x86_64")]
-impl<B: avx2::Step + avx512_decode::Step16> Steps for B {}
-/// What a format needs to run on this target's kernels.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub trait Steps: simd128::Step {}
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-impl<B: simd128::Step> Steps for B {}
-/// What a format needs to run on this target's kernels.
-#[cfg(not(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-)))]
-pub trait Steps: super::formats::BlockFormat {}
-#[cfg(not(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-)))]
-impl<B: super::formats::BlockFormat> Steps for B {}
+/// A weight format with tandem kernels: its products with activation rows on the
+/// fastest kernel for this machine, and its activations' quantiser.
+pub trait WeightBlock: BlockFormat {
+    /// Quantise `x` (a multiple of [`BlockFormat::VALUES`] long) into `out`, as the
+    /// activation format's reference quantiser does, bit for bit.
+    fn quantize(x: &[f32], out: &mut [Self::Activation]);
 
-/// A weight block format with tandem kernels: its products with Q8_1 activation rows
-/// on the fastest kernel for this machine.
-pub trait WeightBlock: Steps {
     /// Four rows (as quads, one per block) times each activation row of `ys`
     /// (`out.len()` rows of `quads.len()` blocks).
-    fn dot4(quads: &[Self::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
-        assert_eq!(quads.len() * out.len(), ys.len());
-        #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
-            // SAFETY: the CPU has AVX2 and F16C.
-            return unsafe { avx2::dot4::<Self>(quads, ys, out) };
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        return simd128::dot4::<Self>(quads, ys, out);
-        #[allow(unreachable_code)]
-        for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
-            *out = std::array::from_fn(|r| {
-                Self::reference(quads.iter().map(|q| Self::block(q, r)), ys)
-            });
-        }
-    }
+    fn dot4(quads: &[Self::Quad], ys: &[Self::Activation], out: &mut [[f32; 4]]);
 
     /// The rows of `quads` (fours of rows one after another, each `ys`-row-length
     /// blocks long) times each activation row of `ys` into `out`, `(n, rows)`
     /// row-major (the last four may hold padding past `rows`): a prompt on the
-    /// format's [`WeightBlock::prompt_rows`]; one activation row (a decode step), or
-    /// each row of several where the format has no prompt kernel (a batch of decode
-    /// steps: these weight rows stay in cache across them), sixteen rows at a time
-    /// where the CPU has AVX-512 VNNI; and the rest four rows at a time.
-    fn dot_rows(quads: &[Self::Quad], ys: &[BlockQ8_1], out: &mut [f32], rows: usize) {
-        #[allow(unused_mut)]
-        let mut done = 0;
-        #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
-            let n = out.len() / rows;
-            if n > 1 {
-                // SAFETY: the CPU has AVX2 and F16C.
-                done = unsafe { Self::prompt_rows(quads, ys, out, rows) };
-            }
-            if done == 0 && avx2::avx512() {
-                for (ys, out) in ys
-                    .chunks_exact(ys.len() / n)
-                    .zip(out.chunks_exact_mut(rows))
-                {
-                    // SAFETY: the CPU has AVX2, F16C and AVX-512 VNNI.
-                    done = unsafe { avx512_decode::dot_rows::<Self>(quads, ys, out, rows) };
-                }
-            }
-        }
-        by_fours(Self::dot4, quads, ys, out, rows, done)
-    }
-
-    /// A prompt's product on a kernel that takes more than four rows at once, where
-    /// the format has one: how many fours of rows it did (the rest go four at a time).
-    ///
-    /// # Safety
-    /// The CPU must have AVX2 and F16C.
-    #[cfg(target_arch = "x86_64")]
-    unsafe fn prompt_rows(
-        _quads: &[Self::Quad],
-        _ys: &[BlockQ8_1],
-        _out: &mut [f32],
-        _rows: usize,
-    ) -> usize {
-        0
-    }
+    /// format's prompt kernel where it has one (x86's Q4_1); one activation row (a
+    /// decode step), or each row of several where the format has no prompt kernel (a
+    /// batch of decode steps: these weight rows stay in cache across them), sixteen
+    /// rows at a time where the CPU has AVX-512 VNNI; and the rest four rows at a
+    /// time (the K-quants take every activation row four weight rows at a time, on
+    /// AVX-512 VNNI where the CPU has it).
+    fn dot_rows(quads: &[Self::Quad], ys: &[Self::Activation], out: &mut [f32], rows: usize);
 }
 
-impl WeightBlock for BlockQ8_0 {}
+/// [`WeightBlock`] for formats on one family of kernels: the 32-value formats with
+/// Q8_1 activations, the K-quants with Q8_K.
+macro_rules! weight_blocks {
+    ($quantize:ident, $dot4:ident, $dot_rows:ident: $($block:ty),*) => {$(
+        impl WeightBlock for $block {
+            fn quantize(x: &[f32], out: &mut [Self::Activation]) {
+                $quantize(x, out)
+            }
 
-impl WeightBlock for BlockQ4_1 {
-    /// x86's Q4_1 prompt kernel: a weight row per lane.
+            fn dot4(quads: &[Self::Quad], ys: &[Self::Activation], out: &mut [[f32; 4]]) {
+                $dot4::<Self>(quads, ys, out)
+            }
+
+            fn dot_rows(
+                quads: &[Self::Quad],
+                ys: &[Self::Activation],
+                out: &mut [f32],
+                rows: usize,
+            ) {
+                $dot_rows::<Self>(quads, ys, out, rows)
+            }
+        }
+    )*};
+}
+
+weight_blocks!(quantize_q8_1, dot4_q8_1, dot_rows_q8_1:
+    BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ8_0);
+weight_blocks!(quantize_q8_k, dot4_q8_k, dot_rows_q8_k: BlockQ4K, BlockQ5K, BlockQ6K);
+
+/// What a 32-value format needs to run on this target's kernels: its steps for the
+/// x86 drivers, or for the simd128 driver, or nothing beyond the format where there
+/// is no SIMD.
+#[cfg(target_arch = "x86_64")]
+pub trait Steps: avx2::Step + avx512_decode::Step16 {}
+#[cfg(target_arch = "x86_64")]
+impl<B: avx2::Step + avx512_decode::Step16> Steps for B {}
+/// What a 32-value format needs to run on this target's kernels.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub trait Steps: simd128::Step {}
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl<B: simd128::Step> Steps for B {}
+/// What a 32-value format needs to run on this target's kernels.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+pub trait Steps: super::formats::Block32 {}
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+impl<B: super::formats::Block32> Steps for B {}
+
+/// What a K-quant needs to run on this target's kernels: its steps for the x86
+/// drivers, or for the simd128 one, or nothing beyond the format where there is no
+/// SIMD.
+#[cfg(target_arch = "x86_64")]
+pub trait KSteps: avx512_k::Step512 {}
+#[cfg(target_arch = "x86_64")]
+impl<B: avx512_k::Step512> KSteps for B {}
+/// What a K-quant needs to run on this target's kernels.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub trait KSteps: simd128_k::Step {}
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl<B: simd128_k::Step> KSteps for B {}
+/// What a K-quant needs to run on this target's kernels.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+pub trait KSteps: BlockFormat<Activation = BlockQ8_K> {}
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+impl<B: BlockFormat<Activation = BlockQ8_K>> KSteps for B {}
+
+/// [`WeightBlock::dot4`] of a 32-value format: AVX2, simd128, or the reference.
+fn dot4_q8_1<B: Steps>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
+    assert_eq!(quads.len() * out.len(), ys.len());
     #[cfg(target_arch = "x86_64")]
-    unsafe fn prompt_rows(
-        quads: &[Self::Quad],
-        ys: &[BlockQ8_1],
-        out: &mut [f32],
-        rows: usize,
-    ) -> usize {
-        prompt_q4_1::dot_rows(quads, ys, out, rows)
+    if avx2::available() {
+        // SAFETY: the CPU has AVX2 and F16C.
+        return unsafe { avx2::dot4::<B>(quads, ys, out) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd128::dot4::<B>(quads, ys, out);
+    #[allow(unreachable_code)]
+    reference4::<B>(quads, ys, out)
+}
+
+/// [`WeightBlock::dot_rows`] of a 32-value format: x86's prompt kernel (Q4_1's) for
+/// several activation rows, AVX-512 VNNI's sixteen rows at a time, then fours.
+fn dot_rows_q8_1<B: Steps>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [f32], rows: usize) {
+    #[allow(unused_mut)]
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        let n = out.len() / rows;
+        if n > 1 {
+            // SAFETY: the CPU has AVX2 and F16C.
+            done = unsafe { B::prompt_rows(quads, ys, out, rows) };
+        }
+        if done == 0 && avx2::avx512() {
+            for (ys, out) in ys
+                .chunks_exact(ys.len() / n)
+                .zip(out.chunks_exact_mut(rows))
+            {
+                // SAFETY: the CPU has AVX2, F16C and AVX-512 VNNI.
+                done = unsafe { avx512_decode::dot_rows::<B>(quads, ys, out, rows) };
+            }
+        }
+    }
+    by_fours(dot4_q8_1::<B>, quads, ys, out, rows, done)
+}
+
+/// [`WeightBlock::dot4`] of a K-quant: AVX-512 VNNI or AVX2, simd128, or the
+/// reference.
+fn dot4_q8_k<B: KSteps>(quads: &[B::Quad], ys: &[BlockQ8_K], out: &mut [[f32; 4]]) {
+    assert_eq!(quads.len() * out.len(), ys.len());
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        return match avx2::avx512() {
+            // SAFETY: the CPU has AVX2, F16C and AVX-512 VNNI.
+            true => unsafe { avx512_k::dot4::<B>(quads, ys, out) },
+            // SAFETY: the CPU has AVX2 and F16C.
+            false => unsafe { avx2_k::dot4::<B>(quads, ys, out) },
+        };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd128_k::dot4::<B>(quads, ys, out);
+    #[allow(unreachable_code)]
+    reference4::<B>(quads, ys, out)
+}
+
+/// [`WeightBlock::dot_rows`] of a K-quant: four rows at a time.
+fn dot_rows_q8_k<B: KSteps>(quads: &[B::Quad], ys: &[BlockQ8_K], out: &mut [f32], rows: usize) {
+    by_fours(dot4_q8_k::<B>, quads, ys, out, rows, 0)
+}
+
+/// Four rows times each activation row of `ys` by the format's reference.
+fn reference4<B: BlockFormat>(quads: &[B::Quad], ys: &[B::Activation], out: &mut [[f32; 4]]) {
+    for (ys, out) in ys.chunks_exact(quads.len()).zip(out) {
+        *out = std::array::from_fn(|r| B::reference(quads.iter().map(|q| B::block(q, r)), ys));
     }
 }
 

@@ -1,16 +1,14 @@
 //! How a matrix's rows, kept in fours, map onto a product's output: four at a time,
 //! and a kernel's results put in place.
 
-use super::formats::BlockQ8_1;
-
 /// The rows of `quads` (fours of rows one after another, each `ys`-row-length blocks
 /// long) times each activation row of `ys` into `out`, `(n, rows)` row-major, four
 /// rows at a time by `dot4`, from four `from` on (the fours before it are left as
 /// they are). One activation row (a decode step) allocates nothing.
-pub fn by_fours<Q>(
-    dot4: impl Fn(&[Q], &[BlockQ8_1], &mut [[f32; 4]]),
+pub fn by_fours<Q, Y>(
+    dot4: impl Fn(&[Q], &[Y], &mut [[f32; 4]]),
     quads: &[Q],
-    ys: &[BlockQ8_1],
+    ys: &[Y],
     out: &mut [f32],
     rows: usize,
     from: usize,

@@ -1,12 +1,8 @@
-//! Q4_1 weights (GGML's `block_q4_1`) and their reference dot product with a Q8_1
-//! row, with the float arithmetic of
-//! llama.cpp's reference (`ggml_vec_dot_q4_1_q8_1`'s generic loop): per block, the
-//! exact integer sum of the 32 products is scaled by `d_x * d_y` and `m_x * s_y` is
-//! added, then the block's value is added to the row's sum. Every implementation does
-//! exactly these float operations (multiply and add, never fused), so all agree bit
-//! for bit.
+//! Q4_1 weights (GGML's `block_q4_1`): 4-bit values with a scale and a minimum.
 
-use super::{f16_to_f32, BlockFormat, BlockQ8_1, QK};
+use super::{
+    block32_arithmetic, f16_to_f32, nibbles, reference32, Block32, BlockFormat, BlockQ8_1, QK,
+};
 
 /// 32 weights as 4-bit values `q` with `w = d * q + m` (GGML's `block_q4_1`, 20
 /// bytes: the scales stay f16 so that a decode step reads as few bytes as possible).
@@ -27,19 +23,11 @@ pub const Q4_1_BYTES: usize = 20;
 impl BlockQ4_1 {
     /// Read a block from its 20 bytes in file order (little-endian f16 d, m, nibbles).
     pub fn from_bytes(b: &[u8]) -> Self {
-        let mut qs = [0; QK / 2];
-        qs.copy_from_slice(&b[4..Q4_1_BYTES]);
         BlockQ4_1 {
             d: u16::from_le_bytes([b[0], b[1]]),
             m: u16::from_le_bytes([b[2], b[3]]),
-            qs,
+            qs: b[4..Q4_1_BYTES].try_into().expect("16 bytes"),
         }
-    }
-
-    /// The scale and the minimum as f32.
-    #[inline(always)]
-    pub fn scales(&self) -> (f32, f32) {
-        (f16_to_f32(self.d), f16_to_f32(self.m))
     }
 }
 
@@ -59,22 +47,11 @@ impl BlockFormat for BlockQ4_1 {
     const NAME: &'static str = "Q4_1";
     const BYTES: usize = Q4_1_BYTES;
     const MINIMUMS: bool = true;
+    type Activation = BlockQ8_1;
     type Quad = QuadQ4_1;
 
     fn read(bytes: &[u8]) -> Self {
         BlockQ4_1::from_bytes(bytes)
-    }
-
-    fn dequantize(&self) -> [f32; QK] {
-        let (d, m) = self.scales();
-        std::array::from_fn(|j| {
-            let q = if j < QK / 2 {
-                self.qs[j] & 0x0F
-            } else {
-                self.qs[j - QK / 2] >> 4
-            };
-            q as f32 * d + m
-        })
     }
 
     fn quad(blocks: [Self; 4]) -> QuadQ4_1 {
@@ -93,23 +70,15 @@ impl BlockFormat for BlockQ4_1 {
         }
     }
 
-    fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32 {
-        let (mut acc, mut summs) = (0f32, 0f32);
-        for (x, y) in xs.into_iter().zip(ys) {
-            let (xd, xm) = x.scales();
-            let sum: i32 = (0..QK)
-                .map(|j| {
-                    let q = if j < QK / 2 {
-                        x.qs[j] & 0x0F
-                    } else {
-                        x.qs[j - QK / 2] >> 4
-                    };
-                    q as i32 * y.qs[j] as i32
-                })
-                .sum();
-            acc += (xd * y.d) * sum as f32;
-            summs += xm * y.s;
-        }
-        acc + summs
+    block32_arithmetic!();
+}
+
+impl Block32 for BlockQ4_1 {
+    fn scale_and_minimum(&self) -> (f32, f32) {
+        (f16_to_f32(self.d), f16_to_f32(self.m))
+    }
+
+    fn values(&self) -> [i8; QK] {
+        nibbles(&self.qs).map(|q| q as i8)
     }
 }

@@ -1,10 +1,7 @@
-//! Q8_0 weights (GGML's `block_q8_0`: the output and embedding matrix) and their
-//! reference dot product with a Q8_1 activation row, in the same shape as the Q4_1 kernel: per block, the exact
-//! integer sum of the 32 products is scaled by `d_x * d_y` and added to the row's
-//! sum. Every implementation does the same float operations, so all agree bit for
-//! bit.
+//! Q8_0 weights (GGML's `block_q8_0`: the output and embedding matrix): 8-bit values
+//! with a scale.
 
-use super::{f16_to_f32, BlockFormat, BlockQ8_1, QK};
+use super::{block32_arithmetic, f16_to_f32, reference32, Block32, BlockFormat, BlockQ8_1, QK};
 
 /// 32 weights as 8-bit values `q` with `w = d * q` (GGML's `block_q8_0`, 34 bytes).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -45,15 +42,11 @@ impl BlockFormat for BlockQ8_0 {
     const NAME: &'static str = "Q8_0";
     const BYTES: usize = Q8_0_BYTES;
     const MINIMUMS: bool = false;
+    type Activation = BlockQ8_1;
     type Quad = QuadQ8_0;
 
     fn read(bytes: &[u8]) -> Self {
         BlockQ8_0::from_bytes(bytes)
-    }
-
-    fn dequantize(&self) -> [f32; QK] {
-        let d = f16_to_f32(self.d);
-        std::array::from_fn(|j| self.qs[j] as f32 * d)
     }
 
     fn quad(blocks: [Self; 4]) -> QuadQ8_0 {
@@ -70,13 +63,16 @@ impl BlockFormat for BlockQ8_0 {
         }
     }
 
-    fn reference(xs: impl IntoIterator<Item = Self>, ys: &[BlockQ8_1]) -> f32 {
-        let mut acc = 0f32;
-        for (x, y) in xs.into_iter().zip(ys) {
-            let sum: i32 = (0..QK).map(|j| x.qs[j] as i32 * y.qs[j] as i32).sum();
-            acc += (f16_to_f32(x.d) * y.d) * sum as f32;
-        }
-        acc
+    block32_arithmetic!();
+}
+
+impl Block32 for BlockQ8_0 {
+    fn scale_and_minimum(&self) -> (f32, f32) {
+        (f16_to_f32(self.d), 0.0)
+    }
+
+    fn values(&self) -> [i8; QK] {
+        self.qs
     }
 }
 

@@ -3,7 +3,7 @@
 
 use half::f16;
 
-use super::QK;
+use super::{ActivationBlock, QK};
 
 /// 32 activations as `x ≈ d * q` with `s = d * sum(q)` (GGML's `block_q8_1`); the
 /// scales are kept as the f32 values of their f16 roundings.
@@ -25,6 +25,14 @@ impl Default for BlockQ8_1 {
             d: 0.0,
             s: 0.0,
         }
+    }
+}
+
+impl ActivationBlock for BlockQ8_1 {
+    const VALUES: usize = QK;
+
+    fn quantize_reference(x: &[f32], out: &mut [Self]) {
+        quantize_q8_1_reference(x, out)
     }
 }
 
@@ -69,7 +77,7 @@ fn round_block(xs: &[f32; QK], qs: &mut [i8; QK]) -> (f32, i32) {
 /// Round half to even for |v| < 2^22 (here |v| <= 127): adding and taking away
 /// 1.5 * 2^23 leaves the float rounded by the FPU, with no libm call.
 #[inline(always)]
-fn round_ties_even(v: f32) -> f32 {
+pub fn round_ties_even(v: f32) -> f32 {
     const MAGIC: f32 = 12_582_912.0;
     (v + MAGIC) - MAGIC
 }

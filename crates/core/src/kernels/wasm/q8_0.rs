@@ -14,9 +14,7 @@ impl simd128::Step for BlockQ8_0 {
     /// Widened to i16 in order.
     #[inline(always)]
     fn widen(y: &BlockQ8_1) -> [v128; 4] {
-        let p = y.qs.as_ptr();
-        // SAFETY: a block has 32 values.
-        std::array::from_fn(|i| unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) })
+        simd128::widened(&y.qs)
     }
 
     #[inline(always)]
@@ -27,9 +25,7 @@ impl simd128::Step for BlockQ8_0 {
     /// Widened to i16 in order.
     #[inline(always)]
     fn unpack(quad: &QuadQ8_0, r: usize) -> [v128; 4] {
-        let p = quad.qs[r].as_ptr();
-        // SAFETY: a block has 32 values.
-        std::array::from_fn(|i| unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) })
+        simd128::widened(&quad.qs[r])
     }
 
     /// Sums of pairs, added.

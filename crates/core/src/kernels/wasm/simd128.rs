@@ -9,15 +9,19 @@
 //! With the `relaxed-simd` feature (the browser builds for engines that have relaxed
 //! SIMD) the formats sum with `i32x4.relaxed_dot_i8x16_i7x16_add`: four products
 //! summed per lane in one instruction (VNNI's `vpdpbusd` on recent x86, `sdot` on
-//! ARM). It is exact here: one operand is always within 0..=127 (nibbles, or absolute
-//! values of Q8_0 weights), so no engine may round or saturate it.
+//! ARM). It is exact here: one operand is always within 0..=127 (4- and 5-bit values,
+//! or absolute values of Q8_0 weights), so no engine may round or saturate it.
+//!
+//! The 4- and 5-bit formats ([`Nibbles`]) share one step: their values as unsigned
+//! bytes in order, `OFFSET` above the real ones, and `OFFSET * Σy` taken off where
+//! each row's sums start.
 
 use std::arch::wasm32::*;
 
-use crate::kernels::formats::{BlockFormat, BlockQ8_1, QK};
+use crate::kernels::formats::{Block32, BlockQ8_1, QK};
 
-/// A weight block format's step on simd128.
-pub trait Step: BlockFormat {
+/// A 32-value weight format's step on simd128.
+pub trait Step: Block32 {
     /// An activation block prepared for `sum`.
     type Y: Copy;
     /// A row's block unpacked for `sum`.
@@ -31,6 +35,167 @@ pub trait Step: BlockFormat {
     /// Four exact integer sums whose total is the block's dot product, from
     /// `w = unpack(..)` and `y = widen(..)`.
     fn sum(w: &Self::W, y: &Self::Y) -> v128;
+}
+
+/// A 4- or 5-bit format's own part of its [`Step`]: the rest is shared.
+pub trait Nibbles: Block32 {
+    /// The quad's four scales and four minimums (zero for a format without) as f32.
+    fn quad_scales(quad: &Self::Quad) -> (v128, v128);
+    /// Row `r`'s 16 bytes of nibbles.
+    fn row_nibbles(quad: &Self::Quad, r: usize) -> &[u8; QK / 2];
+    /// Row `r`'s fifth bits (as `formats::spread` lays them out), for a 5-bit format.
+    #[inline(always)]
+    fn row_fifth_bits(_quad: &Self::Quad, _r: usize) -> Option<u32> {
+        None
+    }
+}
+
+/// An activation block prepared for a [`Nibbles`] format's sums (`y`), and where
+/// each row's sums start: lanes totalling `-OFFSET * Σy`.
+#[derive(Clone, Copy)]
+pub struct Started<Y> {
+    y: Y,
+    start: v128,
+}
+
+/// The plain build: values and activations as i16, split by parity (even then odd
+/// positions of values 0..16, then of 16..32), summed in pairs.
+#[cfg(not(feature = "relaxed-simd"))]
+impl<B: Nibbles> Step for B {
+    type Y = Started<[v128; 4]>;
+    type W = [v128; 4];
+
+    #[inline(always)]
+    fn widen(y: &BlockQ8_1) -> Self::Y {
+        let p = y.qs.as_ptr() as *const v128;
+        // SAFETY: a block has 32 values.
+        let (lo, hi) = unsafe { (v128_load(p), v128_load(p.add(1))) };
+        let even = |v| i16x8_shr(i16x8_shl(v, 8), 8);
+        let odd = |v| i16x8_shr(v, 8);
+        let y = [even(lo), odd(lo), even(hi), odd(hi)];
+        let start = match B::OFFSET {
+            0 => i32x4_splat(0),
+            offset => {
+                let sum = i16x8_add(i16x8_add(y[0], y[1]), i16x8_add(y[2], y[3]));
+                i32x4_dot_i16x8(sum, i16x8_splat(-(offset as i16)))
+            }
+        };
+        Started { y, start }
+    }
+
+    #[inline(always)]
+    fn scales(quad: &B::Quad) -> (v128, v128) {
+        B::quad_scales(quad)
+    }
+
+    /// As 16-bit lanes, byte 2i holds values 2i and 2i+16, byte 2i+1 values 2i+1
+    /// and 2i+17: shifts and masks split them by parity, as `widen` does. A fifth
+    /// bit is found in lane `i` of the word's copies as 16-bit lanes, at bit `i / 2`
+    /// (value 2i), `8 + i / 2` (2i+1), `4 + i / 2` (2i+16) or `12 + i / 2` (2i+17):
+    /// masked, it is 16 or more when set (the first after a shift), so the smaller
+    /// of it and 16 is what it adds.
+    #[inline(always)]
+    fn unpack(quad: &B::Quad, r: usize) -> [v128; 4] {
+        // SAFETY: a block has 16 bytes of nibbles.
+        let q = unsafe { v128_load(B::row_nibbles(quad, r).as_ptr() as *const v128) };
+        let m = u16x8_splat(0x0F);
+        let w = [
+            v128_and(q, m),
+            v128_and(u16x8_shr(q, 8), m),
+            v128_and(u16x8_shr(q, 4), m),
+            u16x8_shr(q, 12),
+        ];
+        let Some(qh) = B::row_fifth_bits(quad, r) else {
+            return w;
+        };
+        let bits = u32x4_splat(qh);
+        let masks = u16x8(1, 1, 2, 2, 4, 4, 8, 8);
+        let sixteen = u16x8_splat(16);
+        let add = |w, bits, shift| {
+            let set = u16x8_min(v128_and(bits, u16x8_shl(masks, shift)), sixteen);
+            v128_or(w, set)
+        };
+        [
+            add(w[0], u16x8_shl(bits, 4), 4),
+            add(w[1], bits, 8),
+            add(w[2], bits, 4),
+            add(w[3], bits, 12),
+        ]
+    }
+
+    /// The pair sums of the even and odd positions, added, from where the row's sums
+    /// start.
+    #[inline(always)]
+    fn sum(w: &[v128; 4], y: &Self::Y) -> v128 {
+        i32x4_add(y.start, pair_sums(w, &y.y))
+    }
+}
+
+/// The relaxed-SIMD build: values as unsigned bytes in order, times the activations
+/// in fours.
+#[cfg(feature = "relaxed-simd")]
+impl<B: Nibbles> Step for B {
+    type Y = Started<[v128; 2]>;
+    type W = [v128; 2];
+
+    #[inline(always)]
+    fn widen(y: &BlockQ8_1) -> Self::Y {
+        let y = halves(&y.qs);
+        let start = match B::OFFSET {
+            0 => i32x4_splat(0),
+            offset => i32x4_neg(dots(&[i8x16_splat(offset); 2], &y, i32x4_splat(0))),
+        };
+        Started { y, start }
+    }
+
+    #[inline(always)]
+    fn scales(quad: &B::Quad) -> (v128, v128) {
+        B::quad_scales(quad)
+    }
+
+    /// Values 0..16 (the low nibbles), then 16..32, as bytes in value order. A fifth
+    /// bit is found in lane `k` of the word's copies at bit `k` of each byte (values
+    /// `4k..4k + 4`) or bit `4 + k` (values `16 + 4k..`).
+    #[inline(always)]
+    fn unpack(quad: &B::Quad, r: usize) -> [v128; 2] {
+        // SAFETY: a block has 16 bytes of nibbles.
+        let q = unsafe { v128_load(B::row_nibbles(quad, r).as_ptr() as *const v128) };
+        let m = u8x16_splat(0x0F);
+        let w = [v128_and(q, m), v128_and(u16x8_shr(q, 4), m)];
+        let Some(qh) = B::row_fifth_bits(quad, r) else {
+            return w;
+        };
+        let bits = u32x4_splat(qh);
+        let masks = u32x4(0x0101_0101, 0x0202_0202, 0x0404_0404, 0x0808_0808);
+        let add = |w, masks| {
+            let set = i8x16_eq(v128_and(bits, masks), masks);
+            v128_or(w, v128_and(set, u8x16_splat(16)))
+        };
+        [add(w[0], masks), add(w[1], u32x4_shl(masks, 4))]
+    }
+
+    #[inline(always)]
+    fn sum(w: &[v128; 2], y: &Self::Y) -> v128 {
+        dots(w, &y.y, y.start)
+    }
+}
+
+/// `acc` plus the products of `w`'s bytes (within 0..=127, so exact on every
+/// engine) and `y`'s (signed), in fours: relaxed SIMD's dot.
+#[cfg(feature = "relaxed-simd")]
+#[inline(always)]
+pub fn dots(w: &[v128; 2], y: &[v128; 2], acc: v128) -> v128 {
+    let acc = i32x4_relaxed_dot_i8x16_i7x16_add(y[0], w[0], acc);
+    i32x4_relaxed_dot_i8x16_i7x16_add(y[1], w[1], acc)
+}
+
+/// 32 signed bytes widened to i16 in order.
+#[cfg(not(feature = "relaxed-simd"))]
+#[inline(always)]
+pub fn widened(values: &[i8; QK]) -> [v128; 4] {
+    let p = values.as_ptr();
+    // SAFETY: a block has 32 values.
+    std::array::from_fn(|i| unsafe { i16x8_load_extend_i8x8(p.add(8 * i)) })
 }
 
 /// A quad unpacked: four rows' values, their scales and minimums.
@@ -80,7 +245,7 @@ pub fn pair_sums(w: &[v128; 4], y16: &[v128; 4]) -> v128 {
 
 /// The totals of four vectors' lanes, in order: `[Σa, Σb, Σc, Σd]`.
 #[inline(always)]
-fn totals([a, b, c, d]: [v128; 4]) -> v128 {
+pub fn totals([a, b, c, d]: [v128; 4]) -> v128 {
     let pairs = |a, b| {
         i32x4_add(
             i32x4_shuffle::<0, 4, 1, 5>(a, b),

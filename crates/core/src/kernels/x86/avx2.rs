@@ -2,15 +2,18 @@
 //! one float lane per row. Per block, each row's exact integer sum is gathered into
 //! its lane, and the four rows' scales are converted (F16C), multiplied and added in
 //! one vector; each activation block is loaded once for the four rows; against
-//! several activation rows (a prompt), each quad is unpacked once for all of them. The formats give their scales, how they unpack a row, and the
-//! unsigned and signed bytes whose products make their integer sums: summed in fours
-//! by `vpmaddubsw` + `vpmaddwd`, or by AVX-VNNI's `vpdpbusd` in one instruction where
-//! the CPU has it (the same exact sums).
+//! several activation rows (a prompt), each quad is unpacked once for all of them.
+//! The formats give their scales, how they unpack a row, and the unsigned and signed
+//! bytes whose products make their integer sums: summed in fours by `vpmaddubsw` +
+//! `vpmaddwd`, or by AVX-VNNI's `vpdpbusd` in one instruction where the CPU has it
+//! (the same exact sums). A format whose values are multiplied unsigned, `OFFSET`
+//! above the real ones, has `OFFSET * Σy` taken off each row's sum, once per
+//! activation block for the four rows.
 
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
-use crate::kernels::formats::{BlockFormat, BlockQ8_1, QK};
+use crate::kernels::formats::{Block32, BlockQ8_1, QK};
 
 /// How far ahead (bytes) a decode step asks for the weights it will read next: a
 /// step streams every weight once, faster than the hardware prefetcher alone keeps
@@ -39,8 +42,8 @@ pub fn avx512() -> bool {
     })
 }
 
-/// A weight block format's step on AVX2.
-pub trait Step: BlockFormat {
+/// A 32-value weight format's step on AVX2.
+pub trait Step: Block32 {
     /// The quad's four scales and four minimums (zero for a format without) as f32.
     ///
     /// # Safety
@@ -51,13 +54,69 @@ pub trait Step: BlockFormat {
     /// # Safety
     /// The CPU must have AVX2 and F16C.
     unsafe fn unpack(quad: &Self::Quad, r: usize) -> __m256i;
-    /// Unsigned and signed bytes whose 32 products sum to the row's exact block sum,
-    /// from `w = unpack(..)` and `y8`, an activation block's 32
-    /// values. Pairs of products must fit in i16 (`vpmaddubsw` saturates).
+    /// Unsigned and signed bytes whose 32 products sum to the row's exact block sum
+    /// (plus `OFFSET * Σy`), from `w = unpack(..)` and `y8`, an activation block's 32
+    /// values. Pairs of products, less `OFFSET` times pairs of `y8`, must fit in i16
+    /// (`vpmaddubsw` saturates). By default the values as they are (unsigned, below
+    /// 32: pairs within ±2*31*128) times `y8`.
     ///
     /// # Safety
     /// The CPU must have AVX2 and F16C.
-    unsafe fn operands(w: __m256i, y8: __m256i) -> (__m256i, __m256i);
+    #[inline(always)]
+    unsafe fn operands(w: __m256i, y8: __m256i) -> (__m256i, __m256i) {
+        (w, y8)
+    }
+
+    /// A prompt's product on a kernel that takes more than four rows at once, where
+    /// the format has one (as `WeightBlock::dot_rows` takes it): how many fours of
+    /// rows it did (the rest go four at a time). None by default.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and F16C.
+    unsafe fn prompt_rows(
+        _quads: &[Self::Quad],
+        _ys: &[BlockQ8_1],
+        _out: &mut [f32],
+        _rows: usize,
+    ) -> usize {
+        0
+    }
+}
+
+/// A block's 16 bytes of nibbles as 32 bytes in value order (the low nibbles, then
+/// the high ones).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[inline(always)]
+pub unsafe fn nibbles(qs: &[u8; QK / 2]) -> __m256i {
+    let mask = _mm_set1_epi8(0x0F);
+    let q = _mm_loadu_si128(qs.as_ptr() as *const __m128i);
+    let lo = _mm_and_si128(q, mask);
+    let hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
+    _mm256_set_m128i(hi, lo)
+}
+
+/// Values in order with their fifth bits (`qh` as `formats::spread` lays it out)
+/// added: 16 where set. Lane `k` of the word's copies finds values `4k..4k + 4` at
+/// bit `k` of its bytes.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[inline(always)]
+pub unsafe fn fifth_bits(qh: u32, values: __m256i) -> __m256i {
+    let masks = _mm256_setr_epi32(
+        0x0101_0101,
+        0x0202_0202,
+        0x0404_0404,
+        0x0808_0808,
+        0x1010_1010,
+        0x2020_2020,
+        0x4040_4040,
+        0x8080_8080u32 as i32,
+    );
+    let set = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_set1_epi32(qh as i32), masks), masks);
+    _mm256_or_si256(values, _mm256_and_si256(set, _mm256_set1_epi8(16)))
 }
 
 /// A quad unpacked: four rows' values, their scales and minimums.
@@ -72,11 +131,14 @@ struct Unpacked {
 #[inline(always)]
 unsafe fn unpacked<B: Step>(quad: &B::Quad) -> Unpacked {
     let (d, m) = B::scales(quad);
-    Unpacked {
-        w: std::array::from_fn(|r| B::unpack(quad, r)),
-        d,
-        m,
-    }
+    // Spelt out: `array::from_fn` or `map` would not inline the intrinsics.
+    let w = [
+        B::unpack(quad, 0),
+        B::unpack(quad, 1),
+        B::unpack(quad, 2),
+        B::unpack(quad, 3),
+    ];
+    Unpacked { w, d, m }
 }
 
 /// Four f16 values as f32 (F16C: exact, like `formats::f16_to_f32`).
@@ -142,6 +204,7 @@ unsafe fn dot4_row<B: Step, Q, const VNNI: bool, const AHEAD: bool>(
     ys: &[BlockQ8_1],
 ) -> [f32; 4] {
     let (mut acc, mut summs) = (_mm_setzero_ps(), _mm_setzero_ps());
+    let (zero, offset) = (_mm256_setzero_si256(), _mm256_set1_epi8(B::OFFSET));
     for (x, y) in quads.iter().zip(ys) {
         if AHEAD {
             // A hint: an address past the matrix is never read, and cannot fault.
@@ -149,13 +212,31 @@ unsafe fn dot4_row<B: Step, Q, const VNNI: bool, const AHEAD: bool>(
         }
         let y8 = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
         let (xd, xm) = scales(x);
-        let sums: [__m256i; 4] = std::array::from_fn(|r| {
-            let (u, s) = B::operands(unpack(x, r), y8);
-            match VNNI {
-                true => _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s),
-                false => _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)),
+        let operands = |r| B::operands(unpack(x, r), y8);
+        let sums: [__m256i; 4] = match VNNI {
+            true => {
+                // Each row's sums start at -OFFSET * Σy (over the lanes).
+                let start = match B::OFFSET {
+                    0 => zero,
+                    _ => _mm256_sub_epi32(zero, _mm256_dpbusd_avx_epi32(zero, offset, y8)),
+                };
+                std::array::from_fn(|r| {
+                    let (u, s) = operands(r);
+                    _mm256_dpbusd_avx_epi32(start, u, s)
+                })
             }
-        });
+            false => {
+                let excess = _mm256_maddubs_epi16(offset, y8);
+                std::array::from_fn(|r| {
+                    let (u, s) = operands(r);
+                    let pairs = match B::OFFSET {
+                        0 => _mm256_maddubs_epi16(u, s),
+                        _ => _mm256_sub_epi16(_mm256_maddubs_epi16(u, s), excess),
+                    };
+                    _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
+                })
+            }
+        };
         let d = _mm_mul_ps(xd, _mm_set1_ps(y.d));
         acc = _mm_add_ps(acc, _mm_mul_ps(d, _mm_cvtepi32_ps(totals(sums))));
         if B::MINIMUMS {
@@ -220,14 +301,19 @@ pub unsafe fn round_block(xs: &[f32; QK], qs: &mut [i8; QK]) -> (f32, i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::formats::{quantize_q8_1_reference, BlockQ4_1, BlockQ8_0};
+    use crate::kernels::formats::{
+        quantize_q8_1_reference, BlockFormat, BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ8_0,
+    };
 
-    /// Both ways of summing, whichever this CPU would pick, equal the reference bit for
-    /// bit: one activation row, and two at once.
+    /// Both ways of summing, where this CPU has them, equal the reference bit for bit,
+    /// every format: one activation row, and two at once.
     #[test]
     fn both_ways_of_summing_equal_the_reference() {
         if available() {
+            check::<BlockQ4_0>(BlockQ4_0::BYTES);
             check::<BlockQ4_1>(BlockQ4_1::BYTES);
+            check::<BlockQ5_0>(BlockQ5_0::BYTES);
+            check::<BlockQ5_1>(BlockQ5_1::BYTES);
             check::<BlockQ8_0>(BlockQ8_0::BYTES);
         }
     }

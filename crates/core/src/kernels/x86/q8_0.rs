@@ -56,9 +56,7 @@ impl avx512_decode::Step16 for BlockQ8_0 {
 
     #[inline(always)]
     unsafe fn scales(quads: [&QuadQ8_0; 4]) -> (__m512, __m512) {
-        let d = |i: usize| (quads[i].d.as_ptr() as *const i64).read_unaligned();
-        let rows = _mm512_cvtph_ps(_mm256_setr_epi64x(d(0), d(1), d(2), d(3)));
-        let order = _mm512_loadu_si512(avx512_decode::LANE_ORDER.as_ptr() as *const _);
-        (_mm512_permutexvar_ps(order, rows), _mm512_setzero_ps())
+        let d = avx512_decode::f16_lanes(quads.map(|q| &q.d));
+        (d, _mm512_setzero_ps())
     }
 }
