@@ -1,12 +1,15 @@
 //! A weight matrix as the forward pass uses it: on tandem's kernels (Q4_0, Q4_1, Q5_0,
-//! Q5_1, Q8_0) or on candle's quantised matmuls (other formats), and products of
-//! several on one input.
+//! Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) or on candle's quantised matmuls (other formats), and
+//! products of several on one input.
 
 use candle_core::quantized::{GgmlDType, QMatMul};
 use candle_core::{Module, Tensor};
 
 use crate::error::{Error, Result};
-use crate::kernels::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ8_0, Matrix, WeightBlock};
+use crate::kernels::{
+    BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, Matrix,
+    WeightBlock,
+};
 
 /// The formats on tandem's kernels: a [`Linear`] variant per format, and the code
 /// that picks, multiplies and reads them, written once for all.
@@ -75,7 +78,10 @@ macro_rules! own_formats {
     };
 }
 
-own_formats!(Q4_0: BlockQ4_0, Q4_1: BlockQ4_1, Q5_0: BlockQ5_0, Q5_1: BlockQ5_1, Q8_0: BlockQ8_0);
+own_formats!(
+    Q4_0: BlockQ4_0, Q4_1: BlockQ4_1, Q5_0: BlockQ5_0, Q5_1: BlockQ5_1, Q8_0: BlockQ8_0,
+    Q4K: BlockQ4K, Q5K: BlockQ5K, Q6K: BlockQ6K
+);
 
 impl Linear {
     /// `x` is `(seq, cols)`; returns `(seq, rows)`.
