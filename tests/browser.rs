@@ -290,9 +290,10 @@ fn simd_exp_equals_libm() {
     );
 }
 
-/// How far llama.cpp's own pick may lead at a step where the browser's pick differs
-/// from it (as in the native test, crates/core/tests/gemma3/greedy.rs).
-const GEMMA_NEAR_TIE: f64 = 0.3;
+/// At a step where the browser's pick differs from llama.cpp's, how far llama.cpp's
+/// token may trail ours, and how far llama.cpp's own pick may lead its runner-up: the
+/// native test's bounds (crates/core/tests/gemma3/greedy.rs says why).
+const GEMMA_NEAR_TIE: f32 = 0.4;
 
 /// Gemma 3 270M (Q5_0, Q4_K, Q6_K, Q8_0 and F32 tensors, sliding-window layers, the
 /// SentencePiece tokenizer) in the browser build, teacher-forced along llama.cpp's
@@ -329,18 +330,19 @@ async fn gemma3_follows_llama_cpp_greedy_steps() {
             steps += 1;
             let got = argmax(&logits);
             if got != want {
-                let theirs = line["top2_margin"][step].as_f64().unwrap();
-                differing.push((line["prompt"].to_string(), step, theirs));
+                let ours = logits[got as usize] - logits[want as usize];
+                let theirs = line["top2_margin"][step].as_f64().unwrap() as f32;
+                differing.push((line["prompt"].to_string(), step, ours, theirs));
             }
             logits = model.forward(&[want], prompt.len() + step).unwrap();
         }
     }
     assert!(steps > 80, "{steps} steps");
     assert!(differing.len() <= 3, "{differing:?}");
-    for (prompt, step, theirs) in differing {
+    for (prompt, step, ours, theirs) in differing {
         assert!(
-            theirs <= GEMMA_NEAR_TIE,
-            "{prompt}: step {step}: llama.cpp led by {theirs}"
+            ours <= GEMMA_NEAR_TIE && theirs <= GEMMA_NEAR_TIE,
+            "{prompt}: step {step}: our gap {ours}, llama.cpp's lead {theirs}"
         );
     }
 }
