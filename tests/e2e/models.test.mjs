@@ -84,7 +84,7 @@ test("chat messages to a base model, and what the completions API does not do, a
       }
     };
     await attempt("chat", () => ai.chat.completions.create({
-      messages: [{ role: "user", content: "hi" }], route: "local",
+      messages: [{ role: "user", content: "hi" }], route: "local-only",
     }));
     await attempt("echo", () => ai.completions.create({ prompt: "hi", echo: true }));
     await attempt("typo", () => ai.completions.create({ prompt: "hi", max_token: 3 }));

@@ -186,7 +186,7 @@ test("escalate: a confident local answer stays local", async () => {
       }),
     [
       { role: "system", content: "Answer in one short sentence." },
-      { role: "user", content: "What color is the sky?" },
+      { role: "user", content: "What is the capital of France?" },
     ],
   );
   assert.equal(r.error, undefined, JSON.stringify(r.error));

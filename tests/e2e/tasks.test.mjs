@@ -27,7 +27,8 @@ after(async () => {
 });
 
 const NEWS =
-  "The city council met on Monday. It approved a new bike lane on Main Street. Work starts in May and ends in August.";
+  "The city council met on Monday and approved a new bike lane on Main Street. The bike lane " +
+  "will run from the station to the park. Work on it starts in May and ends in August.";
 const ORDER = "Send me the report now.";
 
 /** Run every task on `route`; results keyed by task. */
