@@ -4,6 +4,8 @@
 // through the API on 1 and 2 threads, relaxed SIMD); beside it llama.cpp
 // (node-llama-cpp 3.21.1, prebuilt CPU binary, one thread) on the same prompt ids, and
 // the second-turn time to first token with the KV cache reused vs a cold prefill.
+// Then Gemma 3 270M (Q4_K_M) on a raw prompt, 64 greedy tokens, one thread: native,
+// wasm (relaxed SIMD), llama.cpp and wllama.
 // Medians of 5 runs go to target/bench/summary.json and a table.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -13,6 +15,20 @@ import { launch, median, ROOT, serve } from "./browser.mjs";
 const MODEL = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 const PROMPT = "Write a haiku about the sea."; // 38 tokens with the default system prompt
 const MAX_TOKENS = 128;
+/** What is run: a model, a prompt (a chat message, or with `raw` the raw prompt) and
+ * how many tokens to generate. */
+const SMOL = { model: MODEL, prompt: PROMPT, raw: false, maxTokens: MAX_TOKENS };
+const GEMMA = {
+  model: "models/gemma-3-270m-q4_k_m.gguf",
+  // 41 tokens with BOS.
+  prompt: "The history of astronomy began when people first looked up at the night sky " +
+    "and wondered about the lights they saw there. Over thousands of years, careful " +
+    "observers learned to predict eclipses and to map the stars",
+  raw: true,
+  maxTokens: 64,
+};
+/** `generate`'s arguments for workload `w`. */
+const promptArgs = (w) => ["--model", w.model, ...(w.raw ? ["--raw"] : []), "--prompt", w.prompt];
 const RUNS = 5;
 const PORT = 8791;
 
@@ -40,13 +56,13 @@ function rendererPeakMb() {
   return peak;
 }
 
-/** Median native speeds with `threads` rayon threads. */
-function native(threads) {
+/** Median native speeds of workload `w` with `threads` rayon threads. */
+function native(threads, w = SMOL) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
     const out = run(
       "target/release/examples/generate",
-      ["--model", MODEL, "--prompt", PROMPT, "--max-tokens", String(MAX_TOKENS),
+      [...promptArgs(w), "--max-tokens", String(w.maxTokens),
        "--temperature", "0", "--ignore-eos", "--json"],
       { RAYON_NUM_THREADS: String(threads) },
     );
@@ -59,11 +75,11 @@ function native(threads) {
 }
 
 /** Median llama.cpp speeds (node-llama-cpp, CPU, one thread) on tandem's prompt ids. */
-function llamaCpp() {
+function llamaCpp(w = SMOL) {
   const ids = JSON.parse(run("target/release/examples/generate",
-    ["--model", MODEL, "--prompt", PROMPT, "--max-tokens", "1", "--json"])).prompt_ids;
-  const out = run("node", ["bench/llama-cpp.mjs", MODEL, JSON.stringify(ids),
-    String(MAX_TOKENS), String(RUNS)]);
+    [...promptArgs(w), "--max-tokens", "1", "--json"])).prompt_ids;
+  const out = run("node", ["bench/llama-cpp.mjs", w.model, JSON.stringify(ids),
+    String(w.maxTokens), String(RUNS)]);
   const runs = out.trim().split("\n").map((l) => JSON.parse(l));
   return {
     prefill: median(runs.map((r) => r.prefill_tokens_per_s)),
@@ -72,9 +88,9 @@ function llamaCpp() {
 }
 
 /** Median wllama speeds (single-thread wasm, llama.cpp's own timings) on the same
- * chat prompt (the GGUF's own template), in the same headless Chromium; bench/ is
- * served at /. */
-async function wllama() {
+ * prompt (a chat one through the GGUF's own template, or raw), in the same headless
+ * Chromium; bench/ is served at /. */
+async function wllama(w = SMOL) {
   const server = await serve(PORT, "bench");
   const browser = await launch();
   try {
@@ -83,7 +99,7 @@ async function wllama() {
     await page.goto(`${server.origin}/wllama.html?isolate=0`);
     await page.waitForFunction(() => window.benchReady);
     const runs = await page.evaluate((o) => window.benchWllama(o),
-      { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS });
+      { prompt: w.prompt, maxTokens: w.maxTokens, runs: RUNS, raw: w.raw, modelUrl: `/${w.model}` });
     return {
       promptTokens: runs[0].prompt_n,
       prefill: median(runs.map((r) => r.prompt_per_second)),
@@ -106,7 +122,7 @@ const wasmMedians = (runs) => ({
 /** Medians of `window[fn]` runs in bench.html (cross-origin isolated, so `threads`
  * above 1 runs the multi-threaded build) in a fresh headless Chromium, with the
  * tab's peak memory. */
-async function inBrowser(fn, threads = 1, build = undefined) {
+async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
   const server = await serve(PORT);
   const browser = await launch();
   try {
@@ -116,7 +132,8 @@ async function inBrowser(fn, threads = 1, build = undefined) {
     await page.waitForFunction(() => window.benchReady);
     const runs = await page.evaluate(
       ([fn, o]) => window[fn](o),
-      [fn, { prompt: PROMPT, maxTokens: MAX_TOKENS, runs: RUNS, threads, build }],
+      [fn, { prompt: w.prompt, maxTokens: w.maxTokens, runs: RUNS, threads, build,
+             raw: w.raw, modelUrl: `/${w.model}` }],
     );
     return { ...wasmMedians(runs), rssMb: rendererPeakMb() };
   } finally {
@@ -142,6 +159,12 @@ const w = {
   api2: await inBrowser("benchApi", 2),
 };
 const wl = await wllama();
+const gemma = {
+  native: native(1, GEMMA),
+  llama: llamaCpp(GEMMA),
+  wasm: await inBrowser("benchDirect", 1, "tandem_relaxed", GEMMA),
+  wllama: await wllama(GEMMA),
+};
 if (!w.loads.fromCache) throw new Error("the API loads were not served from the cache");
 const summary = {
   native_prefill_tok_s_1t: round(n1.prefill),
@@ -176,6 +199,19 @@ const summary = {
   api_decode_2t_vs_1t: ratio(w.api2.decode, w.api.decode),
   api_decode_overhead_pct: round((1 - w.api.decode / w.direct.decode) * 100),
   renderer_peak_rss_mb: round(w.api.rssMb),
+  gemma3_prompt_tokens: gemma.wllama.promptTokens,
+  gemma3_native_prefill_tok_s_1t: round(gemma.native.prefill),
+  gemma3_native_decode_tok_s_1t: round(gemma.native.decode),
+  gemma3_llama_cpp_prefill_tok_s_1t: round(gemma.llama.prefill),
+  gemma3_llama_cpp_decode_tok_s_1t: round(gemma.llama.decode),
+  gemma3_wasm_prefill_tok_s_1t: round(gemma.wasm.prefill),
+  gemma3_wasm_decode_tok_s_1t: round(gemma.wasm.decode),
+  gemma3_wllama_prefill_tok_s_1t: round(gemma.wllama.prefill),
+  gemma3_wllama_decode_tok_s_1t: round(gemma.wllama.decode),
+  gemma3_prefill_vs_llama_cpp_1t: ratio(gemma.native.prefill, gemma.llama.prefill),
+  gemma3_decode_vs_llama_cpp_1t: ratio(gemma.native.decode, gemma.llama.decode),
+  gemma3_prefill_vs_wllama_1t: ratio(gemma.wasm.prefill, gemma.wllama.prefill),
+  gemma3_decode_vs_wllama_1t: ratio(gemma.wasm.decode, gemma.wllama.decode),
 };
 mkdirSync(join(ROOT, "target/bench"), { recursive: true });
 writeFileSync(join(ROOT, "target/bench/summary.json"), JSON.stringify(summary, null, 2) + "\n");
@@ -204,4 +240,14 @@ console.log(`second turn (${summary.second_turn_prompt_tokens} tokens, ` +
   `${summary.second_turn_reused_tokens} reused): first token ${summary.second_turn_ttft_ms_reused} ms ` +
   `vs ${summary.second_turn_ttft_ms_cold} ms cold ` +
   `(${Math.round(summary.second_turn_ttft_ms_reused / summary.second_turn_ttft_ms_cold * 100)}%)`);
+console.table({
+  "Gemma 3 270M, native, 1 thread": { "prefill tok/s": summary.gemma3_native_prefill_tok_s_1t, "decode tok/s": summary.gemma3_native_decode_tok_s_1t },
+  "Gemma 3 270M, llama.cpp, 1 thread": { "prefill tok/s": summary.gemma3_llama_cpp_prefill_tok_s_1t, "decode tok/s": summary.gemma3_llama_cpp_decode_tok_s_1t },
+  "Gemma 3 270M, wasm, relaxed SIMD": { "prefill tok/s": summary.gemma3_wasm_prefill_tok_s_1t, "decode tok/s": summary.gemma3_wasm_decode_tok_s_1t },
+  "Gemma 3 270M, wllama, 1 thread": { "prefill tok/s": summary.gemma3_wllama_prefill_tok_s_1t, "decode tok/s": summary.gemma3_wllama_decode_tok_s_1t },
+});
+console.log(`Gemma 3 270M (${summary.gemma3_prompt_tokens}-token raw prompt, 64 tokens): ` +
+  `native / llama.cpp prefill ${summary.gemma3_prefill_vs_llama_cpp_1t}x, decode ` +
+  `${summary.gemma3_decode_vs_llama_cpp_1t}x; wasm / wllama prefill ` +
+  `${summary.gemma3_prefill_vs_wllama_1t}x, decode ${summary.gemma3_decode_vs_wllama_1t}x`);
 console.log("written to target/bench/summary.json");

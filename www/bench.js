@@ -12,25 +12,27 @@ async function lastChunk(chunks) {
   return last;
 }
 
-const request = (prompt, maxTokens) => ({
-  messages: [{ role: "user", content: prompt }],
+/** A greedy request for `prompt`: the user's message, or with `raw` the raw prompt. */
+const request = (prompt, maxTokens, raw = false) => ({
+  ...(raw ? { prompt } : { messages: [{ role: "user", content: prompt }] }),
   max_tokens: maxTokens,
   temperature: 0,
   ignore_eos: true,
 });
 
 /** `runs` times: LocalModel of the single-threaded `build` (pkg/`build`.js: the
- * plain one, or `tandem_relaxed`) in this thread, from already-fetched bytes. */
-window.benchDirect = async ({ prompt, maxTokens, runs, build = "tandem" }) => {
+ * plain one, or `tandem_relaxed`) in this thread, from already-fetched bytes of
+ * `modelUrl`; `raw` sends the prompt as a raw prompt (a base model). */
+window.benchDirect = async ({ prompt, maxTokens, runs, build = "tandem", modelUrl = MODEL_URL, raw = false }) => {
   const wasm = await import(`/pkg/${build}.js`);
   await wasm.default();
-  const bytes = new Uint8Array(await (await fetch(MODEL_URL)).arrayBuffer());
+  const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
   const direct = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
     const model = new wasm.LocalModel(bytes);
     const loadMs = performance.now() - start;
-    const reply = model.reply(request(prompt, maxTokens));
+    const reply = model.reply(request(prompt, maxTokens, raw));
     let chunk, last;
     while ((chunk = reply.next())) last = chunk;
     direct.push({ loadMs, ...last.tandem });
