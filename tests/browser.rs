@@ -290,49 +290,38 @@ fn simd_exp_equals_libm() {
     );
 }
 
-/// At a step where the browser's pick differs from llama.cpp's, how far llama.cpp's
-/// token may trail ours, and how far llama.cpp's own pick may lead its runner-up: the
-/// native test's bounds (crates/core/tests/gemma3/greedy.rs says why).
-const GEMMA_NEAR_TIE: f32 = 0.4;
-
-/// Gemma 3 270M (Q5_0, Q4_K, Q6_K, Q8_0 and F32 tensors, sliding-window layers, the
-/// SentencePiece tokenizer) in the browser build, teacher-forced along llama.cpp's
-/// greedy fixture: each raw prompt tokenizes to llama.cpp's ids, and at every step the
-/// model's pick is llama.cpp's, or llama.cpp's own lead there was a near-tie.
-#[wasm_bindgen_test]
-async fn gemma3_follows_llama_cpp_greedy_steps() {
-    use tandem_core::gguf::Gguf;
-    use tandem_core::model::Model;
-    use tandem_core::sampling::argmax;
-    use tandem_core::Engine;
-
-    let response = fetch("/models/gemma-3-270m-q4_k_m.gguf").await;
-    let buffer = JsFuture::from(response.array_buffer().unwrap())
+/// Bytes of `path` on the test server.
+async fn bytes(path: &str) -> Vec<u8> {
+    let buffer = JsFuture::from(fetch(path).await.array_buffer().unwrap())
         .await
         .unwrap();
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    let engine = Engine::load(&bytes).expect("Gemma 3 loads in the browser");
-    assert_eq!(engine.description().architecture, "gemma3");
-    let mut model = Model::from_gguf(&Gguf::parse(&bytes).unwrap()).unwrap();
-    let text = JsFuture::from(fetch("/fixtures/greedy_gemma3.jsonl").await.text().unwrap())
+    Uint8Array::new(&buffer).to_vec()
+}
+
+/// The lines of the fixture at `path` on the test server.
+async fn jsonl(path: &str) -> Vec<Value> {
+    let text = JsFuture::from(fetch(path).await.text().unwrap())
         .await
         .unwrap()
         .as_string()
         .unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The model in `bytes`, teacher-forced along llama.cpp's greedy `lines`: how many
+/// steps ran, and those where the model's pick was not llama.cpp's, as (the line's
+/// prompt, step, our logit gap to llama.cpp's token, llama.cpp's own top-2 margin).
+async fn teacher_forced(bytes: &[u8], lines: &[Value]) -> (usize, Vec<(String, usize, f32, f32)>) {
+    use tandem_core::gguf::Gguf;
+    use tandem_core::model::Model;
+    use tandem_core::sampling::argmax;
+
+    let mut model = Model::from_gguf(&Gguf::parse(bytes).unwrap()).unwrap();
     let (mut steps, mut differing) = (0, Vec::new());
-    // The fixture's most rounding-sensitive line is left out here: at "import numpy as
-    // np\n" step 10 our pick trails llama.cpp's by 0.36 natively and by 0.63 in wasm,
-    // whose libm (tanh, cos, sin, exp) differs from glibc's in last bits; the native
-    // test covers that line.
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap());
-    for line in lines
-        .filter(|l| l["prompt"] != "import numpy as np\n")
-        .take(4)
-    {
+    for line in lines {
         let prompt = ids(&line["prompt_ids"]);
-        assert_eq!(engine.raw_prompt(line["prompt"].as_str().unwrap()), prompt);
         let mut logits = model.forward(&prompt, 0).unwrap();
         for (step, &want) in ids(&line["greedy_ids"]).iter().enumerate() {
             yield_to_browser().await;
@@ -346,6 +335,37 @@ async fn gemma3_follows_llama_cpp_greedy_steps() {
             logits = model.forward(&[want], prompt.len() + step).unwrap();
         }
     }
+    (steps, differing)
+}
+
+/// At a step where the browser's pick differs from llama.cpp's, how far llama.cpp's
+/// token may trail ours, and how far llama.cpp's own pick may lead its runner-up: the
+/// native test's bounds (crates/core/tests/gemma3/greedy.rs says why).
+const GEMMA_NEAR_TIE: f32 = 0.4;
+
+/// Gemma 3 270M (Q5_0, Q4_K, Q6_K, Q8_0 and F32 tensors, sliding-window layers, the
+/// SentencePiece tokenizer) in the browser build, teacher-forced along llama.cpp's
+/// greedy fixture: each raw prompt tokenizes to llama.cpp's ids, and at every step the
+/// model's pick is llama.cpp's, or both sides saw a near-tie there.
+#[wasm_bindgen_test]
+async fn gemma3_follows_llama_cpp_greedy_steps() {
+    let bytes = bytes("/models/gemma-3-270m-q4_k_m.gguf").await;
+    let engine = tandem_core::Engine::load(&bytes).expect("Gemma 3 loads in the browser");
+    assert_eq!(engine.description().architecture, "gemma3");
+    // The fixture's most rounding-sensitive line is left out here: at "import numpy as
+    // np\n" step 10 our pick trails llama.cpp's by 0.36 natively and by 0.63 in wasm,
+    // whose libm (tanh, cos, sin, exp) differs from glibc's in last bits; the native
+    // test covers that line.
+    let lines: Vec<Value> = (jsonl("/fixtures/greedy_gemma3.jsonl").await.into_iter())
+        .filter(|l| l["prompt"] != "import numpy as np\n")
+        .take(4)
+        .collect();
+    for line in &lines {
+        let prompt = line["prompt"].as_str().unwrap();
+        assert_eq!(engine.raw_prompt(prompt), ids(&line["prompt_ids"]));
+    }
+    drop(engine);
+    let (steps, differing) = teacher_forced(&bytes, &lines).await;
     assert!(steps > 80, "{steps} steps");
     assert!(differing.len() <= 3, "{differing:?}");
     for (prompt, step, ours, theirs) in differing {
@@ -353,5 +373,41 @@ async fn gemma3_follows_llama_cpp_greedy_steps() {
             ours <= GEMMA_NEAR_TIE && theirs <= GEMMA_NEAR_TIE,
             "{prompt}: step {step}: our gap {ours}, llama.cpp's lead {theirs}"
         );
+    }
+}
+
+/// The tiny Qwen3, Llama 3 and qwen2 GGUFs (real tokenizers, random weights:
+/// scripts/fixtures) in the browser build: each chat prompt renders to llama.cpp's ids,
+/// and teacher-forced along llama.cpp's greedy tokens the picks are llama.cpp's, or
+/// near-ties on both sides (the native test's bounds, crates/core/tests/families).
+#[wasm_bindgen_test]
+async fn families_follow_llama_cpp_greedy_steps() {
+    const NEAR_TIE: f32 = 0.3;
+    for (name, architecture) in [("qwen3", "qwen3"), ("llama3", "llama"), ("qwen2", "qwen2")] {
+        let bytes = bytes(&format!("/models/tiny/tiny-{name}.gguf")).await;
+        let engine = tandem_core::Engine::load(&bytes).expect("the tiny model loads");
+        assert_eq!(engine.description().architecture, architecture);
+        let lines = jsonl(&format!("/fixtures/greedy_{name}.jsonl")).await;
+        for line in lines.iter().filter(|l| l["messages"].is_array()) {
+            let messages: Vec<tandem_core::ChatMessage> =
+                serde_json::from_value(line["messages"].clone()).unwrap();
+            let prompt = engine.chat_prompt(&messages).unwrap();
+            assert_eq!(
+                prompt,
+                ids(&line["prompt_ids"]),
+                "{name}: {}",
+                line["messages"]
+            );
+        }
+        drop(engine);
+        let (steps, differing) = teacher_forced(&bytes, &lines).await;
+        assert!(steps >= 100, "{name}: {steps} steps");
+        assert!(differing.len() <= 10, "{name}: {differing:?}");
+        for (prompt, step, ours, theirs) in differing {
+            assert!(
+                ours <= NEAR_TIE && theirs <= NEAR_TIE,
+                "{name}: {prompt}: step {step}: our gap {ours}, llama.cpp's lead {theirs}"
+            );
+        }
     }
 }
