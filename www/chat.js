@@ -55,11 +55,14 @@ export class Chat {
     let last;
     try {
       await this.jobs.run(badge.decided, async (signal) => {
-        const request = {
-          messages: this.history, stream: true, temperature: TEMPERATURE, signal, ...chatSettings(),
-        };
-        for await (const chunk of await this.ai.chat.completions.create(request)) {
-          text += chunk.choices[0]?.delta.content ?? "";
+        const options = { stream: true, temperature: TEMPERATURE, signal, ...chatSettings() };
+        // A base model (no chat template) continues the text it is given.
+        const chunks = this.ai.model?.chat === false
+          ? await this.ai.completions.create({ prompt: content, ...options })
+          : await this.ai.chat.completions.create({ messages: this.history, ...options });
+        for await (const chunk of chunks) {
+          const choice = chunk.choices[0];
+          text += choice?.text ?? choice?.delta?.content ?? "";
           answer.body.textContent = text;
           last = chunk;
           this.follow();

@@ -1,5 +1,7 @@
 // The tandem demo: one Tandem with the model in this page and the server that serves
-// it, shown panel by panel. `?model=URL` and `?server=URL` point it elsewhere,
+// it, shown panel by panel. The model menu switches between the models `make demo`
+// fetched (the page reloads with `?model=`). `?model=URL` and `?server=URL` point it
+// elsewhere,
 // `?threads=N` sets the model's threads (default: up to 4 of the machine's cores when
 // the page is cross-origin isolated, as tandem-server serves it, else 1).
 import init, { Tandem } from "../pkg/tandem.js";
@@ -20,6 +22,14 @@ const threads = Number(params.get("threads") ??
   (crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1));
 
 const model = new ModelStatus(modelUrl, (url) => Tandem.evict(url));
+const choice = $("model-choice");
+const chosen = [...choice.options].find((o) => new URL(o.value, location.href).href === modelUrl);
+if (chosen) choice.value = chosen.value;
+else choice.add(new Option(decodeURIComponent(modelUrl.split("/").pop()), modelUrl, true, true));
+choice.addEventListener("change", () => {
+  params.set("model", choice.value);
+  location.search = params.toString();
+});
 const checkServer = watchServer(serverUrl);
 const chart = new Chart($("chart"));
 

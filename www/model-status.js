@@ -41,7 +41,9 @@ export class ModelStatus {
     const from = info.fromCache ? "loaded from cache" : "downloaded";
     const file = decodeURIComponent(new URL(this.url).pathname.split("/").pop());
     this.state(`${file.replace(/\.gguf$/i, "")} · ${from} in ${duration(info.loadMs)}`, "ok");
+    const kind = info.chat ? "chat" : "base model: continues your text";
     $("model-detail").textContent =
+      `${info.architecture} · ${Math.round(info.parameters / 1e6)}M parameters · ${kind} · ` +
       `${megabytes(info.bytes)} file · ${megabytes(info.memoryBytes)} in memory · ` +
       `${info.contextWindow}-token context · ${info.threads === 1 ? "1 thread" : `${info.threads} threads`}` +
       (info.relaxedSimd ? " · relaxed SIMD" : "");

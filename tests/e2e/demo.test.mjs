@@ -146,6 +146,26 @@ test("the demo page: load, route, stop, cache, fall back, fail clearly", async (
     assert.match(await page.textContent("#model-state"), /loaded from cache/);
     await shot(page, "5-from-cache");
 
+    // The model menu switches to Gemma 3 270M, a base model: the page reloads with it,
+    // says what it is, and the chat continues the text on the page.
+    await Promise.all([
+      page.waitForURL(/model=/),
+      page.selectOption("#model-choice", "/models/gemma-3-270m-q4_k_m.gguf"),
+    ]);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+    assert.match(await page.textContent("#model-detail"),
+      /^gemma3 · 268M parameters · base model: continues your text · /);
+    await setRouting(page, "local-only", 8);
+    const continued = await ask(page, "The days of the week are");
+    assert.equal(continued.route, "local", JSON.stringify(continued));
+    assert.ok(continued.text.length > 0, JSON.stringify(continued));
+    await shot(page, "5b-gemma");
+    await Promise.all([
+      page.waitForURL(/SmolLM2/),
+      page.selectOption("#model-choice", "/models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+    ]);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+
     // A model that cannot be downloaded: the server answers and the page says what to do.
     const broken = await context.newPage();
     await broken.goto(`${ORIGIN}/?model=/models/missing.gguf`);
