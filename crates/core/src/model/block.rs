@@ -90,7 +90,7 @@ impl Block {
         hp: &HyperParams,
     ) -> Result<Tensor> {
         let seq = h.dim(0)?;
-        let hd = hp.head_dim();
+        let hd = hp.head_dim;
         // (seq, heads * hd) -> (1, heads, seq, hd), then rotated.
         let heads = |t: Tensor, n: usize| -> Result<Tensor> {
             Ok(t.reshape((1, seq, n, hd))?.transpose(1, 2)?.contiguous()?)
@@ -118,7 +118,7 @@ impl Block {
         hp: &HyperParams,
     ) -> Result<Tensor> {
         let n = h.dim(0)?;
-        let hd = hp.head_dim();
+        let hd = hp.head_dim;
         // (n, heads * hd) -> (n, heads, 1, hd): each row is a batch of one token, so
         // that each is rotated by its own row of the angles.
         let [q, k, v] = self.qkv(h, hp)?;

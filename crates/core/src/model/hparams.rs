@@ -156,11 +156,6 @@ impl HyperParams {
         Ok(hp)
     }
 
-    /// Width of one attention head.
-    pub fn head_dim(&self) -> usize {
-        self.head_dim
-    }
-
     /// The sliding window of layer `i`, if it is a local layer.
     pub fn window(&self, i: usize) -> Option<usize> {
         let local = self.style.local?;

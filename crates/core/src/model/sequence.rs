@@ -19,7 +19,7 @@ impl Sequence {
     pub(super) fn new(hp: &HyperParams) -> Self {
         Sequence {
             caches: (0..hp.layers)
-                .map(|_| KvCache::new(hp.kv_heads, hp.head_dim()))
+                .map(|_| KvCache::new(hp.kv_heads, hp.head_dim))
                 .collect(),
             tokens: Vec::new(),
         }
@@ -63,7 +63,7 @@ impl Sequence {
             && self
                 .caches
                 .first()
-                .is_none_or(|c| c.kv_heads() == hp.kv_heads && c.head_dim() == hp.head_dim());
+                .is_none_or(|c| c.kv_heads() == hp.kv_heads && c.head_dim() == hp.head_dim);
         match fits {
             true => Ok(()),
             false => Err(Error::Inference(

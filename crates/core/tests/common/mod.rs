@@ -57,3 +57,43 @@ pub fn top2(logits: &[f32]) -> (u32, f32) {
         .fold(f32::NEG_INFINITY, |m, (_, &l)| m.max(l));
     (best, logits[best as usize] - runner_up)
 }
+
+/// One step of a model teacher-forced along llama.cpp's greedy tokens.
+#[derive(Debug)]
+pub struct Step {
+    /// The fixture line's prompt.
+    pub prompt: String,
+    /// The step within that line.
+    pub step: usize,
+    /// Whether our argmax is llama.cpp's token.
+    pub agrees: bool,
+    /// Our logit for our pick minus ours for llama.cpp's token (0 where they agree).
+    pub gap: f32,
+    /// Our top-1 minus top-2 logit.
+    pub ours: f32,
+    /// llama.cpp's top-1 minus top-2 logit.
+    pub theirs: f64,
+}
+
+/// Every step of `model` teacher-forced along the greedy fixture `lines` (`prompt_ids`,
+/// `greedy_ids`, `top2_margin`): the reference token goes in whatever we picked.
+pub fn teacher_forced(model: &mut tandem_core::model::Model, lines: &[Value]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for line in lines {
+        let prompt = ids(&line["prompt_ids"]);
+        let mut logits = model.forward(&prompt, 0).unwrap();
+        for (step, &want) in ids(&line["greedy_ids"]).iter().enumerate() {
+            let (got, ours) = top2(&logits);
+            steps.push(Step {
+                prompt: line["prompt"].to_string(),
+                step,
+                agrees: got == want,
+                gap: logits[got as usize] - logits[want as usize],
+                ours,
+                theirs: line["top2_margin"][step].as_f64().unwrap(),
+            });
+            logits = model.forward(&[want], prompt.len() + step).unwrap();
+        }
+    }
+    steps
+}

@@ -4,7 +4,8 @@
 use tandem_core::gguf::Gguf;
 use tandem_core::model::Model;
 
-use crate::{ids, top2, Family, LLAMA3, QWEN2, QWEN3};
+use crate::common::{teacher_forced, Step};
+use crate::{Family, LLAMA3, QWEN2, QWEN3};
 
 /// How far (in logits) llama.cpp's token may trail our pick at a step where the two
 /// differ (today's largest gap is about 0.1).
@@ -31,50 +32,32 @@ const MARGIN_TOLERANCE: f64 = 0.5;
 fn greedy_steps_match_llama_cpp(family: &Family) {
     let gguf = Gguf::parse(family.bytes()).unwrap();
     let mut model = Model::from_gguf(&gguf).unwrap();
-    let (mut differing, mut steps, mut worst_margin_gap) = (Vec::new(), 0, 0f64);
-    for line in family.greedy_fixture() {
-        let prompt = ids(&line["prompt_ids"]);
-        let reference = ids(&line["greedy_ids"]);
-        let margins: Vec<f64> = line["top2_margin"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m.as_f64().unwrap())
-            .collect();
-        let mut logits = model.forward(&prompt, 0).unwrap();
-        for (step, &want) in reference.iter().enumerate() {
-            let (got, ours) = top2(&logits);
-            steps += 1;
-            if got != want {
-                let gap = logits[got as usize] - logits[want as usize];
-                differing.push((steps - 1, step, gap, ours, margins[step]));
-            } else {
-                let margin_gap = (ours as f64 - margins[step]).abs();
-                worst_margin_gap = worst_margin_gap.max(margin_gap);
-                assert!(
-                    margin_gap <= MARGIN_TOLERANCE,
-                    "{}: step {step} of {:?}: our margin {ours}, llama.cpp's {}",
-                    family.name,
-                    line["prompt"],
-                    margins[step]
-                );
-            }
-            logits = model.forward(&[want], prompt.len() + step).unwrap();
-        }
-    }
+    let steps = teacher_forced(&mut model, &family.greedy_fixture());
+    let (agreeing, differing): (Vec<&Step>, Vec<&Step>) = steps.iter().partition(|s| s.agrees);
+    let worst_margin_gap = agreeing
+        .iter()
+        .map(|s| (s.ours as f64 - s.theirs).abs())
+        .fold(0f64, f64::max);
     eprintln!(
-        "{}: {} of {steps} steps differ (index, step of its prompt, our gap to llama.cpp's \
-         pick, our top-2 margin, llama.cpp's top-2 margin): {differing:?}; largest margin \
-         difference where the picks agree: {worst_margin_gap:.5}",
+        "{}: {} of {} steps differ: {differing:#?}; largest margin difference where the \
+         picks agree: {worst_margin_gap:.5}",
         family.name,
-        differing.len()
+        differing.len(),
+        steps.len()
     );
-    assert!(steps >= 100, "{steps} steps");
-    assert!(differing.len() <= MAX_DIFFERING_STEPS, "{differing:?}");
-    for (_, step, gap, _, theirs) in differing {
+    assert!(steps.len() >= 100, "{} steps", steps.len());
+    for s in agreeing {
         assert!(
-            gap <= NEAR_TIE && theirs <= LLAMA_CPP_NEAR_TIE,
-            "{}: step {step}: our gap {gap}, llama.cpp's margin {theirs}",
+            (s.ours as f64 - s.theirs).abs() <= MARGIN_TOLERANCE,
+            "{}: our margin and llama.cpp's disagree: {s:?}",
+            family.name
+        );
+    }
+    assert!(differing.len() <= MAX_DIFFERING_STEPS, "{differing:?}");
+    for s in differing {
+        assert!(
+            s.gap <= NEAR_TIE && s.theirs <= LLAMA_CPP_NEAR_TIE,
+            "{}: {s:?}",
             family.name
         );
     }

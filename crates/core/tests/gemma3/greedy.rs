@@ -3,7 +3,8 @@
 use tandem_core::gguf::Gguf;
 use tandem_core::model::Model;
 
-use crate::{fixture, ids, model_bytes, top2};
+use crate::common::{teacher_forced, Step};
+use crate::{fixture, model_bytes};
 
 /// How far (in logits) llama.cpp's token may trail our pick at a step where the two
 /// differ. Today's largest is 0.36 ("import numpy as np\n", step 10, where llama.cpp's
@@ -26,38 +27,15 @@ const MAX_DIFFERING_STEPS: usize = 10;
 fn greedy_steps_match_llama_cpp_or_are_near_ties() {
     let gguf = Gguf::parse(model_bytes()).unwrap();
     let mut model = Model::from_gguf(&gguf).unwrap();
-    let mut differing = Vec::new();
-    let mut steps = 0;
-    for line in fixture("greedy_gemma3.jsonl") {
-        let prompt = ids(&line["prompt_ids"]);
-        let reference = ids(&line["greedy_ids"]);
-        let margins: Vec<f64> = line["top2_margin"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m.as_f64().unwrap())
-            .collect();
-        let mut logits = model.forward(&prompt, 0).unwrap();
-        for (step, &want) in reference.iter().enumerate() {
-            let (got, ours) = top2(&logits);
-            steps += 1;
-            if got != want {
-                let gap = logits[got as usize] - logits[want as usize];
-                differing.push((line["prompt"].to_string(), step, gap, ours, margins[step]));
-            }
-            logits = model.forward(&[want], prompt.len() + step).unwrap();
-        }
-    }
+    let steps = teacher_forced(&mut model, &fixture("greedy_gemma3.jsonl"));
+    let differing: Vec<&Step> = steps.iter().filter(|s| !s.agrees).collect();
     eprintln!(
-        "{} of {steps} steps differ (prompt, step, our gap to llama.cpp's pick, our top-2 \
-         margin, llama.cpp's top-2 margin): {differing:?}",
-        differing.len()
+        "{} of {} steps differ: {differing:#?}",
+        differing.len(),
+        steps.len()
     );
     assert!(differing.len() <= MAX_DIFFERING_STEPS, "{differing:?}");
-    for (prompt, step, gap, _, theirs) in differing {
-        assert!(
-            gap <= NEAR_TIE && theirs <= LLAMA_CPP_NEAR_TIE,
-            "{prompt}: step {step}: our gap {gap}, llama.cpp's margin {theirs}"
-        );
+    for s in differing {
+        assert!(s.gap <= NEAR_TIE && s.theirs <= LLAMA_CPP_NEAR_TIE, "{s:?}");
     }
 }
