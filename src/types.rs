@@ -14,18 +14,10 @@ export interface ChatMessage {
   content: string | { type: "text"; text: string }[];
 }
 
-/** An OpenAI chat-completion request. Unknown fields are rejected (`invalid_request`). */
-export interface ChatCompletionRequest {
-  messages: ChatMessage[];
-  /** tandem's extension: a raw prompt instead of `messages` (as `ai.completions`
-   * sends it; tandem-server takes it too). */
-  prompt?: string;
-  /** Extra variables for the model's chat template (vLLM's field), e.g.
-   * `{ enable_thinking: false }`; passed on to OpenAI-compatible servers. */
-  chat_template_kwargs?: Record<string, unknown>;
+/** What both OpenAI request shapes (chat and completions) take alike. */
+export interface GenerationOptions {
   model?: string;
   max_tokens?: number;
-  max_completion_tokens?: number;
   temperature?: number;
   top_p?: number;
   top_k?: number;
@@ -35,8 +27,6 @@ export interface ChatCompletionRequest {
   presence_penalty?: number;
   repetition_penalty?: number;
   logit_bias?: Record<string, number>;
-  logprobs?: boolean;
-  top_logprobs?: number;
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
   n?: 1;
@@ -44,32 +34,30 @@ export interface ChatCompletionRequest {
   ignore_eos?: boolean;
 }
 
+/** An OpenAI chat-completion request. Unknown fields are rejected (`invalid_request`). */
+export interface ChatCompletionRequest extends GenerationOptions {
+  messages: ChatMessage[];
+  /** tandem's extension: a raw prompt instead of `messages` (as `ai.completions`
+   * sends it; tandem-server takes it too). */
+  prompt?: string;
+  /** Extra variables for the model's chat template (vLLM's field), e.g.
+   * `{ enable_thinking: false }`; passed on to OpenAI-compatible servers. */
+  chat_template_kwargs?: Record<string, unknown>;
+  max_completion_tokens?: number;
+  logprobs?: boolean;
+  top_logprobs?: number;
+}
+
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
 
-/** OpenAI's completions API request: a raw prompt continued as it is. */
-export interface CompletionRequest {
+/** OpenAI's completions API request: a raw prompt continued as it is (`max_tokens`
+ * defaults to 16). */
+export interface CompletionRequest extends GenerationOptions {
   prompt: string | [string];
-  model?: string;
-  /** Default 16. */
-  max_tokens?: number;
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  seed?: number;
-  stop?: string | string[];
-  frequency_penalty?: number;
-  presence_penalty?: number;
-  repetition_penalty?: number;
-  logit_bias?: Record<string, number>;
   /** The log-probabilities of each token and of the 0..5 most likely there. */
   logprobs?: number;
   echo?: false;
   best_of?: 1;
-  n?: 1;
-  stream?: boolean;
-  stream_options?: { include_usage?: boolean };
-  user?: string;
-  ignore_eos?: boolean;
 }
 
 /** A completions request as `ai.completions.create` takes it. */
