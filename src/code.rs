@@ -124,6 +124,7 @@ impl From<&tandem_core::Error> for Code {
             Error::Aborted => Code::Aborted,
             Error::Inference(_) => Code::InferenceFailed,
             Error::NoRoute(_) => Code::NoRoute,
+            Error::OutOfMemory(_) => Code::OutOfMemory,
         }
     }
 }
@@ -156,6 +157,7 @@ mod tests {
             Error::Aborted,
             Error::Inference(String::new()),
             Error::NoRoute(String::new()),
+            Error::OutOfMemory(String::new()),
         ];
         for error in &errors {
             assert_eq!(Code::from(error).as_str(), error.code());

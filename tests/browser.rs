@@ -314,11 +314,10 @@ async fn jsonl(path: &str) -> Vec<Value> {
 /// steps ran, and those where the model's pick was not llama.cpp's, as (the line's
 /// prompt, step, our logit gap to llama.cpp's token, llama.cpp's own top-2 margin).
 async fn teacher_forced(bytes: &[u8], lines: &[Value]) -> (usize, Vec<(String, usize, f32, f32)>) {
-    use tandem_core::gguf::Gguf;
     use tandem_core::model::Model;
     use tandem_core::sampling::argmax;
 
-    let mut model = Model::from_gguf(&Gguf::parse(bytes).unwrap()).unwrap();
+    let mut model = Model::load(bytes).unwrap();
     let (mut steps, mut differing) = (0, Vec::new());
     for line in lines {
         let prompt = ids(&line["prompt_ids"]);

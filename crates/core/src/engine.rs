@@ -7,7 +7,6 @@ use serde_json::Map;
 
 use crate::description::ModelDescription;
 use crate::error::{Error, Result};
-use crate::gguf::Gguf;
 use crate::model::Model;
 use crate::protocol::ChatMessage;
 use crate::structured::TokenTrie;
@@ -28,38 +27,22 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Load a model from the bytes of a GGUF file.
-    pub fn load(bytes: &[u8]) -> Result<Self> {
-        let gguf = Gguf::parse(bytes)?;
-        let tokenizer = Tokenizer::from_gguf(&gguf)?;
-        let template = match gguf.has("tokenizer.chat_template") {
-            true => Some(ChatTemplate::from_gguf(&gguf)?),
-            false => None,
-        };
-        let name = gguf.str("general.name").unwrap_or("unnamed").to_string();
-        let rows = gguf
-            .content
-            .tensor_infos
-            .get("token_embd.weight")
-            .and_then(|t| t.shape.dims().first().copied())
-            .ok_or_else(|| Error::ModelInvalid("the token embedding tensor is missing".into()))?;
-        if rows != tokenizer.vocab_size() {
-            return Err(Error::ModelInvalid(format!(
-                "the embedding has {rows} rows but the vocabulary {} tokens",
-                tokenizer.vocab_size()
-            )));
-        }
-        let model = Model::from_gguf(&gguf)?;
-        let description =
-            ModelDescription::of(&gguf, &model.hparams().architecture, template.is_some());
-        Ok(Engine {
+    /// The engine of `model`, with what its file's header says.
+    pub(crate) fn new(
+        model: Model,
+        tokenizer: Tokenizer,
+        template: Option<ChatTemplate>,
+        name: String,
+        description: ModelDescription,
+    ) -> Self {
+        Engine {
             model,
             tokenizer,
             template,
             name,
             description,
             token_trie: OnceLock::new(),
-        })
+        }
     }
 
     /// The model's name from its metadata.

@@ -25,6 +25,8 @@ pub enum Error {
     Inference(String),
     /// The routing policy leaves no side that may answer; the message says what to change.
     NoRoute(String),
+    /// Memory ran out while loading the model.
+    OutOfMemory(String),
 }
 
 impl Error {
@@ -39,6 +41,7 @@ impl Error {
             Error::Aborted => "aborted",
             Error::Inference(_) => "inference_failed",
             Error::NoRoute(_) => "no_route",
+            Error::OutOfMemory(_) => "out_of_memory",
         }
     }
 }
@@ -62,6 +65,7 @@ impl fmt::Display for Error {
             Error::Aborted => write!(f, "generation was aborted"),
             Error::Inference(m) => write!(f, "inference failed: {m}"),
             Error::NoRoute(m) => write!(f, "no route: {m}"),
+            Error::OutOfMemory(m) => write!(f, "out of memory: {m}"),
         }
     }
 }

@@ -1,39 +1,58 @@
-//! Reading a GGUF file from bytes: the header through candle, checked so that a
-//! truncated, corrupt or unsupported file is a clear [`Error`], never a panic.
+//! Reading a GGUF file's header (metadata and tensor directory) through candle,
+//! checked so that a truncated, corrupt or unsupported file is a clear [`Error`],
+//! never a panic.
 
 use std::io::Cursor;
+use std::ops::Range;
 
-use candle_core::quantized::gguf_file::{Content, Value};
+use candle_core::quantized::gguf_file::{Content, TensorInfo, Value};
 
 use crate::error::{Error, Result};
 
-/// A parsed GGUF header together with the bytes its tensors live in.
-pub struct Gguf<'a> {
+/// A parsed GGUF header.
+pub struct Gguf {
     /// Metadata and tensor directory, as candle reads them.
     pub content: Content,
-    /// The whole file.
-    pub bytes: &'a [u8],
 }
 
-impl<'a> Gguf<'a> {
-    /// Parse and validate the header of `bytes`. Tensor data is checked for bounds,
+/// Where one tensor's data lies in the file.
+pub struct TensorSpan<'a> {
+    /// The tensor's name.
+    pub name: &'a str,
+    /// Its directory entry.
+    pub info: &'a TensorInfo,
+    /// Its bytes' offsets in the file.
+    pub bytes: Range<u64>,
+}
+
+impl Gguf {
+    /// Parse and validate the header at the start of `bytes` (the whole file, or as
+    /// much of it as has arrived: a header cut short is an error). Tensor data is
     /// not read.
-    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
-        if bytes.len() < 4 || &bytes[..4] != b"GGUF" {
-            return Err(Error::ModelInvalid(
-                "not a GGUF file (the first bytes are not \"GGUF\")".into(),
-            ));
-        }
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        Self::check_magic(bytes)?;
         let content = Content::read(&mut Cursor::new(bytes))
             .map_err(|e| Error::ModelInvalid(format!("corrupt GGUF header: {e}")))?;
-        let gguf = Gguf { content, bytes };
-        gguf.check_tensor_bounds()?;
+        let gguf = Gguf { content };
+        gguf.spans()?;
         Ok(gguf)
     }
 
-    /// Every tensor must have a sane shape and lie entirely inside the file.
-    fn check_tensor_bounds(&self) -> Result<()> {
-        let file_len = self.bytes.len() as u64;
+    /// An error unless `bytes` may start a GGUF file (its magic, as far as it has
+    /// come).
+    pub fn check_magic(bytes: &[u8]) -> Result<()> {
+        match bytes.iter().zip(b"GGUF").all(|(a, b)| a == b) {
+            true => Ok(()),
+            false => Err(Error::ModelInvalid(
+                "not a GGUF file (the first bytes are not \"GGUF\")".into(),
+            )),
+        }
+    }
+
+    /// Every tensor's bytes in the file, in file order; an error for a shape that
+    /// overflows or is not whole blocks, or for tensors that overlap.
+    pub fn spans(&self) -> Result<Vec<TensorSpan<'_>>> {
+        let mut spans = Vec::with_capacity(self.content.tensor_infos.len());
         for (name, info) in &self.content.tensor_infos {
             let dtype = info.ggml_dtype;
             let elems = info
@@ -48,19 +67,29 @@ impl<'a> Gguf<'a> {
                 )));
             }
             let size = (elems / dtype.block_size()) as u64 * dtype.type_size() as u64;
-            let end = self
-                .content
-                .tensor_data_offset
-                .checked_add(info.offset)
-                .and_then(|start| start.checked_add(size));
-            if end.is_none_or(|end| end > file_len) {
+            let start = self.content.tensor_data_offset.checked_add(info.offset);
+            let Some((start, end)) = start.and_then(|s| Some((s, s.checked_add(size)?))) else {
                 return Err(Error::ModelInvalid(format!(
-                    "tensor {name} lies beyond the end of the file ({file_len} bytes): \
-                     the file is truncated or corrupt"
+                    "tensor {name}: its offset overflows"
                 )));
-            }
+            };
+            spans.push(TensorSpan {
+                name,
+                info,
+                bytes: start..end,
+            });
         }
-        Ok(())
+        spans.sort_by_key(|s| s.bytes.start);
+        if let Some(pair) = spans
+            .windows(2)
+            .find(|pair| pair[1].bytes.start < pair[0].bytes.end)
+        {
+            return Err(Error::ModelInvalid(format!(
+                "tensors {} and {} overlap: the file is corrupt",
+                pair[0].name, pair[1].name
+            )));
+        }
+        Ok(spans)
     }
 
     fn value(&self, key: &str) -> Result<&Value> {

@@ -8,6 +8,7 @@ mod batch;
 pub mod classify;
 pub mod description;
 pub mod engine;
+mod engine_loader;
 pub mod error;
 mod event;
 pub mod generate;
@@ -29,6 +30,7 @@ pub mod tokenizer;
 
 pub use description::ModelDescription;
 pub use engine::Engine;
+pub use engine_loader::EngineLoader;
 pub use error::{Error, Result};
 pub use event::{CancelFlag, Event};
 pub use generate::{Generation, Stream};

@@ -204,7 +204,9 @@ impl From<tandem_core::Error> for ApiError {
                 e.code(),
                 message,
             ),
-            E::ModelInvalid(_) | E::UnsupportedModel(_) => Self::overloaded(message, 60),
+            E::ModelInvalid(_) | E::UnsupportedModel(_) | E::OutOfMemory(_) => {
+                Self::overloaded(message, 60)
+            }
             E::Inference(_) => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",

@@ -114,26 +114,9 @@ impl<B: WeightBlock> Matrix<B> {
 
     /// The matrix stored in `data` (GGUF layout: `rows` rows of `cols / 32` blocks).
     pub fn from_bytes(data: &[u8], rows: usize, cols: usize) -> Result<Self> {
-        if cols == 0 || !cols.is_multiple_of(B::VALUES) || data.len() != Self::byte_len(rows, cols)
-        {
-            return Err(Error::ModelInvalid(format!(
-                "a {} matrix of {rows}x{cols} cannot be {} bytes",
-                B::NAME,
-                data.len()
-            )));
-        }
-        let per_row = cols / B::VALUES;
-        let block = |r: usize, b: usize| match r < rows {
-            true => B::read(&data[(r * per_row + b) * B::BYTES..][..B::BYTES]),
-            false => B::default(),
-        };
-        let mut quads = Vec::with_capacity(rows.div_ceil(4) * per_row);
-        for g in 0..rows.div_ceil(4) {
-            for b in 0..per_row {
-                quads.push(B::quad(std::array::from_fn(|i| block(4 * g + i, b))));
-            }
-        }
-        Ok(Matrix { rows, cols, quads })
+        let mut builder = MatrixBuilder::new(rows, cols)?;
+        builder.push(data);
+        builder.finish()
     }
 
     /// Row `r` as f32 (an embedding lookup).
@@ -225,6 +208,94 @@ impl<B: WeightBlock> Matrix<B> {
             }
         }
         out
+    }
+}
+
+/// A [`Matrix`] built from its bytes in the file as they arrive: each four rows
+/// become quads as soon as they are complete, so at most four rows are ever held
+/// twice.
+pub struct MatrixBuilder<B: WeightBlock> {
+    matrix: Matrix<B>,
+    /// Bytes of the four rows being received.
+    pending: Vec<u8>,
+    /// Bytes received.
+    received: usize,
+}
+
+impl<B: WeightBlock> MatrixBuilder<B> {
+    /// A builder for a `(rows, cols)` matrix; an error when `cols` is not a whole
+    /// number of blocks.
+    pub fn new(rows: usize, cols: usize) -> Result<Self> {
+        if cols == 0 || !cols.is_multiple_of(B::VALUES) {
+            return Err(Error::ModelInvalid(format!(
+                "a {} matrix cannot have rows of {cols} values (a multiple of {} is needed)",
+                B::NAME,
+                B::VALUES
+            )));
+        }
+        let mut quads = Vec::new();
+        quads
+            .try_reserve_exact(rows.div_ceil(4) * (cols / B::VALUES))
+            .map_err(|_| Error::OutOfMemory(format!("no memory for a {rows}x{cols} matrix")))?;
+        Ok(MatrixBuilder {
+            matrix: Matrix { rows, cols, quads },
+            pending: Vec::new(),
+            received: 0,
+        })
+    }
+
+    /// The next `bytes` of the matrix, in file order.
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        let four_rows = 4 * self.row_bytes();
+        self.received += bytes.len();
+        if !self.pending.is_empty() {
+            let take = (four_rows - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.pending.len() == four_rows {
+                let pending = std::mem::take(&mut self.pending);
+                self.add_rows(&pending);
+            }
+        }
+        let whole = bytes.len() / four_rows * four_rows;
+        for rows in bytes[..whole].chunks_exact(four_rows) {
+            self.add_rows(rows);
+        }
+        self.pending.extend_from_slice(&bytes[whole..]);
+    }
+
+    /// The matrix, once all its bytes have come (the last four rows padded with zero
+    /// blocks); an error when they did not.
+    pub fn finish(mut self) -> Result<Matrix<B>> {
+        let (rows, cols) = (self.matrix.rows, self.matrix.cols);
+        if self.received != Matrix::<B>::byte_len(rows, cols) {
+            return Err(Error::ModelInvalid(format!(
+                "a {} matrix of {rows}x{cols} cannot be {} bytes",
+                B::NAME,
+                self.received
+            )));
+        }
+        let pending = std::mem::take(&mut self.pending);
+        if !pending.is_empty() {
+            self.add_rows(&pending);
+        }
+        Ok(self.matrix)
+    }
+
+    fn row_bytes(&self) -> usize {
+        self.matrix.cols / B::VALUES * B::BYTES
+    }
+
+    /// Up to four whole rows as quads (zero blocks in place of missing rows).
+    fn add_rows(&mut self, data: &[u8]) {
+        let per_row = self.matrix.cols / B::VALUES;
+        let rows = data.len() / self.row_bytes();
+        let block = |r: usize, b: usize| match r < rows {
+            true => B::read(&data[(r * per_row + b) * B::BYTES..][..B::BYTES]),
+            false => B::default(),
+        };
+        let quads = (0..per_row).map(|b| B::quad(std::array::from_fn(|i| block(i, b))));
+        self.matrix.quads.extend(quads);
     }
 }
 

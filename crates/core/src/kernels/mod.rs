@@ -34,7 +34,7 @@ pub use formats::{
     QK_K,
 };
 pub(crate) use matrix::PARALLEL;
-pub use matrix::{on_pool, Matrix};
+pub use matrix::{on_pool, Matrix, MatrixBuilder};
 pub use pick::{quantize_q8_1, WeightBlock};
 
 /// A Q4_0 weight matrix.

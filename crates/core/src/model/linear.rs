@@ -8,7 +8,7 @@ use candle_core::{Module, Tensor};
 use crate::error::{Error, Result};
 use crate::kernels::{
     BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, Matrix,
-    WeightBlock,
+    MatrixBuilder, WeightBlock,
 };
 
 /// The formats on tandem's kernels: a [`Linear`] variant per format, and the code
@@ -26,27 +26,18 @@ macro_rules! own_formats {
         }
 
         impl Linear {
-            /// Whether tandem has its own kernels for weights of type `dtype`.
-            pub(super) fn has_own_kernels(dtype: GgmlDType) -> bool {
-                matches!(dtype, $(GgmlDType::$format)|*)
-            }
-
-            /// A matrix of `dtype` on tandem's kernels, from its bytes in the file
+            /// A builder of a `(rows, cols)` matrix of `dtype` on tandem's kernels
             /// (`None`: tandem has no kernels for `dtype`).
-            pub(super) fn own(
+            pub(super) fn builder(
                 dtype: GgmlDType,
-                bytes: &[u8],
                 rows: usize,
                 cols: usize,
-            ) -> Option<Result<Linear>> {
+            ) -> Option<Result<LinearBuilder>> {
                 match dtype {
-                    $(GgmlDType::$format => Some((|| {
-                        let len = Matrix::<$block>::byte_len(rows, cols);
-                        let data = bytes.get(..len).ok_or_else(|| {
-                            Error::ModelInvalid("a tensor lies outside the file".into())
-                        })?;
-                        Ok(Linear::$format(Matrix::from_bytes(data, rows, cols)?))
-                    })()),)*
+                    $(GgmlDType::$format => Some(
+                        MatrixBuilder::<$block>::new(rows, cols)
+                            .map(|b| LinearBuilder(Box::new((b, Linear::$format as fn(_) -> _)))),
+                    ),)*
                     _ => None,
                 }
             }
@@ -82,6 +73,39 @@ own_formats!(
     Q4_0: BlockQ4_0, Q4_1: BlockQ4_1, Q5_0: BlockQ5_0, Q5_1: BlockQ5_1, Q8_0: BlockQ8_0,
     Q4K: BlockQ4K, Q5K: BlockQ5K, Q6K: BlockQ6K
 );
+
+/// A matrix on tandem's kernels being built from its bytes as they arrive.
+pub(super) struct LinearBuilder(Box<dyn Build>);
+
+impl LinearBuilder {
+    /// The matrix's next bytes, in file order.
+    pub(super) fn push(&mut self, bytes: &[u8]) {
+        self.0.push(bytes)
+    }
+
+    /// The matrix, once all its bytes have come.
+    pub(super) fn finish(self) -> Result<Linear> {
+        self.0.finish()
+    }
+}
+
+/// [`LinearBuilder`] for one format: its matrix builder and the [`Linear`] variant
+/// the matrix goes into.
+trait Build {
+    fn push(&mut self, bytes: &[u8]);
+    fn finish(self: Box<Self>) -> Result<Linear>;
+}
+
+impl<B: WeightBlock> Build for (MatrixBuilder<B>, fn(Matrix<B>) -> Linear) {
+    fn push(&mut self, bytes: &[u8]) {
+        self.0.push(bytes)
+    }
+
+    fn finish(self: Box<Self>) -> Result<Linear> {
+        let (builder, wrap) = *self;
+        builder.finish().map(wrap)
+    }
+}
 
 impl Linear {
     /// `x` is `(seq, cols)`; returns `(seq, rows)`.

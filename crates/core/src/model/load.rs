@@ -1,73 +1,86 @@
-//! Reading a model's tensors from the GGUF file: weight matrices straight from the
-//! file's bytes where tandem has kernels for them, others and vectors through candle.
+//! The model's tensors once read from the file, taken one by one by the code that
+//! builds the weights, their shapes checked on the way.
 
-use std::io::Cursor;
+use std::collections::HashMap;
 
-use candle_core::quantized::{gguf_file::Content, QMatMul, QTensor};
-use candle_core::{Device, Tensor};
+use candle_core::quantized::{QMatMul, QTensor};
+use candle_core::{Device, Tensor as CandleTensor};
 
 use super::linear::Linear;
 use super::norm::RmsNorm;
 use crate::error::{Error, Result};
 
-/// Reads a model's tensors from the GGUF file's bytes.
-pub(super) struct Loader<'a> {
-    pub(super) content: &'a Content,
-    pub(super) reader: Cursor<&'a [u8]>,
-    pub(super) device: &'a Device,
+/// A tensor read from the file.
+pub(super) struct Tensor {
+    /// Its shape, row-major (a matrix is `[rows, cols]`).
+    pub(super) dims: Vec<usize>,
+    pub(super) data: Data,
 }
 
-impl Loader<'_> {
-    /// A tensor as candle reads it.
-    pub(super) fn qtensor(&mut self, name: &str) -> Result<QTensor> {
-        if !self.content.tensor_infos.contains_key(name) {
-            return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
+/// What a tensor was read into.
+pub(super) enum Data {
+    /// A matrix on tandem's kernels.
+    Matrix(Linear),
+    /// Anything else, as candle reads it.
+    Candle(QTensor),
+}
+
+/// The file's tensors, by name.
+pub(super) struct Loader {
+    tensors: HashMap<String, Tensor>,
+    device: Device,
+}
+
+impl Loader {
+    pub(super) fn new(tensors: HashMap<String, Tensor>) -> Self {
+        Loader {
+            tensors,
+            device: Device::Cpu,
         }
-        self.content
-            .tensor(&mut self.reader, name, self.device)
-            .map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
     }
 
-    fn matmul(&mut self, name: &str) -> Result<QMatMul> {
-        let t = self.qtensor(name)?;
-        QMatMul::from_qtensor(t).map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}")))
+    /// Whether the file has tensor `name`.
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.tensors.contains_key(name)
     }
 
-    /// A weight matrix of `shape` (rows, columns; 0 takes any) straight from the
-    /// file's bytes when tandem has kernels for it.
-    pub(super) fn linear(&mut self, name: &str, shape: [usize; 2]) -> Result<Linear> {
-        let Some(info) = self.content.tensor_infos.get(name) else {
+    /// Tensor `name` of `shape` (0 takes any size), taken out of the loader.
+    pub(super) fn take<const N: usize>(&mut self, name: &str, shape: [usize; N]) -> Result<Tensor> {
+        let Some(tensor) = self.tensors.remove(name) else {
             return Err(Error::ModelInvalid(format!("tensor {name} is missing")));
         };
-        let dims = info.shape.dims();
-        let fits = dims.len() == 2
+        let fits = tensor.dims.len() == N
             && shape
                 .iter()
-                .zip(dims)
+                .zip(&tensor.dims)
                 .all(|(&want, &d)| want == 0 || want == d);
         if !fits {
             return Err(Error::ModelInvalid(format!(
-                "tensor {name} has shape {dims:?}, expected {shape:?} (0: any)"
+                "tensor {name} has shape {:?}, expected {shape:?} (0: any)",
+                tensor.dims
             )));
         }
-        let start = self.content.tensor_data_offset as usize + info.offset as usize;
-        let bytes = self.reader.get_ref().get(start..).unwrap_or_default();
-        match Linear::own(info.ggml_dtype, bytes, dims[0], dims[1]) {
-            Some(own) => own.map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}"))),
-            None => Ok(Linear::Candle(self.matmul(name)?)),
+        Ok(tensor)
+    }
+
+    /// A weight matrix of `shape` (rows, columns; 0 takes any).
+    pub(super) fn linear(&mut self, name: &str, shape: [usize; 2]) -> Result<Linear> {
+        match self.take(name, shape)?.data {
+            Data::Matrix(linear) => Ok(linear),
+            Data::Candle(t) => QMatMul::from_qtensor(t)
+                .map(Linear::Candle)
+                .map_err(|e| Error::ModelInvalid(format!("tensor {name}: {e}"))),
         }
     }
 
     /// A vector of `len` values (norm weights, biases, rope factors).
     pub(super) fn vector(&mut self, name: &str, len: usize) -> Result<Vec<f32>> {
-        let t = self.qtensor(name)?.dequantize(self.device)?;
-        if t.dims() != [len] {
-            return Err(Error::ModelInvalid(format!(
-                "tensor {name} has shape {:?}, expected [{len}]",
-                t.dims()
-            )));
+        match self.take(name, [len])?.data {
+            Data::Candle(t) => Ok(t.dequantize(&self.device)?.to_vec1()?),
+            Data::Matrix(_) => Err(Error::ModelInvalid(format!(
+                "tensor {name} is a matrix, not a vector"
+            ))),
         }
-        Ok(t.to_vec1()?)
     }
 
     /// An RMS norm of `len` weights.
@@ -76,7 +89,11 @@ impl Loader<'_> {
     }
 
     /// A bias of `len` values, as a tensor to add to every row of a product.
-    pub(super) fn bias(&mut self, name: &str, len: usize) -> Result<Tensor> {
-        Ok(Tensor::from_vec(self.vector(name, len)?, len, self.device)?)
+    pub(super) fn bias(&mut self, name: &str, len: usize) -> Result<CandleTensor> {
+        Ok(CandleTensor::from_vec(
+            self.vector(name, len)?,
+            len,
+            &self.device,
+        )?)
     }
 }

@@ -18,11 +18,13 @@ mod load;
 mod norm;
 mod rotary;
 mod sequence;
+mod stream;
 mod weights;
 
 pub use family::SUPPORTED;
 pub use hparams::{Activation, HyperParams, LocalAttention, RopeLayout, Style};
 pub use sequence::Sequence;
+pub use stream::ModelStream;
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
@@ -41,14 +43,19 @@ pub struct Model {
 }
 
 impl Model {
-    /// Build the model from a parsed GGUF (its tensors are read from `gguf.bytes`).
-    pub fn from_gguf(gguf: &Gguf) -> Result<Self> {
-        let weights = Weights::from_gguf(gguf)?;
-        Ok(Model {
+    /// The model in the GGUF file `bytes` (a [`ModelStream`] given all of them).
+    pub fn load(bytes: &[u8]) -> Result<Self> {
+        let mut stream = ModelStream::new(&Gguf::parse(bytes)?)?;
+        stream.push(bytes)?;
+        stream.finish()
+    }
+
+    fn from_weights(weights: Weights) -> Self {
+        Model {
             sequence: Sequence::new(&weights.hparams),
             weights,
             forwarded: 0,
-        })
+        }
     }
 
     /// The model's hyper-parameters.

@@ -2,26 +2,25 @@
 //! everything a forward pass reads and nothing it writes.
 
 use std::borrow::Cow;
-use std::io::Cursor;
 use std::sync::Arc;
 
 use candle_core::quantized::{QMatMul, QStorage, QTensor};
 use candle_core::{Device, Tensor};
 
 use super::block::Block;
-use super::family;
 use super::hparams::HyperParams;
 use super::linear::Linear;
-use super::load::Loader;
+use super::load::{Data, Loader};
 use super::norm::RmsNorm;
 use super::rotary::Rotary;
 use crate::error::{Error, Result};
-use crate::gguf::Gguf;
 
 /// Token embeddings, kept quantised; rows are dequantised when looked up.
 enum Embedding {
     /// Tied to the output matrix, which is on tandem's kernels: its rows.
     Output,
+    /// A matrix of its own on tandem's kernels: its rows.
+    Matrix(Linear),
     /// A table of its own, as candle keeps it.
     Table(Arc<QTensor>),
 }
@@ -42,43 +41,29 @@ pub(super) struct Weights {
 }
 
 impl Weights {
-    /// Read the weights from a parsed GGUF (its tensors are read from `gguf.bytes`).
-    pub(super) fn from_gguf(gguf: &Gguf) -> Result<Self> {
-        let hp = family::hparams(gguf)?;
+    /// The weights of a model of `hp` from the file's tensors.
+    pub(super) fn new(hp: HyperParams, mut load: Loader) -> Result<Self> {
         let device = Device::Cpu;
-        let mut load = Loader {
-            content: &gguf.content,
-            reader: Cursor::new(gguf.bytes),
-            device: &device,
-        };
         const EMBEDDING: &str = "token_embd.weight";
-        let Some(info) = gguf.content.tensor_infos.get(EMBEDDING) else {
-            return Err(Error::ModelInvalid(format!(
-                "tensor {EMBEDDING} is missing"
-            )));
-        };
-        let dims = info.shape.dims();
-        if dims.len() != 2 || dims[1] != hp.embedding {
-            return Err(Error::ModelInvalid(format!(
-                "{EMBEDDING} has shape {dims:?}, expected [vocab, {}]",
-                hp.embedding
-            )));
-        }
-        let vocab = dims[0];
-        let tied = !gguf.content.tensor_infos.contains_key("output.weight");
-        // Tied weights on tandem's kernels are kept once, as the output matrix.
-        let (output, embedding) = if tied && Linear::has_own_kernels(info.ggml_dtype) {
-            (
-                load.linear(EMBEDDING, [0, hp.embedding])?,
-                Embedding::Output,
-            )
-        } else {
-            let table = Arc::new(load.qtensor(EMBEDDING)?);
-            let output = match tied {
-                true => Linear::Candle(QMatMul::from_arc(table.clone())?),
-                false => load.linear("output.weight", [vocab, hp.embedding])?,
-            };
-            (output, Embedding::Table(table))
+        const OUTPUT: &str = "output.weight";
+        let tied = !load.has(OUTPUT);
+        let table = load.take(EMBEDDING, [0, hp.embedding])?;
+        let vocab = table.dims[0];
+        let (output, embedding) = match table.data {
+            // Tied weights on tandem's kernels are kept once, as the output matrix.
+            Data::Matrix(m) if tied => (m, Embedding::Output),
+            Data::Matrix(m) => (
+                load.linear(OUTPUT, [vocab, hp.embedding])?,
+                Embedding::Matrix(m),
+            ),
+            Data::Candle(t) => {
+                let table = Arc::new(t);
+                let output = match tied {
+                    true => Linear::Candle(QMatMul::from_arc(table.clone())?),
+                    false => load.linear(OUTPUT, [vocab, hp.embedding])?,
+                };
+                (output, Embedding::Table(table))
+            }
         };
         let norm = load.norm("output_norm.weight", hp.embedding)?;
         let style = &hp.style;
@@ -129,8 +114,7 @@ impl Weights {
             })
             .collect::<Result<Vec<_>>>()?;
         const ROPE_FACTORS: &str = "rope_freqs.weight";
-        let has_factors = gguf.content.tensor_infos.contains_key(ROPE_FACTORS);
-        let factors = match style.rope_factors && has_factors {
+        let factors = match style.rope_factors && load.has(ROPE_FACTORS) {
             true => Some(load.vector(ROPE_FACTORS, hp.head_dim / 2)?),
             false => None,
         };
@@ -163,9 +147,8 @@ impl Weights {
                 )));
             }
             match &self.embedding {
-                Embedding::Output => {
-                    rows.extend(self.output.row(t).expect("tied to tandem's kernels"));
-                }
+                Embedding::Output => rows.extend(self.output.row(t).unwrap_or_default()),
+                Embedding::Matrix(m) => rows.extend(m.row(t).unwrap_or_default()),
                 Embedding::Table(table) => {
                     let data = table.data()?;
                     let row_bytes = data.len() / vocab;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use tandem_core::gguf::Gguf;
 use tandem_core::model::{Model, SUPPORTED};
-use tandem_core::{ChatMessage, Engine};
+use tandem_core::{ChatMessage, Engine, EngineLoader};
 
 use crate::{ids, Family, FAMILIES, LLAMA3, QWEN2, QWEN3};
 
@@ -105,13 +105,7 @@ fn a_qwen2_block_without_its_biases_is_invalid() {
 #[test]
 fn llama3_rope_factors_change_the_logits() {
     let prompt = [128_000, 791, 4062, 14198, 39935];
-    let logits = |bytes: &[u8]| {
-        let gguf = Gguf::parse(bytes).unwrap();
-        Model::from_gguf(&gguf)
-            .unwrap()
-            .forward(&prompt, 0)
-            .unwrap()
-    };
+    let logits = |bytes: &[u8]| Model::load(bytes).unwrap().forward(&prompt, 0).unwrap();
     let with = logits(LLAMA3.bytes());
     let without = logits(&replaced(
         LLAMA3.bytes(),
@@ -127,4 +121,52 @@ fn llama3_rope_factors_change_the_logits() {
         largest > 0.1,
         "the factors moved no logit by more than {largest}"
     );
+}
+
+/// A file given in pieces of any size (one byte, odd sizes, a download's chunks)
+/// builds the same model as the whole file at once.
+#[test]
+fn a_file_in_pieces_loads_as_the_whole_file() {
+    let logits = |mut engine: Engine| engine.model_mut().forward(&[1, 2, 3, 4], 0).unwrap();
+    let bytes = QWEN3.bytes();
+    let whole = logits(engine(&QWEN3));
+    for piece in [1, 7, 4_096, 65_537, 1 << 20] {
+        let mut loader = EngineLoader::new();
+        for chunk in bytes.chunks(piece) {
+            loader.push(chunk).expect("a piece is taken");
+        }
+        let engine = loader.finish().expect("the pieces load");
+        assert_eq!(logits(engine), whole, "pieces of {piece}");
+    }
+}
+
+/// What is wrong with a file shows as soon as the bytes that say so arrive: the
+/// first bytes of something that is not a GGUF, an unsupported architecture once the
+/// header is in; a file cut short when it ends.
+#[test]
+fn a_bad_file_fails_as_soon_as_it_shows() {
+    let mut loader = EngineLoader::new();
+    let err = loader.push(b"<!DOCTYPE html>").err().unwrap();
+    assert_eq!(err.code(), "model_invalid");
+
+    let bytes = replaced(QWEN3.bytes(), b"qwen3", b"qwen9");
+    let header = Gguf::parse(&bytes).unwrap().content.tensor_data_offset as usize;
+    let mut loader = EngineLoader::new();
+    let (pushed, err) = (bytes.chunks(4_096).enumerate())
+        .find_map(|(i, chunk)| Some(((i + 1) * 4_096, loader.push(chunk).err()?)))
+        .expect("refused");
+    assert_eq!(err.code(), "unsupported_model", "{err}");
+    // The header is parsed again each time the bytes double.
+    assert!(
+        pushed <= 2 * header,
+        "{pushed} bytes of a {header}-byte header"
+    );
+
+    let mut loader = EngineLoader::new();
+    loader
+        .push(&QWEN3.bytes()[..QWEN3.bytes().len() - 1])
+        .unwrap();
+    let err = loader.finish().err().unwrap();
+    assert_eq!(err.code(), "model_invalid");
+    assert!(err.to_string().contains("truncated"), "{err}");
 }

@@ -1,7 +1,6 @@
 //! Greedy decoding of the tiny models against llama.cpp on the same files, teacher-forced
 //! along llama.cpp's tokens.
 
-use tandem_core::gguf::Gguf;
 use tandem_core::model::Model;
 
 use crate::common::{teacher_forced, Step};
@@ -30,8 +29,7 @@ const MARGIN_TOLERANCE: f64 = 0.5;
 /// our argmax, or both sides see a near-tie there; where they agree, the two margins
 /// agree too.
 fn greedy_steps_match_llama_cpp(family: &Family) {
-    let gguf = Gguf::parse(family.bytes()).unwrap();
-    let mut model = Model::from_gguf(&gguf).unwrap();
+    let mut model = Model::load(family.bytes()).unwrap();
     let steps = teacher_forced(&mut model, &family.greedy_fixture());
     let (agreeing, differing): (Vec<&Step>, Vec<&Step>) = steps.iter().partition(|s| s.agrees);
     let worst_margin_gap = agreeing

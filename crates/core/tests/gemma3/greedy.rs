@@ -1,6 +1,5 @@
 //! Greedy decoding of Gemma 3 270M against llama.cpp on the same file.
 
-use tandem_core::gguf::Gguf;
 use tandem_core::model::Model;
 
 use crate::common::{teacher_forced, Step};
@@ -25,8 +24,7 @@ const MAX_DIFFERING_STEPS: usize = 10;
 /// argmax, or both sides see a near-tie there.
 #[test]
 fn greedy_steps_match_llama_cpp_or_are_near_ties() {
-    let gguf = Gguf::parse(model_bytes()).unwrap();
-    let mut model = Model::from_gguf(&gguf).unwrap();
+    let mut model = Model::load(model_bytes()).unwrap();
     let steps = teacher_forced(&mut model, &fixture("greedy_gemma3.jsonl"));
     let differing: Vec<&Step> = steps.iter().filter(|s| !s.agrees).collect();
     eprintln!(
