@@ -23,6 +23,7 @@ mod loader;
 mod local;
 mod local_model;
 mod messages;
+mod model_cache;
 mod options;
 mod remote;
 mod stream;

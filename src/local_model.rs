@@ -69,9 +69,14 @@ impl LocalModel {
 impl LocalModel {
     /// Load a model from the bytes of a GGUF file.
     pub fn load(bytes: &[u8]) -> Result<Self, Failure> {
-        Ok(LocalModel {
-            engine: Rc::new(RefCell::new(Engine::load(bytes)?)),
-        })
+        Ok(Self::from_engine(Engine::load(bytes)?))
+    }
+
+    /// The model of a loaded engine.
+    pub fn from_engine(engine: Engine) -> Self {
+        LocalModel {
+            engine: Rc::new(RefCell::new(engine)),
+        }
     }
 
     /// The model's family, size and quantisation mix.

@@ -14,9 +14,9 @@ use crate::chunks;
 use crate::code::Code;
 use crate::dispatch::Engines;
 use crate::error::{code, describe, js_error};
-use crate::loader;
 use crate::local::{call_hook, Local};
 use crate::messages::{from_js, to_js, Warning};
+use crate::model_cache;
 use crate::options::{absolute, chat_request, completion_request, ChatCall, CreateOptions};
 use crate::remote::Remote;
 use crate::stream::ChunkStream;
@@ -177,12 +177,12 @@ impl Tandem {
     /// The models in the browser's cache: `[{url, sha256, bytes}]`.
     #[wasm_bindgen(unchecked_return_type = "CachedModel[]")]
     pub async fn cached() -> Result<JsValue, JsValue> {
-        Ok(to_js(&loader::cached().await?))
+        Ok(to_js(&model_cache::cached().await?))
     }
 
     /// Remove the model downloaded from `url` from the cache; whether it was there.
     pub async fn evict(url: String) -> Result<bool, JsValue> {
-        loader::evict(&absolute(&url)?).await
+        model_cache::evict(&absolute(&url)?).await
     }
 }
 

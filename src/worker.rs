@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Promise;
-use tandem_core::{CancelFlag, ChatCompletionRequest, ReplyStep};
+use tandem_core::{CancelFlag, ChatCompletionRequest, EngineLoader, ReplyStep};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
@@ -130,20 +130,18 @@ impl Worker {
         let started = js_sys::Date::now();
         let progress = |p| post(&FromWorker::Progress(p));
         let warn = |w| post(&FromWorker::Warning(w));
-        let fetched = match loader::load(&spec, &progress, &warn).await {
-            Ok(fetched) => fetched,
+        let loaded = match loader::load::<EngineLoader>(&spec, &progress, &warn).await {
+            Ok(loaded) => loaded,
             Err(f) => return post_failure(None, f),
         };
-        let total = fetched.bytes.len() as f64;
-        let at = |loaded| Progress {
-            phase: Phase::Load,
-            loaded,
-            total,
-        };
-        progress(at(0.0));
-        match LocalModel::load(&fetched.bytes) {
+        let total = loaded.bytes;
+        match loaded.sink.finish().map(LocalModel::from_engine) {
             Ok(model) => {
-                progress(at(total));
+                progress(Progress {
+                    phase: Phase::Load,
+                    loaded: total,
+                    total,
+                });
                 let description = model.description();
                 let info = ModelInfo {
                     model: model.name(),
@@ -154,7 +152,7 @@ impl Worker {
                         .collect(),
                     chat: description.chat,
                     context_window: model.context_window(),
-                    from_cache: fetched.from_cache,
+                    from_cache: loaded.from_cache,
                     bytes: total,
                     load_ms: js_sys::Date::now() - started,
                     memory_bytes: memory_bytes(),
@@ -164,7 +162,7 @@ impl Worker {
                 *self.model.borrow_mut() = Some(Rc::new(model));
                 post(&FromWorker::Loaded(info));
             }
-            Err(f) => post_failure(None, f),
+            Err(e) => post_failure(None, e.into()),
         }
     }
 

@@ -230,6 +230,27 @@ test("a second create() loads from the cache with no network", async () => {
   }
 });
 
+test("a damaged cached copy is never used: it is downloaded again and replaced", async () => {
+  const r = await inPage(async (sha256) => {
+    // One bit flipped near the end of the stored file, as a failing disk would.
+    const cache = await caches.open("tandem-models");
+    const url = new URL(MODEL_URL, location.href).href;
+    const bytes = new Uint8Array(await (await cache.match(url)).arrayBuffer());
+    bytes[bytes.length - 100] ^= 1;
+    await cache.put(url, new Response(bytes));
+    const phases = new Set();
+    const again = await tandem.Tandem.create({
+      local: { modelUrl: MODEL_URL, sha256 },
+      onProgress: (p) => phases.add(p.phase),
+    });
+    again.unload();
+    const stored = new Uint8Array(await (await cache.match(url)).arrayBuffer());
+    return { fromCache: again.model.fromCache, phases: [...phases].sort(), repaired: stored[stored.length - 100] !== bytes[bytes.length - 100] };
+  }, SHA256);
+  assert.equal(r.error, undefined, JSON.stringify(r.error));
+  assert.deepEqual(r, { fromCache: false, phases: ["download", "load"], repaired: true });
+});
+
 test("load failures reject with model_download_failed, integrity_mismatch, model_invalid, aborted", async () => {
   const truncated = readFileSync(MODEL).subarray(0, 5_000_000);
   await browser.page.route("**/models/truncated.gguf", (route) =>
