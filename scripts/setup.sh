@@ -72,4 +72,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/fetch-model.sh
-bash scripts/fixtures/make-tiny-ggufs.sh
+bash scripts/fixtures/make-test-ggufs.sh

@@ -282,7 +282,7 @@ async fn read_body<S: Sink>(
             .map_err(|e| ReadError::Stream(describe(&e)))?
             .unchecked_into();
         if let Some(writer) = writer {
-            writer.write(&chunk);
+            writer.write(&chunk).await;
         }
         chunk_bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut chunk_bytes);

@@ -86,8 +86,19 @@ impl ModelCache {
         let start = Closure::once(move |controller: ReadableStreamDefaultController| {
             keep.replace(Some(controller));
         });
+        let waiting: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
+        let wake = waiting.clone();
+        // Called whenever the cache has taken the queued chunks and wants more, or
+        // has given up on the file (a full disk): either way, writing goes on.
+        let pull = Closure::<dyn FnMut()>::new(move || {
+            if let Some(resolve) = wake.take() {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        });
         let source = Object::new();
         Reflect::set(&source, &"start".into(), start.as_ref())?;
+        Reflect::set(&source, &"pull".into(), pull.as_ref())?;
+        Reflect::set(&source, &"cancel".into(), pull.as_ref())?;
         let stream = ReadableStream::new_with_underlying_source(&source)?;
         let controller = slot
             .take()
@@ -102,6 +113,8 @@ impl ModelCache {
             put: self.files.put_with_str(url, &response),
             records: self.records.clone(),
             url: url.to_string(),
+            waiting,
+            _pull: pull,
         })
     }
 
@@ -137,12 +150,29 @@ pub struct CacheWriter {
     put: Promise,
     records: Cache,
     url: String,
+    /// Resolves the wait of [`CacheWriter::write`] when the cache wants more.
+    waiting: Rc<RefCell<Option<js_sys::Function>>>,
+    _pull: Closure<dyn FnMut()>,
 }
 
 impl CacheWriter {
-    /// The file's next chunk.
-    pub fn write(&self, chunk: &Uint8Array) {
-        let _ = self.controller.enqueue_with_chunk(chunk);
+    /// The file's next chunk. Waits while the cache has not taken the one before,
+    /// so that chunks do not pile up in memory when the disk is slower than the
+    /// network.
+    pub async fn write(&self, chunk: &Uint8Array) {
+        if self.controller.enqueue_with_chunk(chunk).is_err() {
+            return;
+        }
+        if self
+            .controller
+            .desired_size()
+            .is_some_and(|room| room <= 0.0)
+        {
+            let taken = Promise::new(&mut |resolve, _| {
+                self.waiting.replace(Some(resolve));
+            });
+            let _ = JsFuture::from(taken).await;
+        }
     }
 
     /// The whole file has come and is verified: finish storing it, then its record.

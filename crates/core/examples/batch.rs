@@ -19,9 +19,7 @@ const STEPS: usize = 64;
 const RUNS: usize = 5;
 
 fn main() -> tandem_core::Result<()> {
-    let bytes = std::fs::read(MODEL)
-        .map_err(|e| tandem_core::Error::ModelInvalid(format!("cannot read {MODEL}: {e}")))?;
-    let mut engine = Engine::load(&bytes)?;
+    let mut engine = Engine::open(MODEL)?;
     let mut sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

@@ -39,10 +39,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> tandem_core::Result<()> {
-    let bytes = std::fs::read(&args.model).map_err(|e| {
-        tandem_core::Error::ModelInvalid(format!("cannot read {}: {e}", args.model))
-    })?;
-    let mut engine = Engine::load(&bytes)?;
+    let mut engine = Engine::open(&args.model)?;
     for line in std::io::stdin().lock().lines() {
         let text = line.map_err(|e| tandem_core::Error::InvalidRequest(e.to_string()))?;
         if text.trim().is_empty() {

@@ -78,11 +78,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> tandem_core::Result<()> {
-    let bytes = std::fs::read(&args.model).map_err(|e| {
-        tandem_core::Error::ModelInvalid(format!("cannot read {}: {e}", args.model))
-    })?;
-    let mut engine = Engine::load(&bytes)?;
-    drop(bytes);
+    let mut engine = Engine::open(&args.model)?;
 
     if let Some(text) = &args.tokenize {
         let ids = engine.tokenizer().encode(text);

@@ -15,10 +15,8 @@ const SECOND: &str = "Now one about the mountains.";
 const RUNS: usize = 5;
 
 fn main() -> tandem_core::Result<()> {
-    let bytes = std::fs::read(MODEL)
-        .map_err(|e| tandem_core::Error::ModelInvalid(format!("cannot read {MODEL}: {e}")))?;
-    let mut engine = Engine::load(&bytes)?;
-    let mut cold_engine = Engine::load(&bytes)?;
+    let mut engine = Engine::open(MODEL)?;
+    let mut cold_engine = Engine::open(MODEL)?;
     let first = vec![ChatMessage::new(Role::User, FIRST)];
     let (mut warm, mut cold) = (Vec::new(), Vec::new());
     let (mut prompt_tokens, mut reused) = (0, 0);

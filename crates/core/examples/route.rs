@@ -54,10 +54,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), String> {
     let engine = match &args.model {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-            Some(Engine::load(&bytes).map_err(|e| e.to_string())?)
-        }
+        Some(path) => Some(Engine::open(path).map_err(|e| e.to_string())?),
         None => None,
     };
     let input = match &args.eval {

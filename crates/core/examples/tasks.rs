@@ -71,9 +71,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let bytes = std::fs::read(&args.model)
-        .map_err(|e| Error::ModelInvalid(format!("cannot read {}: {e}", args.model)))?;
-    let mut engine = Engine::load(&bytes)?;
+    let mut engine = Engine::open(&args.model)?;
     match args.command {
         Command::Bench { data } => bench(&mut engine, &data),
         Command::Run {

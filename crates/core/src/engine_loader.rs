@@ -3,6 +3,10 @@
 //! run fails before the rest comes, and the weights are laid out as their bytes come
 //! ([`ModelStream`]), never holding a copy of the whole file.
 
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+
 use crate::description::ModelDescription;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -134,6 +138,25 @@ impl Engine {
         let mut loader = EngineLoader::new();
         loader.push(bytes)?;
         loader.finish()
+    }
+
+    /// Load a model from a GGUF file, read a piece at a time: the file is never held
+    /// in memory beside the model.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let cannot =
+            |e: std::io::Error| Error::ModelInvalid(format!("cannot read {}: {e}", path.display()));
+        let mut file = File::open(path).map_err(cannot)?;
+        let mut loader = EngineLoader::new();
+        let mut piece = vec![0; 1 << 20];
+        loop {
+            match file.read(&mut piece) {
+                Ok(0) => return loader.finish(),
+                Ok(n) => loader.push(&piece[..n])?,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(cannot(e)),
+            }
+        }
     }
 }
 

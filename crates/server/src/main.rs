@@ -166,9 +166,7 @@ fn generate(
     max_tokens: usize,
     temperature: f32,
 ) -> Result<(), String> {
-    let bytes =
-        std::fs::read(model).map_err(|e| format!("cannot read {}: {e}", model.display()))?;
-    let mut engine = Engine::load(&bytes).map_err(|e| e.to_string())?;
+    let mut engine = Engine::open(model).map_err(|e| e.to_string())?;
     let request = ChatCompletionRequest {
         max_tokens: Some(max_tokens),
         temperature: Some(temperature),

@@ -5,7 +5,7 @@
 //! the fixtures are made).
 //!
 //! The files are read from `$TANDEM_TINY_MODELS` or `models/tiny/` (built by
-//! `scripts/fixtures/make-tiny-ggufs.sh`, which scripts/setup.sh runs), the fixtures
+//! `scripts/fixtures/make-test-ggufs.sh`, which scripts/setup.sh runs), the fixtures
 //! from `tests/fixtures/`.
 
 #[path = "../common/mod.rs"]
@@ -69,7 +69,7 @@ impl Family {
             let dir = std::env::var_os("TANDEM_TINY_MODELS")
                 .map_or_else(|| common::project_root().join("models/tiny"), PathBuf::from);
             let path = dir.join(format!("tiny-{}.gguf", self.name));
-            common::read(&path, "run scripts/fixtures/make-tiny-ggufs.sh")
+            common::read(&path, "run scripts/fixtures/make-test-ggufs.sh")
         })
     }
 

@@ -68,9 +68,7 @@ pub(super) fn run(path: &Path, jobs: &Queue<Job>, shared: &Shared, max_batch: us
 
 /// The engine for `path`, with the status set to ready or failed.
 fn load(path: &Path, shared: &Shared) -> Option<Engine> {
-    let loaded = std::fs::read(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        .and_then(|bytes| Engine::load(&bytes).map_err(|e| e.to_string()));
+    let loaded = Engine::open(path).map_err(|e| e.to_string());
     let (status, engine) = match loaded {
         Ok(engine) => {
             tracing::info!(model = engine.name(), "native model ready");
