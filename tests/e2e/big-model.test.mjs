@@ -3,9 +3,9 @@
 // into the worker's memory and into the Cache API without a second copy of the file
 // (the tab's peak memory stays under the file's size plus 200 MB), and it computes
 // what tandem computes natively: the first step's five best log-probabilities agree
-// within 0.02. (Not to the bit: the browser's sinf and cosf, for the rotary angles,
-// differ from glibc's in the last bit for ~2% of angles, and the 8-bit quantisation of
-// activations turns such a bit now and then into a step of 1/127 of a value.)
+// within 0.02. (Not to the bit: the browser's expf differs from glibc's in the last
+// bit for ~10% of inputs, and the 8-bit quantisation of activations turns such a bit
+// now and then into a step of 1/127 of a value.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

@@ -18,6 +18,7 @@ mod load;
 mod norm;
 mod rotary;
 mod sequence;
+mod sincos;
 mod stream;
 mod weights;
 

@@ -1,12 +1,13 @@
 //! Rotary position embeddings as llama.cpp computes them: pair `i`'s angle at
 //! position `p` is `p · base^(-2/d)` multiplied `i` times (each power from the last,
 //! in f32), divided by the pair's factor where the model has them (Llama 3), its cos
-//! and sin computed per position when a forward pass asks.
+//! and sin (glibc's, [`sincos`]) computed per position when a forward pass asks.
 
 use candle_core::{Device, Tensor};
 use candle_nn::rotary_emb::{rope, rope_i};
 
 use super::hparams::RopeLayout;
+use super::sincos;
 use crate::error::Result;
 
 /// The rotation of one kind of layer: its frequencies and its pairs.
@@ -59,8 +60,8 @@ impl Rotary {
                     Some(factors) => theta / factors[i],
                     None => theta,
                 };
-                cos.push(angle.cos());
-                sin.push(angle.sin());
+                cos.push(sincos::cos(angle));
+                sin.push(sincos::sin(angle));
                 theta *= self.theta_scale;
             }
         }
@@ -107,7 +108,7 @@ mod tests {
         let plain = angles(None);
         let scaled = angles(Some(vec![1.0, 4.0]));
         assert_eq!(plain[0], scaled[0]);
-        assert_eq!(scaled[0], 3f32.sin());
+        assert_eq!(scaled[0], sincos::sin(3.0));
         assert!((plain[1] - 0.3f32.sin()).abs() < 1e-6);
         assert!((scaled[1] - 0.075f32.sin()).abs() < 1e-6);
     }
