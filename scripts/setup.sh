@@ -2,7 +2,8 @@
 # Idempotent install of everything `make test`, `make bench` and `make demo` need:
 # the wasm32 target, nightly with rust-src (the multi-threaded build), wasm-pack,
 # wasm-bindgen-cli (the exact version in Cargo.lock), Debian's chromium +
-# chromedriver and redis-server, node packages for page tests, and the model.
+# chromedriver and redis-server, node packages for page tests, the models (the chat
+# models and the embedding model) and the generated GGUFs of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,4 +73,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/fetch-model.sh
+bash scripts/fetch-embedder.sh
 bash scripts/fixtures/make-test-ggufs.sh
