@@ -1,12 +1,14 @@
 //! tandem-core: the platform-free heart of tandem. It loads a GGUF model from bytes,
 //! tokenizes, renders the chat template, samples and generates, natively and on
-//! wasm32 alike. It knows nothing of browsers or servers.
+//! wasm32 alike; and it turns texts into embeddings with a sentence encoder (embed/).
+//! It knows nothing of browsers or servers.
 
 pub mod activations;
 mod attention;
 mod batch;
 pub mod classify;
 pub mod description;
+pub mod embed;
 pub mod engine;
 mod engine_loader;
 pub mod error;
@@ -29,6 +31,7 @@ pub mod timing;
 pub mod tokenizer;
 
 pub use description::ModelDescription;
+pub use embed::{Embedding, Embeddings, Encoder, EncoderFiles};
 pub use engine::Engine;
 pub use engine_loader::EngineLoader;
 pub use error::{Error, Result};
