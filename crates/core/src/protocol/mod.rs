@@ -1,10 +1,12 @@
 //! Protocol types shared by every layer of tandem: the OpenAI chat-completion
-//! request, response and chunk, and the pieces they are made of; and the completions
-//! API's shapes (completion.rs), which run as chat requests carrying a raw prompt.
+//! request, response and chunk, and the pieces they are made of; the completions
+//! API's shapes (completion.rs), which run as chat requests carrying a raw prompt;
+//! and the embeddings API's (embedding.rs).
 
 mod chunks;
 mod completion;
 mod content;
+mod embedding;
 mod format;
 mod request;
 mod response;
@@ -14,6 +16,10 @@ mod tandem_info;
 pub use chunks::{ChunkWriter, CompletionBuilder};
 pub use completion::{
     CompletionRequest, Prompt, TextChoice, TextCompletion, TextLogprobs, MAX_COMPLETION_LOGPROBS,
+};
+pub use embedding::{
+    base64, EmbeddingData, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
+    EmbeddingVector, EncodingFormat, MAX_EMBEDDING_INPUTS,
 };
 pub use format::{JsonSchemaFormat, ResponseFormat};
 pub use request::{ChatCompletionRequest, Stop, StreamOptions, MAX_TOP_LOGPROBS};
