@@ -17,6 +17,8 @@ mod chunks;
 mod code;
 mod deferred;
 mod dispatch;
+mod embeddings;
+mod encoder_loader;
 mod error;
 mod global;
 mod loader;

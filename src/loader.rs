@@ -13,7 +13,7 @@ use web_sys::{ReadableStreamDefaultReader, Response, StorageEstimate};
 use crate::code::Code;
 use crate::error::{describe, error_name, Failure};
 use crate::global::global;
-use crate::messages::{LoadSpec, Phase, Progress, Warning};
+use crate::messages::{Phase, Progress, Warning};
 use crate::model_cache::{CacheWriter, ModelCache, Record};
 
 /// Where the file's bytes go as they arrive: a fresh one for each attempt (the
@@ -29,6 +29,27 @@ impl Sink for tandem_core::EngineLoader {
     }
 }
 
+/// The file in memory, for what is built from a whole file (a sentence encoder).
+impl Sink for Vec<u8> {
+    fn push(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.try_reserve(bytes.len())
+            .map_err(|_| Failure::new(Code::OutOfMemory, "no memory for the file being loaded"))?;
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Which file to load: its URL, its expected sha256 (hex) if known, and whether to
+/// keep it in the Cache API.
+pub struct FileSpec<'a> {
+    /// Absolute URL.
+    pub url: &'a str,
+    /// Expected sha256 (hex), checked before use when given.
+    pub sha256: Option<&'a str>,
+    /// Keep the file in the Cache API.
+    pub cache: bool,
+}
+
 /// The file, given whole to a sink.
 pub struct Loaded<S> {
     /// The sink, after the file's last byte.
@@ -42,11 +63,11 @@ pub struct Loaded<S> {
 /// Give the file of `spec.url` to a sink, reporting progress and warnings as they
 /// happen.
 pub async fn load<S: Sink>(
-    spec: &LoadSpec,
+    spec: &FileSpec<'_>,
     progress: &dyn Fn(Progress),
     warn: &dyn Fn(Warning),
 ) -> Result<Loaded<S>, Failure> {
-    let want = spec.sha256.as_deref().map(str::to_ascii_lowercase);
+    let want = spec.sha256.map(str::to_ascii_lowercase);
     let cache = match spec.cache {
         true => ModelCache::open()
             .await
@@ -63,21 +84,21 @@ pub async fn load<S: Sink>(
         false => None,
     };
     if let Some(cache) = &cache {
-        if let Some(loaded) = from_cache(cache, &spec.url, want.as_deref(), progress).await {
+        if let Some(loaded) = from_cache(cache, spec.url, want.as_deref(), progress).await {
             return Ok(loaded);
         }
     }
-    let response = JsFuture::from(global().fetch(&spec.url.as_str().into()))
+    let response = JsFuture::from(global().fetch(&spec.url.into()))
         .await
-        .map_err(|e| download_failed(&spec.url, &describe(&e)))?;
+        .map_err(|e| download_failed(spec.url, &describe(&e)))?;
     let response: Response = response.unchecked_into();
     if !response.ok() {
         let status = format!("HTTP {} {}", response.status(), response.status_text());
-        return Err(download_failed(&spec.url, &status));
+        return Err(download_failed(spec.url, &status));
     }
-    check_size(&response, &spec.url)?;
+    check_size(&response, spec.url)?;
     let writer = match &cache {
-        Some(cache) => match cache.writer(&spec.url) {
+        Some(cache) => match cache.writer(spec.url) {
             Ok(writer) => Some(writer),
             Err(e) => {
                 warn(not_cached(&e).await);
@@ -93,7 +114,7 @@ pub async fn load<S: Sink>(
                 writer.abort();
             }
             return Err(match e {
-                ReadError::Stream(why) => download_failed(&spec.url, &why),
+                ReadError::Stream(why) => download_failed(spec.url, &why),
                 ReadError::Sink(failure) => failure,
             });
         }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::Function;
+use tandem_core::protocol::EmbeddingRequest;
 use tandem_core::{ChatCompletionRequest, ChatMessage};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -238,6 +239,17 @@ impl Local {
             .await
     }
 
+    /// The embeddings of `request` by the worker's sentence encoder (an
+    /// `EmbeddingResponse`).
+    pub async fn embed(
+        self: &Rc<Self>,
+        request: EmbeddingRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<JsValue, JsValue> {
+        let request = Box::new(request);
+        self.ask(|id| ToWorker::Embed { id, request }, signal).await
+    }
+
     /// Send the message `make(id)` and wait for the worker's one-message answer;
     /// `signal` aborts the wait (and the work, if still queued).
     async fn ask(
@@ -355,6 +367,7 @@ impl Local {
             }
             FromWorker::Count { id, tokens } => self.answer(id, &tokens.into()),
             FromWorker::Labels { id, labels } => self.answer(id, &to_js(&labels)),
+            FromWorker::Embedded { id, response } => self.answer(id, &to_js(&response)),
             FromWorker::Failed { id, code, message } => {
                 let error = js_error(code, &message);
                 match id {

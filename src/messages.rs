@@ -2,6 +2,7 @@
 //! Both sides serialise them with serde-wasm-bindgen; the browser clones them across.
 
 use serde::{Deserialize, Serialize};
+use tandem_core::protocol::{EmbeddingRequest, EmbeddingResponse};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, ChatMessage};
 use wasm_bindgen::JsValue;
 
@@ -42,6 +43,13 @@ pub enum ToWorker {
         /// The conversation.
         messages: Vec<ChatMessage>,
     },
+    /// Embed the inputs of `request` with the sentence encoder.
+    Embed {
+        /// Request id.
+        id: u32,
+        /// The request.
+        request: Box<EmbeddingRequest>,
+    },
 }
 
 /// Where the model comes from.
@@ -57,6 +65,22 @@ pub struct LoadSpec {
     /// Threads asked for: more than 1 picks the multi-threaded build when the page
     /// allows it (the worker is started with this; see js/worker.js).
     pub threads: u32,
+    /// The sentence encoder to load beside the model, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<EncoderSpec>,
+}
+
+/// Where the sentence encoder comes from: a GGUF file, or a sentence-transformers
+/// folder (a URL ending in `/`: its `model.safetensors`, `tokenizer.json`,
+/// `config.json`, and `1_Pooling/config.json` and `sentence_bert_config.json` when
+/// there).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncoderSpec {
+    /// Absolute URL of the GGUF file or the folder.
+    pub url: String,
+    /// Expected sha256 (hex) of the GGUF file or of the folder's `model.safetensors`.
+    pub sha256: Option<String>,
 }
 
 /// Worker → page.
@@ -89,6 +113,13 @@ pub enum FromWorker {
         id: u32,
         /// Prompt tokens.
         tokens: usize,
+    },
+    /// The embeddings of request `id`.
+    Embedded {
+        /// Request id.
+        id: u32,
+        /// The response.
+        response: Box<EmbeddingResponse>,
     },
     /// The labels of request `id`, best first.
     Labels {
@@ -205,6 +236,27 @@ pub struct ModelInfo {
     /// Whether the build running the model sums with relaxed SIMD (the engine has it
     /// and the build was found beside the worker script).
     pub relaxed_simd: bool,
+    /// The sentence encoder, when one was loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<EncoderInfo>,
+}
+
+/// What the page learns of the loaded sentence encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncoderInfo {
+    /// Its name (the file's or the folder's).
+    pub model: String,
+    /// Values per vector.
+    pub dimensions: usize,
+    /// Most tokens per input.
+    pub window: usize,
+    /// Whether its weights came from the cache.
+    pub from_cache: bool,
+    /// Size of its weights file.
+    pub bytes: f64,
+    /// Milliseconds to load it.
+    pub load_ms: f64,
 }
 
 /// Serialise a message (or any plain data) into a JS value.

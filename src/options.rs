@@ -4,7 +4,7 @@
 
 use js_sys::{Function, Object, Reflect};
 use serde::Deserialize;
-use tandem_core::protocol::CompletionRequest;
+use tandem_core::protocol::{CompletionRequest, EmbeddingRequest};
 use tandem_core::router::{Mode, Policy, Privacy, Task};
 use tandem_core::ChatCompletionRequest;
 use wasm_bindgen::{JsCast, JsValue};
@@ -13,7 +13,7 @@ use web_sys::AbortSignal;
 use crate::code::Code;
 use crate::error::{core_error, js_error};
 use crate::local::Hooks;
-use crate::messages::{from_js, LoadSpec};
+use crate::messages::{from_js, EncoderSpec, LoadSpec};
 use crate::remote::{RemoteSpec, Token, FIRST_BYTE_MS, IDLE_MS};
 
 /// `Tandem.create` options.
@@ -165,19 +165,11 @@ const MAX_THREADS: u32 = 16;
 fn local(local: &JsValue) -> Result<LoadSpec, JsValue> {
     only(
         local,
-        &["modelUrl", "sha256", "cache", "threads"],
+        &["modelUrl", "sha256", "cache", "threads", "embeddings"],
         "options.local",
     )?;
-    let url = get(local, "modelUrl")
-        .and_then(|u| u.as_string())
-        .ok_or_else(|| invalid("options.local.modelUrl must be a URL string".into()))?;
-    let sha256 = get(local, "sha256")
-        .map(|s| {
-            s.as_string()
-                .filter(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
-                .ok_or_else(|| invalid("options.local.sha256 must be 64 hex digits".into()))
-        })
-        .transpose()?;
+    let url = model_url(local, "options.local")?;
+    let sha256 = sha256_of(local, "options.local")?;
     let cache = get(local, "cache").is_none_or(|c| c.is_truthy());
     let threads = get(local, "threads")
         .map(|t| {
@@ -192,12 +184,41 @@ fn local(local: &JsValue) -> Result<LoadSpec, JsValue> {
         })
         .transpose()?
         .unwrap_or(1);
+    let embeddings = get(local, "embeddings")
+        .map(|e| -> Result<EncoderSpec, JsValue> {
+            const WHERE: &str = "options.local.embeddings";
+            only(&e, &["modelUrl", "sha256"], WHERE)?;
+            Ok(EncoderSpec {
+                url: absolute(&model_url(&e, WHERE)?)?,
+                sha256: sha256_of(&e, WHERE)?,
+            })
+        })
+        .transpose()?;
     Ok(LoadSpec {
         url: absolute(&url)?,
         sha256,
         cache,
         threads,
+        embeddings,
     })
+}
+
+/// `modelUrl` of the object at `at`.
+fn model_url(object: &JsValue, at: &str) -> Result<String, JsValue> {
+    get(object, "modelUrl")
+        .and_then(|u| u.as_string())
+        .ok_or_else(|| invalid(format!("{at}.modelUrl must be a URL string")))
+}
+
+/// `sha256` of the object at `at`, if given: 64 hex digits.
+fn sha256_of(object: &JsValue, at: &str) -> Result<Option<String>, JsValue> {
+    get(object, "sha256")
+        .map(|s| {
+            s.as_string()
+                .filter(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
+                .ok_or_else(|| invalid(format!("{at}.sha256 must be 64 hex digits")))
+        })
+        .transpose()
 }
 
 fn remote(remote: &JsValue) -> Result<RemoteSpec, JsValue> {
@@ -294,21 +315,38 @@ pub fn absolute(url: &str) -> Result<String, JsValue> {
         .map_err(|_| invalid(format!("{url:?} is not a valid URL")))
 }
 
-/// A chat request as the app gives it: OpenAI's fields, tandem's routing fields and
-/// an `AbortSignal`.
-pub struct ChatCall {
+/// A request as the app gives it: OpenAI's fields, tandem's routing fields and an
+/// `AbortSignal`.
+pub struct Call<T> {
     /// The OpenAI request.
-    pub request: ChatCompletionRequest,
+    pub request: T,
     /// `route`, `privacy`, `escalate`, `task`.
     pub routing: RouteFields,
     /// Aborts it.
     pub signal: Option<AbortSignal>,
 }
 
+/// A chat (or completions) request as the app gives it.
+pub type ChatCall = Call<ChatCompletionRequest>;
+
 /// Read a chat request: OpenAI's fields plus `signal` and the routing fields.
 pub fn chat_request(request: JsValue) -> Result<ChatCall, JsValue> {
     read_call(request, |data| {
-        from_js::<ChatCompletionRequest>(data).map_err(|e| invalid(format!("invalid request: {e}")))
+        let request = from_js::<ChatCompletionRequest>(data)
+            .map_err(|e| invalid(format!("invalid request: {e}")))?;
+        request.validate().map_err(|e| core_error(&e))?;
+        Ok(request)
+    })
+}
+
+/// Read an embeddings request (`ai.embeddings.create`): OpenAI's fields and
+/// tandem's `truncate`, plus `signal` and the routing fields.
+pub fn embedding_request(request: JsValue) -> Result<Call<EmbeddingRequest>, JsValue> {
+    read_call(request, |data| {
+        let request = from_js::<EmbeddingRequest>(data)
+            .map_err(|e| invalid(format!("invalid request: {e}")))?;
+        request.validate().map_err(|e| core_error(&e))?;
+        Ok(request)
     })
 }
 
@@ -319,15 +357,18 @@ pub fn completion_request(request: JsValue) -> Result<ChatCall, JsValue> {
     read_call(request, |data| {
         let request: CompletionRequest =
             from_js(data).map_err(|e| invalid(format!("invalid request: {e}")))?;
-        request.into_chat().map_err(|e| core_error(&e))
+        let request = request.into_chat().map_err(|e| core_error(&e))?;
+        request.validate().map_err(|e| core_error(&e))?;
+        Ok(request)
     })
 }
 
-/// `signal` and the routing fields of `request`, and the rest read by `parse`.
-fn read_call(
+/// `signal` and the routing fields of `request`, and the rest read (and checked)
+/// by `parse`.
+fn read_call<T>(
     request: JsValue,
-    parse: impl FnOnce(JsValue) -> Result<ChatCompletionRequest, JsValue>,
-) -> Result<ChatCall, JsValue> {
+    parse: impl FnOnce(JsValue) -> Result<T, JsValue>,
+) -> Result<Call<T>, JsValue> {
     if !request.is_object() {
         return Err(invalid("the request must be an object".into()));
     }
@@ -339,8 +380,7 @@ fn read_call(
         let _ = Reflect::delete_property(&data, &(*key).into());
     }
     let request = parse(data.into())?;
-    request.validate().map_err(|e| core_error(&e))?;
-    Ok(ChatCall {
+    Ok(Call {
         request,
         routing,
         signal,

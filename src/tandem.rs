@@ -13,6 +13,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::chunks;
 use crate::code::Code;
 use crate::dispatch::Engines;
+use crate::embeddings::Embeddings;
 use crate::error::{code, describe, js_error};
 use crate::local::{call_hook, Local};
 use crate::messages::{from_js, to_js, Warning};
@@ -89,6 +90,13 @@ impl Tandem {
         TextCompletions {
             engines: self.engines.clone(),
         }
+    }
+
+    /// OpenAI's embeddings API: `ai.embeddings.create({input, …})` on the sentence
+    /// encoder loaded with `options.local.embeddings`.
+    #[wasm_bindgen(getter)]
+    pub fn embeddings(&self) -> Embeddings {
+        Embeddings::new(self.engines.clone())
     }
 
     /// Quick tasks: `ai.tasks.classify`, `summarize`, `rewrite`, `smartReplies`,

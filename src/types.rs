@@ -253,6 +253,16 @@ export interface TandemOptions extends RouteFields {
      * isolated page (COOP `same-origin` + COEP `require-corp`); without it, a
      * `threads_unavailable` warning and one thread. */
     threads?: number;
+    /** A sentence encoder to load beside the model, for `ai.embeddings.create`:
+     * a GGUF file (architecture `bert`, as llama.cpp's converter writes it) or a
+     * sentence-transformers folder (a URL ending in `/`, holding `model.safetensors`,
+     * `tokenizer.json`, `config.json` and, when the model has them,
+     * `1_Pooling/config.json` and `sentence_bert_config.json`). */
+    embeddings?: {
+      modelUrl: string;
+      /** Expected sha256 of the GGUF file, or of the folder's `model.safetensors`. */
+      sha256?: string;
+    };
   };
   /** An OpenAI-compatible server (tandem-server or any other). */
   remote?: {
@@ -296,6 +306,44 @@ export interface ModelInfo {
   /** Whether the model runs on a relaxed-SIMD build (faster; where the engine has
    * relaxed SIMD and the build is beside the worker script, as in pkg/). */
   relaxedSimd: boolean;
+  /** The sentence encoder, when `local.embeddings` was given. */
+  embeddings?: EncoderInfo;
+}
+
+export interface EncoderInfo {
+  /** Its name (the folder's or the file's). */
+  model: string;
+  /** Values per vector. */
+  dimensions: number;
+  /** Most tokens per input (`[CLS]` and `[SEP]` included). */
+  window: number;
+  fromCache: boolean;
+  bytes: number;
+  loadMs: number;
+}
+
+/** OpenAI's embeddings request, as `ai.embeddings.create` takes it. */
+export interface EmbeddingRequest {
+  /** One text or up to 2048. */
+  input: string | string[];
+  model?: string;
+  /** Shorten the vectors to this many values (made unit length again). */
+  dimensions?: number;
+  /** `float` (default): arrays of numbers; `base64`: the little-endian f32 bytes. */
+  encoding_format?: "float" | "base64";
+  user?: string;
+  /** Cut inputs longer than the encoder's window instead of refusing them. */
+  truncate?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface EmbeddingResponse {
+  object: "list";
+  data: { object: "embedding"; index: number; embedding: number[] | string }[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+  /** Where the vectors were made, why, and in how many milliseconds. */
+  tandem: { route: "local"; model: string; reason: string; duration_ms: number };
 }
 
 export interface CachedModel {

@@ -7,14 +7,17 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Promise;
+use tandem_core::embed::{Embeddings, Encoder};
+use tandem_core::protocol::{EmbeddingRequest, EmbeddingResponse};
 use tandem_core::{CancelFlag, ChatCompletionRequest, EngineLoader, ReplyStep};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
 use crate::code::Code;
+use crate::encoder_loader;
 use crate::error::Failure;
-use crate::loader;
+use crate::loader::{self, FileSpec};
 use crate::local_model::LocalModel;
 use crate::messages::{
     from_js, to_js, FromWorker, LoadSpec, ModelInfo, Phase, Progress, ToWorker, Warning,
@@ -68,18 +71,25 @@ fn post_failure(id: Option<u32>, failure: Failure) {
     });
 }
 
-/// Work that uses the model's cache, so runs one at a time.
+/// Work for the worker's models, run one at a time.
 enum Job {
     /// A chat reply, streamed.
     Chat(Box<ChatCompletionRequest>),
     /// Label scoring.
     Classify { text: String, labels: Vec<String> },
+    /// Embeddings of texts.
+    Embed(Box<EmbeddingRequest>),
 }
+
+/// Inputs embedded between two looks at the event loop (for an abort).
+const EMBED_STEP: usize = 32;
 
 #[derive(Default)]
 struct Worker {
     threads: u32,
     model: RefCell<Option<Rc<LocalModel>>>,
+    /// The sentence encoder and its name, when one was loaded.
+    encoder: RefCell<Option<Rc<(Encoder, String)>>>,
     queue: RefCell<VecDeque<(u32, Job)>>,
     running: RefCell<Option<(u32, CancelFlag)>>,
     busy: Cell<bool>,
@@ -100,6 +110,7 @@ impl Worker {
             ToWorker::Classify { id, text, labels } => {
                 self.enqueue(id, Job::Classify { text, labels })
             }
+            ToWorker::Embed { id, request } => self.enqueue(id, Job::Embed(request)),
             ToWorker::Abort { id } => self.abort(id),
             ToWorker::CountTokens { id, messages } => match self.model() {
                 Ok(model) => match model.count(&messages) {
@@ -130,40 +141,58 @@ impl Worker {
         let started = js_sys::Date::now();
         let progress = |p| post(&FromWorker::Progress(p));
         let warn = |w| post(&FromWorker::Warning(w));
-        let loaded = match loader::load::<EngineLoader>(&spec, &progress, &warn).await {
+        let file = FileSpec {
+            url: &spec.url,
+            sha256: spec.sha256.as_deref(),
+            cache: spec.cache,
+        };
+        let loaded = match loader::load::<EngineLoader>(&file, &progress, &warn).await {
             Ok(loaded) => loaded,
             Err(f) => return post_failure(None, f),
         };
         let total = loaded.bytes;
-        match loaded.sink.finish().map(LocalModel::from_engine) {
-            Ok(model) => {
-                progress(Progress {
-                    phase: Phase::Load,
-                    loaded: total,
-                    total,
-                });
-                let description = model.description();
-                let info = ModelInfo {
-                    model: model.name(),
-                    architecture: description.architecture,
-                    parameters: description.parameters as f64,
-                    quantization: (description.quantization.into_iter())
-                        .map(|(dtype, weights)| (dtype, weights as f64))
-                        .collect(),
-                    chat: description.chat,
-                    context_window: model.context_window(),
-                    from_cache: loaded.from_cache,
-                    bytes: total,
-                    load_ms: js_sys::Date::now() - started,
-                    memory_bytes: memory_bytes(),
-                    threads: self.threads,
-                    relaxed_simd: cfg!(feature = "relaxed-simd"),
-                };
-                *self.model.borrow_mut() = Some(Rc::new(model));
-                post(&FromWorker::Loaded(info));
+        let model = match loaded.sink.finish() {
+            Ok(engine) => LocalModel::from_engine(engine),
+            Err(e) => return post_failure(None, e.into()),
+        };
+        progress(Progress {
+            phase: Phase::Load,
+            loaded: total,
+            total,
+        });
+        let embeddings = match &spec.embeddings {
+            Some(encoder) => {
+                let started = js_sys::Date::now();
+                match encoder_loader::load(encoder, spec.cache, &progress, &warn, started).await {
+                    Ok((encoder, info)) => {
+                        *self.encoder.borrow_mut() = Some(Rc::new((encoder, info.model.clone())));
+                        Some(info)
+                    }
+                    Err(f) => return post_failure(None, f),
+                }
             }
-            Err(e) => post_failure(None, e.into()),
-        }
+            None => None,
+        };
+        let description = model.description();
+        let info = ModelInfo {
+            model: model.name(),
+            architecture: description.architecture,
+            parameters: description.parameters as f64,
+            quantization: (description.quantization.into_iter())
+                .map(|(dtype, weights)| (dtype, weights as f64))
+                .collect(),
+            chat: description.chat,
+            context_window: model.context_window(),
+            from_cache: loaded.from_cache,
+            bytes: total,
+            load_ms: js_sys::Date::now() - started,
+            memory_bytes: memory_bytes(),
+            threads: self.threads,
+            relaxed_simd: cfg!(feature = "relaxed-simd"),
+            embeddings,
+        };
+        *self.model.borrow_mut() = Some(Rc::new(model));
+        post(&FromWorker::Loaded(info));
     }
 
     fn abort(&self, id: u32) {
@@ -193,6 +222,14 @@ impl Worker {
                     .model()
                     .and_then(|model| model.classify(&text, &labels))
                     .map(|labels| FromWorker::Labels { id, labels }),
+                Job::Embed(request) => {
+                    self.embed(id, &request)
+                        .await
+                        .map(|response| FromWorker::Embedded {
+                            id,
+                            response: Box::new(response),
+                        })
+                }
             };
             match done {
                 Ok(message) => post(&message),
@@ -201,6 +238,39 @@ impl Worker {
             *self.running.borrow_mut() = None;
         }
         self.busy.set(false);
+    }
+
+    /// The embeddings of `request`, a few inputs at a time so that an abort lands
+    /// between them.
+    async fn embed(
+        &self,
+        id: u32,
+        request: &EmbeddingRequest,
+    ) -> Result<EmbeddingResponse, Failure> {
+        let cancel = CancelFlag::default();
+        *self.running.borrow_mut() = Some((id, cancel.clone()));
+        let encoder = self.encoder.borrow().clone().ok_or_else(|| {
+            Failure::new(
+                Code::InvalidRequest,
+                "no sentence encoder is loaded (options.local.embeddings)",
+            )
+        })?;
+        let (encoder, name) = &*encoder;
+        request.validate()?;
+        let texts = request.texts();
+        let truncate = request.truncate.unwrap_or(false);
+        if !truncate {
+            encoder.check_lengths(&texts)?;
+        }
+        let mut data = Vec::with_capacity(texts.len());
+        for step in texts.chunks(EMBED_STEP) {
+            if cancel.is_cancelled() {
+                return Err(tandem_core::Error::Aborted.into());
+            }
+            data.extend(encoder.embed(step, truncate)?.data);
+            yield_now().await;
+        }
+        Ok(EmbeddingResponse::new(request, &Embeddings { data }, name)?)
     }
 
     async fn run(&self, id: u32, request: &ChatCompletionRequest) -> Result<(), Failure> {

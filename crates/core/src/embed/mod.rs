@@ -144,6 +144,20 @@ impl Encoder {
         self.tokenizer.encode(text)
     }
 
+    /// An `invalid_request` naming the first of `texts` longer than the window.
+    pub fn check_lengths(&self, texts: &[&str]) -> Result<()> {
+        let window = self.config.window;
+        match (texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t).len())
+            .enumerate())
+        .find(|&(_, n)| n > window)
+        {
+            Some((i, n)) => Err(too_long(i, n, window)),
+            None => Ok(()),
+        }
+    }
+
     /// The embeddings of `texts`, in their order. An input longer than the window is
     /// an `invalid_request` naming it and its token count, unless `truncate`: then it
     /// is cut to the window (its last token `[SEP]`). No input at all is an
@@ -159,11 +173,7 @@ impl Encoder {
             let truncated = ids.len() > window;
             if truncated {
                 if !truncate {
-                    return Err(Error::InvalidRequest(format!(
-                        "input {i} has {} tokens, more than the model's window of {window} \
-                         (ask for truncation to cut it)",
-                        ids.len()
-                    )));
+                    return Err(too_long(i, ids.len(), window));
                 }
                 ids.truncate(window - 1);
                 ids.push(self.tokenizer.sep());
@@ -184,4 +194,12 @@ impl Encoder {
         }
         Ok(Embeddings { data })
     }
+}
+
+/// Input `i` has `n` tokens, more than `window`.
+fn too_long(i: usize, n: usize, window: usize) -> Error {
+    Error::InvalidRequest(format!(
+        "input {i} has {n} tokens, more than the model's window of {window} (ask for \
+         truncation to cut it)"
+    ))
 }
