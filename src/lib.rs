@@ -28,6 +28,7 @@ mod messages;
 mod model_cache;
 mod options;
 mod remote;
+mod search;
 mod stream;
 mod tandem;
 mod tasks;

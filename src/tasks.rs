@@ -16,6 +16,7 @@ use crate::dispatch::Engines;
 use crate::error::js_error;
 use crate::messages::from_js;
 use crate::options::{option, task_options};
+use crate::search::{self, SearchIndex};
 
 /// `ai.tasks`.
 #[wasm_bindgen]
@@ -128,5 +129,46 @@ impl Tasks {
             .map(|schema| Task::Extract { schema })
             .map_err(|e| js_error(Code::InvalidRequest, &format!("schema must be JSON: {e}")));
         self.run(task, text, options, &[])
+    }
+
+    /// The `topK` (default 10) of `documents` most like `query`, by the local
+    /// encoder's cosine similarity: `{results: [{index, score}], tandem}`, best
+    /// first.
+    #[wasm_bindgen(
+        unchecked_return_type = "Promise<TaskResult<{ results: { index: number; score: number }[] }>>"
+    )]
+    pub fn rank(
+        &self,
+        query: String,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] documents: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SearchOptions")] options: JsValue,
+    ) -> Promise {
+        search::rank(self.engines.clone(), query, documents, options)
+    }
+
+    /// A search index on the local encoder: empty, or `saved` (what
+    /// `index.save()` gave, e.g. before a reload).
+    pub fn index(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SavedIndex")] saved: Option<js_sys::Object>,
+    ) -> Result<SearchIndex, JsValue> {
+        SearchIndex::new(
+            self.engines.clone(),
+            saved.map_or(JsValue::NULL, Into::into),
+        )
+    }
+
+    /// The `topK` (default 10) ids of `index` most like `query`: `{results: [{id,
+    /// score}], tandem}`, best first.
+    #[wasm_bindgen(
+        unchecked_return_type = "Promise<TaskResult<{ results: { id: string; score: number }[] }>>"
+    )]
+    pub fn search(
+        &self,
+        index: &SearchIndex,
+        query: String,
+        #[wasm_bindgen(unchecked_param_type = "SearchOptions")] options: JsValue,
+    ) -> Promise {
+        index.search(query, options)
     }
 }

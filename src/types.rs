@@ -322,6 +322,23 @@ export interface EncoderInfo {
   loadMs: number;
 }
 
+/** Options of `ai.tasks.rank` and `ai.tasks.search`. */
+export interface SearchOptions {
+  /** Results at most (default 10). */
+  topK?: number;
+  signal?: AbortSignal;
+}
+
+/** A search index as `index.save()` gives it and `ai.tasks.index(saved)` takes it. */
+export interface SavedIndex {
+  /** The encoder that made the vectors: vectors of two models are never mixed. */
+  model: string;
+  dimensions: number;
+  ids: string[];
+  /** `ids.length` unit vectors of `dimensions`, one after another. */
+  vectors: Float32Array;
+}
+
 /** OpenAI's embeddings request, as `ai.embeddings.create` takes it. */
 export interface EmbeddingRequest {
   /** One text or up to 2048. */

@@ -136,6 +136,70 @@ test("dimensions shortens to unit length, base64 is the f32 bytes, bad requests 
   });
 });
 
+test("rank orders documents for a query; an index adds, replaces, removes, searches, saves and restores", async () => {
+  const r = await browser.inPage(async (folder) => {
+    const ai = await tandem.Tandem.create({ local: { modelUrl: MODEL_URL, embeddings: { modelUrl: folder } } });
+    const documents = [
+      "How do I reset my router to factory settings?",
+      "What are the steps to change a forgotten login password?",
+      "Where can I download the mobile app?",
+    ];
+    const ranked = await ai.tasks.rank("How do I reset my password?", documents, { topK: 2 });
+    const index = ai.tasks.index();
+    const sizes = [
+      await index.add([{ id: "pw", text: documents[1] }, { id: "router", text: documents[0] }]),
+      await index.add(["Where can I download the mobile app?"]),
+    ];
+    const found = await ai.tasks.search(index, "I forgot my password", { topK: 3 });
+    const removed = [index.remove("router"), index.remove("router")];
+    const saved = index.save();
+    const restored = ai.tasks.index(saved);
+    const again = await ai.tasks.search(restored, "I forgot my password");
+    const foreign = ai.tasks.index({ ...saved, model: "another-encoder" });
+    const mixed = await ai.tasks.search(foreign, "x").then(() => "resolved", (e) => e.code);
+    const broken = (() => {
+      try {
+        ai.tasks.index({ ...saved, vectors: new Float32Array(3) });
+        return "made";
+      } catch (e) {
+        return e.code;
+      }
+    })();
+    ai.unload();
+    return {
+      ranked: ranked.results.map((x) => x.index),
+      scores: ranked.results.map((x) => x.score),
+      sizes,
+      found: found.results.map((x) => x.id),
+      removed,
+      saved: { model: saved.model, dimensions: saved.dimensions, ids: saved.ids, values: saved.vectors.length },
+      again: again.results.map((x) => x.id),
+      sameScore: again.results[0].score === found.results[0].score,
+      mixed,
+      broken,
+      route: ranked.tandem.route,
+    };
+  }, FOLDER);
+  assert.equal(r.error, undefined, JSON.stringify(r.error));
+  assert.deepEqual(r.ranked, [1, 0]);
+  assert.ok(r.scores[0] > r.scores[1]);
+  assert.deepEqual(r.sizes, [2, 3]);
+  assert.equal(r.found[0], "pw");
+  assert.equal(r.found.length, 3);
+  assert.deepEqual(r.removed, [true, false]);
+  assert.deepEqual(r.saved, {
+    model: "all-MiniLM-L6-v2",
+    dimensions: 384,
+    ids: ["pw", "Where can I download the mobile app?"],
+    values: 768,
+  });
+  assert.deepEqual(r.again, ["pw", "Where can I download the mobile app?"]);
+  assert.ok(r.sameScore);
+  assert.equal(r.mixed, "invalid_request");
+  assert.equal(r.broken, "invalid_request");
+  assert.equal(r.route, "local");
+});
+
 test("without an encoder, embeddings are a coded error", async () => {
   const r = await browser.inPage(async () => {
     const ai = await tandem.Tandem.create({ local: { modelUrl: MODEL_URL } });

@@ -8,8 +8,9 @@
 //! `wordpiece.rs` and `tokenizer.rs` (text → ids, as Hugging Face `tokenizers`),
 //! `config.rs` (sizes, window, pooling), `weights.rs` (the tensors, from safetensors or
 //! GGUF), `dense.rs` (a dense layer on candle's or tandem's kernels), `forward.rs`
-//! (the encoder over a padded batch), `pooling.rs`, and `batch.rs` (inputs into
-//! batches of similar lengths).
+//! (the encoder over a padded batch), `pooling.rs`, `batch.rs` (inputs into
+//! batches of similar lengths), and `search.rs` (ranking vectors, and an index of
+//! them).
 
 mod batch;
 mod config;
@@ -18,12 +19,14 @@ mod forward;
 mod normalizer;
 mod pooling;
 mod pretokenizer;
+mod search;
 mod tokenizer;
 mod weights;
 mod wordpiece;
 
 pub use config::EncoderConfig;
 pub use pooling::Pooling;
+pub use search::{dot, top_k, VectorIndex};
 pub use tokenizer::BertTokenizer;
 
 use crate::error::{Error, Result};
