@@ -14,12 +14,11 @@
 //! of about 12 tokens three times and prints the median sentences per second.
 
 use std::io::Read;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use tandem_core::{Encoder, EncoderFiles, Error, Result};
+use tandem_core::{Encoder, Error, Result};
 
 #[derive(Parser)]
 #[command(about = "Embed each line of stdin with a sentence encoder")]
@@ -53,30 +52,8 @@ fn io(e: std::io::Error) -> Error {
     Error::InvalidRequest(e.to_string())
 }
 
-/// The encoder of a folder or a GGUF file.
-fn load(path: &Path) -> Result<Encoder> {
-    if !path.is_dir() {
-        return Encoder::from_gguf(&std::fs::read(path).map_err(io)?);
-    }
-    let read = |name: &str| std::fs::read_to_string(path.join(name)).map_err(io);
-    let optional = |name: &str| std::fs::read_to_string(path.join(name)).ok();
-    let safetensors = std::fs::read(path.join("model.safetensors")).map_err(io)?;
-    let (tokenizer, config) = (read("tokenizer.json")?, read("config.json")?);
-    let (pooling, sentence) = (
-        optional("1_Pooling/config.json"),
-        optional("sentence_bert_config.json"),
-    );
-    Encoder::from_files(EncoderFiles {
-        safetensors: &safetensors,
-        tokenizer_json: &tokenizer,
-        config_json: &config,
-        pooling_json: pooling.as_deref(),
-        sentence_config_json: sentence.as_deref(),
-    })
-}
-
 fn run(args: &Args) -> Result<()> {
-    let encoder = load(Path::new(&args.model))?;
+    let encoder = Encoder::open(&args.model)?;
     if let Some(n) = args.bench {
         return bench(&encoder, n);
     }

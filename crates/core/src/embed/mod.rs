@@ -9,14 +9,15 @@
 //! `config.rs` (sizes, window, pooling), `weights.rs` (the tensors, from safetensors or
 //! GGUF), `dense.rs` (a dense layer on candle's or tandem's kernels), `forward.rs`
 //! (the encoder over a padded batch), `pooling.rs`, `batch.rs` (inputs into
-//! batches of similar lengths), and `search.rs` (ranking vectors, and an index of
-//! them).
+//! batches of similar lengths), `search.rs` (ranking vectors, and an index of them)
+//! and `open.rs` (an encoder from a folder or a GGUF file on disk).
 
 mod batch;
 mod config;
 mod dense;
 mod forward;
 mod normalizer;
+mod open;
 mod pooling;
 mod pretokenizer;
 mod search;

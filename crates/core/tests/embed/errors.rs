@@ -1,5 +1,6 @@
 //! Bad input gives coded errors, never a panic: an input over the window without
-//! truncation (naming the input and its token count), no input, and damaged files.
+//! truncation (naming the input and its token count), no input, damaged files, and a
+//! path that is not there (Encoder::open).
 
 use tandem_core::{Encoder, EncoderFiles};
 
@@ -71,4 +72,19 @@ fn damaged_files_are_model_errors() {
         Some("model_invalid")
     );
     assert!(folder_encoder().embed(&["x"], false).is_ok());
+}
+
+#[test]
+fn open_reads_a_folder_or_a_gguf_and_names_a_missing_file() {
+    let texts = ["a folder or a file", "the same vectors"];
+    let want = folder_encoder().embed(&texts, false).unwrap();
+    let opened = Encoder::open(crate::folder()).expect("the folder opens");
+    assert_eq!(opened.embed(&texts, false).unwrap(), want);
+    let gguf =
+        Encoder::open(crate::folder().join("all-MiniLM-L6-v2.f32.gguf")).expect("the GGUF opens");
+    assert_eq!(gguf.dimensions(), 384);
+    let missing = crate::folder().join("no-such-model.gguf");
+    let e = Encoder::open(&missing).err().unwrap();
+    assert_eq!(e.code(), "model_invalid");
+    assert!(e.to_string().contains("no-such-model.gguf"), "{e}");
 }
