@@ -35,7 +35,7 @@ impl Backend {
     ) -> Result<ChunkStream, ApiError> {
         if request.prompt.is_some() && self.native().is_none() {
             return Err(ApiError {
-                param: Some("prompt"),
+                param: Some("prompt".into()),
                 ..ApiError::invalid_request(
                     "raw prompts (the completions API) run on native backends only; \
                      this model's backend speaks chat",

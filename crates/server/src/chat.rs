@@ -148,7 +148,7 @@ async fn open(
 fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<usize, ApiError> {
     if request.messages.len() > limits.max_messages {
         return Err(ApiError {
-            param: Some("messages"),
+            param: Some("messages".into()),
             ..ApiError::invalid_request(format!(
                 "{} messages is over this server's limit of {}",
                 request.messages.len(),
@@ -160,7 +160,7 @@ fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<usize, Ap
     match asked {
         Some(n) if n > limits.max_tokens => {
             return Err(ApiError {
-                param: Some("max_tokens"),
+                param: Some("max_tokens".into()),
                 ..ApiError::invalid_request(format!(
                     "max_tokens = {n} is over this server's limit of {}",
                     limits.max_tokens
@@ -174,7 +174,7 @@ fn cap(limits: &Limits, request: &mut ChatCompletionRequest) -> Result<usize, Ap
     if bytes / 4 > limits.max_prompt_tokens {
         return Err(ApiError {
             code: "context_length_exceeded",
-            param: Some(request.prompt_field()),
+            param: Some(request.prompt_field().into()),
             ..ApiError::invalid_request(format!(
                 "the prompt (about {} tokens) is over this server's limit of {}",
                 bytes / 4,

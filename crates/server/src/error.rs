@@ -1,5 +1,7 @@
 //! API errors as OpenAI's error object with the matching HTTP status.
 
+use std::borrow::Cow;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,8 +19,9 @@ pub struct ApiError {
     pub kind: &'static str,
     /// Stable code, e.g. `context_length_exceeded`.
     pub code: &'static str,
-    /// The request field at fault.
-    pub param: Option<&'static str>,
+    /// The request field at fault (a field of the API, or an unknown one the client
+    /// sent).
+    pub param: Option<Cow<'static, str>>,
     /// Seconds to wait before retrying (429, 503).
     pub retry_after: Option<u64>,
 }
@@ -39,6 +42,14 @@ impl ApiError {
             code,
             param: None,
             retry_after: None,
+        }
+    }
+
+    /// The same error, naming `param` as the field at fault.
+    pub fn at(self, param: impl Into<Cow<'static, str>>) -> Self {
+        ApiError {
+            param: Some(param.into()),
+            ..self
         }
     }
 
@@ -65,7 +76,7 @@ impl ApiError {
     /// 404: no such model.
     pub fn model_not_found(model: &str) -> Self {
         Self {
-            param: Some("model"),
+            param: Some("model".into()),
             ..Self::new(
                 StatusCode::NOT_FOUND,
                 "invalid_request_error",
@@ -177,7 +188,7 @@ impl ApiError {
             error: ErrorObject {
                 message: self.message.clone(),
                 kind: self.kind.into(),
-                param: self.param.map(Into::into),
+                param: self.param.clone().map(Into::into),
                 code: Some(self.code.into()),
             },
         }
@@ -195,7 +206,7 @@ impl From<tandem_core::Error> for ApiError {
             },
             E::ContextLengthExceeded { .. } => ApiError {
                 code: e.code(),
-                param: Some("messages"),
+                param: Some("messages".into()),
                 ..Self::invalid_request(message)
             },
             E::Aborted => Self::new(

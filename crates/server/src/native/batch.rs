@@ -110,7 +110,7 @@ fn start(engine: &Engine, job: Job, spare: &mut Vec<Sequence>) -> Option<Running
     let refusal = match reply {
         Ok(r) if r.prompt_tokens() > call.max_prompt_tokens => ApiError {
             code: "context_length_exceeded",
-            param: Some(request.prompt_field()),
+            param: Some(request.prompt_field().into()),
             ..ApiError::invalid_request(format!(
                 "the prompt has {} tokens, over this server's limit of {}",
                 r.prompt_tokens(),
