@@ -13,7 +13,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::ApiError;
 use crate::state::App;
-use crate::{chat, connections, info, static_files};
+use crate::{chat, connections, embeddings, info, static_files};
 
 /// The whole HTTP surface: the API, the small endpoints and the static files.
 pub fn router(app: Arc<App>) -> Router {
@@ -38,6 +38,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/chat/completions", api(post(chat::completions)))
         .route("/v1/completions", api(post(chat::text_completions)))
+        .route("/v1/embeddings", api(post(embeddings::embeddings)))
         .route("/v1/models", api(get(info::models)))
         .route("/v1/{*rest}", any(path_not_found))
         .route("/healthz", api(get(info::healthz)))

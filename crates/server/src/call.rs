@@ -1,6 +1,6 @@
 //! What a backend is given and gives back: the [`Call`] that goes with a chat
-//! request, and the [`ChunkStream`] of the reply. Dropping the stream cancels the
-//! work.
+//! request, and the [`ChunkStream`] of the reply (dropping the stream cancels the
+//! work); the [`EmbedCall`] that goes with an embeddings request.
 
 use axum::http::HeaderMap;
 use futures_util::stream::BoxStream;
@@ -24,4 +24,15 @@ pub struct Call {
     pub forward: HeaderMap,
     /// Most prompt tokens.
     pub max_prompt_tokens: usize,
+}
+
+/// What every backend needs to know about one embeddings call besides the request.
+#[derive(Debug, Clone)]
+pub struct EmbedCall {
+    /// The model id the client asked for (the response's `model`).
+    pub model: String,
+    /// Client headers allowed upstream by `forward_headers`.
+    pub forward: HeaderMap,
+    /// Most tokens of all inputs together (`limits.max_embedding_tokens`).
+    pub max_tokens: usize,
 }

@@ -1,6 +1,7 @@
 //! `POST /v1/chat/completions` and `POST /v1/completions`: rate limits and auth before
-//! the body is read, a place among the requests in flight, the body, request caps,
-//! model routing, then the reply streamed as SSE or folded into one response. A
+//! the body is read, a place among the requests in flight, the body (intake.rs),
+//! request caps, model routing, then the reply streamed as SSE or folded into one
+//! response. A
 //! completions request runs as a chat request carrying its raw prompt, and its reply
 //! goes out in the completions API's shape.
 
@@ -17,12 +18,11 @@ use futures_util::StreamExt;
 use tandem_core::protocol::{CompletionBuilder, CompletionRequest};
 use tandem_core::{ChatCompletion, ChatCompletionRequest};
 
-use crate::admission;
 use crate::call::{Call, ChunkStream};
 use crate::config::Limits;
 use crate::dispatch::dispatch;
 use crate::error::ApiError;
-use crate::request_body::read_json;
+use crate::intake;
 use crate::shape::Shape;
 use crate::sse;
 use crate::state::App;
@@ -85,47 +85,16 @@ async fn open(
     shape: Shape,
     tally: &mut Tally,
 ) -> Result<(ChatCompletionRequest, ChunkStream), ApiError> {
-    let ip = format!("ip:{}", app.trusted_proxies.client(peer.ip(), headers));
-    admission::admit(app, std::slice::from_ref(&ip)).await?;
-    let caller = app.auth.check(headers)?;
-    if let Some(caller) = &caller {
-        if let Some(id) = &caller.signed_id {
-            admission::not_revoked(app, id).await?;
-        }
-        admission::admit(app, std::slice::from_ref(&caller.key)).await?;
-    }
-    tally.clients(caller.into_iter().map(|c| c.key).chain([ip]).collect());
-    let place = app.in_flight.clone().try_acquire_owned().map_err(|_| {
-        ApiError::overloaded("the server is answering as many requests as it takes", 1)
-    })?;
-    tally.hold(place);
-    let body = read_json(
-        headers,
-        body,
-        app.config.body_limit,
-        app.config.connections.body_timeout_s,
-    )
-    .await?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::invalid_request("the body is not UTF-8"))?;
+    let text = intake::enter(app, peer, headers, body, tally).await?;
     let mut request = match shape {
-        Shape::Chat => ChatCompletionRequest::from_json(text)?,
-        Shape::Text => CompletionRequest::from_json(text)?.into_chat()?,
+        Shape::Chat => ChatCompletionRequest::from_json(&text)?,
+        Shape::Text => CompletionRequest::from_json(&text)?.into_chat()?,
     };
     request.validate()?;
     let prompt_estimate = cap(&app.config.limits, &mut request)?;
-    let id = match &request.model {
-        Some(id) => id.clone(),
-        None => app.models[0].id.clone(),
-    };
-    let model = app
-        .model(&id)
-        .ok_or_else(|| ApiError::model_not_found(&id))?;
-    let forward = app
-        .forward
-        .iter()
-        .filter_map(|name| Some((name.clone(), headers.get(name)?.clone())))
-        .collect();
+    let model = intake::model(app, request.model.as_deref(), false)?;
+    let id = model.id.clone();
+    let forward = intake::forwarded(app, headers);
     let call = Call {
         // The completions API's objects turn this into `cmpl-…`.
         id: format!("chatcmpl-{}", hex(&rand::random::<[u8; 12]>())),

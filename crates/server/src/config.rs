@@ -10,6 +10,10 @@ use serde::Deserialize;
 /// The default model file, relative to the working directory.
 pub const DEFAULT_MODEL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
+/// The default sentence encoder (a sentence-transformers folder), relative to the
+/// working directory.
+pub const DEFAULT_ENCODER: &str = "models/all-MiniLM-L6-v2";
+
 /// Everything `tandem-server` can be told.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -61,8 +65,14 @@ pub struct Limits {
     pub requests_per_minute: u32,
     /// Tokens (prompt + completion) per minute per client; 0 = unlimited.
     pub tokens_per_minute: u32,
-    /// Chat requests being answered at once, all backends together (503 above).
+    /// Chat and embeddings requests being answered at once, all backends together
+    /// (503 above).
     pub max_in_flight: usize,
+    /// Most texts in one embeddings request (at most OpenAI's 2,048).
+    pub max_embedding_inputs: usize,
+    /// Most tokens in one embeddings request, all its texts together (counted exactly
+    /// by native encoders, estimated as bytes/4 upstream; 413 above).
+    pub max_embedding_tokens: usize,
 }
 
 /// Client connections (HTTP/1.1): a cap, and how long a client may take, in seconds.
@@ -132,7 +142,15 @@ pub enum BackendConfig {
         #[serde(default = "default_model_path")]
         path: PathBuf,
     },
-    /// Any OpenAI-compatible chat-completions API.
+    /// A sentence encoder on this machine, for `POST /v1/embeddings` only.
+    Encoder {
+        /// A sentence-transformers folder (model.safetensors, tokenizer.json,
+        /// config.json, 1_Pooling/config.json, sentence_bert_config.json) or a `bert`
+        /// GGUF file.
+        #[serde(default = "default_encoder_path")]
+        path: PathBuf,
+    },
+    /// Any OpenAI-compatible API (chat completions, and embeddings passed through).
     Openai {
         /// Base URL up to and including the version, e.g. `https://api.openai.com/v1`,
         /// or a list of them (a deployment's replicas, used as a pool).
@@ -204,6 +222,33 @@ fn default_model_path() -> PathBuf {
     DEFAULT_MODEL.into()
 }
 
+fn default_encoder_path() -> PathBuf {
+    DEFAULT_ENCODER.into()
+}
+
+impl BackendConfig {
+    /// The `kind` as the config spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendConfig::Native { .. } => "native",
+            BackendConfig::Encoder { .. } => "encoder",
+            BackendConfig::Openai { .. } => "openai",
+            BackendConfig::Anthropic { .. } => "anthropic",
+            BackendConfig::Gemini { .. } => "gemini",
+        }
+    }
+
+    /// Whether it answers `POST /v1/embeddings`: native encoders, and OpenAI-compatible
+    /// APIs (the request passed through). Native chat models do not; Anthropic has no
+    /// embeddings API, and Gemini's is not OpenAI's.
+    pub fn embeds(&self) -> bool {
+        matches!(
+            self,
+            BackendConfig::Encoder { .. } | BackendConfig::Openai { .. }
+        )
+    }
+}
+
 fn default_anthropic_url() -> BaseUrls {
     BaseUrls::One("https://api.anthropic.com".into())
 }
@@ -247,6 +292,8 @@ impl Default for Limits {
             requests_per_minute: 0,
             tokens_per_minute: 0,
             max_in_flight: 256,
+            max_embedding_inputs: tandem_core::protocol::MAX_EMBEDDING_INPUTS,
+            max_embedding_tokens: 32_768,
         }
     }
 }
@@ -321,7 +368,9 @@ impl Config {
         if self.models.is_empty() {
             for (name, backend) in &self.backends {
                 let id = match backend {
-                    BackendConfig::Native { path } => model_id(path),
+                    BackendConfig::Native { path } | BackendConfig::Encoder { path } => {
+                        model_id(path)
+                    }
                     _ => name.clone(),
                 };
                 self.models.push(ModelConfig {
@@ -356,8 +405,28 @@ impl Config {
             {
                 return Err(format!("model {}: no backend named {b}", model.id));
             }
+            self.check_embedding_chain(model)?;
         }
         Ok(())
+    }
+
+    /// A model with an encoder among its backends answers embeddings: every backend
+    /// of its chain must embed (an encoder, or an OpenAI-compatible API serving the
+    /// same model).
+    fn check_embedding_chain(&self, model: &ModelConfig) -> Result<(), String> {
+        let backends = || model.backends.iter().map(|b| (b, &self.backends[b]));
+        if !backends().any(|(_, b)| matches!(b, BackendConfig::Encoder { .. })) {
+            return Ok(());
+        }
+        match backends().find(|(_, b)| !b.embeds()) {
+            Some((name, b)) => Err(format!(
+                "model {}: its chain has an encoder, so it answers embeddings, but backend \
+                 {name} (kind {}) cannot embed; only encoder and openai backends can",
+                model.id,
+                b.kind()
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -417,6 +486,19 @@ mod tests {
     }
 
     #[test]
+    fn encoders_are_served_under_their_folder_or_file_name() {
+        let c = Config::from_toml("[backends.minilm]\nkind = \"encoder\"")
+            .unwrap()
+            .finish(None)
+            .unwrap();
+        assert_eq!(c.models[0].id, "all-MiniLM-L6-v2");
+        assert_eq!(c.models[0].backends, ["minilm"]);
+        let gguf = Path::new("models/all-MiniLM-L6-v2/all-MiniLM-L6-v2.q8_0.gguf");
+        assert_eq!(model_id(gguf), "all-MiniLM-L6-v2");
+        assert_eq!(c.limits.max_embedding_inputs, 2048);
+    }
+
+    #[test]
     fn the_example_file_parses() {
         let text = include_str!("../tandem-server.example.toml");
         let c = Config::from_toml(text).unwrap().finish(None).unwrap();
@@ -444,6 +526,17 @@ mod tests {
                 "no backend named nope",
             ),
             (r#"adr = "x""#, "unknown field"),
+            (
+                r#"[backends.minilm]
+                kind = "encoder"
+                [backends.claude]
+                kind = "anthropic"
+                model = "m"
+                [[models]]
+                id = "embed"
+                backends = ["minilm", "claude"]"#,
+                "backend claude (kind anthropic) cannot embed",
+            ),
         ] {
             let e = Config::from_toml(toml)
                 .and_then(|c| c.finish(None))

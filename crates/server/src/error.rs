@@ -92,7 +92,10 @@ impl ApiError {
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "not_found",
-            format!("no API at {path}; the API is POST /v1/chat/completions and GET /v1/models"),
+            format!(
+                "no API at {path}; the API is POST /v1/chat/completions, POST /v1/completions, \
+                 POST /v1/embeddings and GET /v1/models"
+            ),
         )
     }
 
@@ -114,6 +117,22 @@ impl ApiError {
             "request_too_large",
             format!("the request body is over the limit of {limit} bytes"),
         )
+    }
+
+    /// 413: an embeddings request's texts have `tokens` together (`about`: an
+    /// estimate), over `limit`.
+    pub fn too_many_tokens(tokens: usize, about: bool, limit: usize) -> Self {
+        let about = if about { "about " } else { "" };
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "request_too_large",
+            format!(
+                "the inputs have {about}{tokens} tokens together, over this server's limit \
+                 of {limit} per request; send them in several requests"
+            ),
+        )
+        .at("input")
     }
 
     /// 415: the body is not declared as JSON.

@@ -12,12 +12,14 @@ use serde_json::json;
 use crate::native::Status;
 use crate::state::App;
 
-/// 200 when the native models (if any) are ready, 503 while one loads or if one
-/// failed; `degraded` while the shared store cannot be reached (503 if that refuses
+/// 200 when the native models and encoders (if any) are ready, 503 while one loads
+/// or if one failed; `degraded` while the shared store cannot be reached (503 if that refuses
 /// requests).
 pub async fn healthz(State(app): State<Arc<App>>) -> Response {
-    // The worst of the native models' states: failed, then loading, then ready.
-    let status = app.natives().map(|n| n.status()).max_by_key(|s| match s {
+    // The worst of the native models' and encoders' states: failed, then loading,
+    // then ready.
+    let statuses = app.natives().map(|n| n.status());
+    let status = (statuses.chain(app.encoders().map(|e| e.status()))).max_by_key(|s| match s {
         Status::Ready => 0,
         Status::Loading => 1,
         Status::Failed(_) => 2,
@@ -48,7 +50,7 @@ pub async fn healthz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-/// The model ids clients may ask for.
+/// The model ids clients may ask for, chat and embedding models alike.
 pub async fn models(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     let data: Vec<_> = app
         .models
@@ -64,6 +66,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         .natives()
         .map(|n| (n.queued(), n.running()))
         .reduce(|(q, r), (q2, r2)| (q + q2, r + r2));
+    let encoders_queued = app.encoders().map(|e| e.queued()).reduce(|a, b| a + b);
     let redis_up = app.store.as_ref().map(|s| s.is_up());
     let upstreams: BTreeMap<_, _> = app
         .models
@@ -74,6 +77,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     let upstreams: Vec<_> = upstreams.into_iter().collect();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(native, redis_up, &upstreams),
+        app.metrics
+            .render(native, encoders_queued, redis_up, &upstreams),
     )
 }

@@ -14,7 +14,9 @@ use tandem_server::store::Store;
 use tandem_server::{auth, App};
 
 #[derive(Parser)]
-#[command(about = "tandem's server API: OpenAI-compatible chat completions and the demo")]
+#[command(
+    about = "tandem's server API: OpenAI-compatible chat completions, embeddings and the demo"
+)]
 struct Cli {
     /// Listening address (default 127.0.0.1:8080, or the config's).
     #[arg(long)]

@@ -1,5 +1,6 @@
-//! Prometheus metrics per backend: requests by status, tokens in and out, time to
-//! first token, decode time (tokens/s = rate of tokens out / rate of decode time),
+//! Prometheus metrics per backend: chat requests by status, tokens in and out, time
+//! to first token, decode time (tokens/s = rate of tokens out / rate of decode time),
+//! embeddings requests (embedding_metrics.rs),
 //! the native queue, the client connections, and each upstream base URL.
 
 use std::collections::BTreeMap;
@@ -7,6 +8,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::embedding_metrics::EmbeddingStats;
 use crate::upstream::pool::MemberFigures;
 
 /// Upper bounds of the time-to-first-token histogram, in seconds.
@@ -34,9 +36,21 @@ struct Stats {
     decode_seconds: f64,
 }
 
+/// Which API a request was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Api {
+    /// Chat completions, or the completions API (run as chat).
+    #[default]
+    Chat,
+    /// `POST /v1/embeddings`.
+    Embeddings,
+}
+
 /// The end of one request, as metrics see it.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
+    /// Which API.
+    pub api: Api,
     /// The backend that answered, or `none` when refused before one was chosen.
     pub backend: String,
     /// HTTP status, or `stream_error` / `cancelled` once streaming.
@@ -47,12 +61,17 @@ pub struct Outcome {
     pub ttft: Option<f64>,
     /// Seconds from the first content to the last.
     pub decode_seconds: f64,
+    /// Texts embedded (embeddings).
+    pub inputs: usize,
+    /// Seconds from the request to its end.
+    pub seconds: f64,
 }
 
 /// All counters of the server.
 #[derive(Default)]
 pub struct Metrics {
     backends: Mutex<BTreeMap<String, Stats>>,
+    embeddings: Mutex<EmbeddingStats>,
     /// Client connections open now.
     pub open_connections: AtomicUsize,
     /// Client connections refused because too many were open.
@@ -62,6 +81,11 @@ pub struct Metrics {
 impl Metrics {
     /// Count one finished request.
     pub fn record(&self, o: &Outcome) {
+        if o.api == Api::Embeddings {
+            let mut embeddings = self.embeddings.lock().expect("metrics lock");
+            embeddings.record(&o.backend, &o.status, o.inputs, o.tokens.0, o.seconds);
+            return;
+        }
         let mut backends = self.backends.lock().expect("metrics lock");
         let s = backends.entry(o.backend.clone()).or_default();
         *s.requests.entry(o.status.clone()).or_default() += 1;
@@ -78,12 +102,14 @@ impl Metrics {
     }
 
     /// The Prometheus text format; `native` is the native models' queues (waiting,
-    /// running, summed over the models),
+    /// running, summed over the models), `encoders_queued` the requests waiting for
+    /// the native encoders (summed),
     /// `redis_up` whether the shared store answered last (when there is one),
     /// `upstreams` each provider backend's base URLs.
     pub fn render(
         &self,
         native: Option<(usize, usize)>,
+        encoders_queued: Option<usize>,
         redis_up: Option<bool>,
         upstreams: &[(String, Vec<MemberFigures>)],
     ) -> String {
@@ -223,15 +249,22 @@ impl Metrics {
                 },
             );
         }
-        if let Some((queued, running)) = native {
+        if native.is_some() || encoders_queued.is_some() {
             family(
                 "tandem_queue_depth",
                 "gauge",
-                "Requests waiting for the native models.",
+                "Requests waiting for the native models, and for the native encoders.",
                 &mut |o| {
-                    let _ = writeln!(o, "tandem_queue_depth{{backend=\"native\"}} {queued}");
+                    if let Some((queued, _)) = native {
+                        let _ = writeln!(o, "tandem_queue_depth{{backend=\"native\"}} {queued}");
+                    }
+                    if let Some(queued) = encoders_queued {
+                        let _ = writeln!(o, "tandem_queue_depth{{backend=\"encoder\"}} {queued}");
+                    }
                 },
             );
+        }
+        if let Some((_, running)) = native {
             family(
                 "tandem_native_running",
                 "gauge",
@@ -241,6 +274,10 @@ impl Metrics {
                 },
             );
         }
+        self.embeddings
+            .lock()
+            .expect("metrics lock")
+            .render(&mut out);
         out
     }
 }
@@ -259,6 +296,7 @@ mod tests {
                 tokens: (10, 5),
                 ttft: Some(ttft),
                 decode_seconds: 0.5,
+                ..Outcome::default()
             });
         }
         let upstream = MemberFigures {
@@ -269,8 +307,18 @@ mod tests {
             first_byte_seconds: 2.5,
             cooling: true,
         };
+        m.record(&Outcome {
+            api: Api::Embeddings,
+            backend: "minilm".into(),
+            status: "200".into(),
+            tokens: (12, 0),
+            inputs: 3,
+            seconds: 0.02,
+            ..Outcome::default()
+        });
         let text = m.render(
             Some((2, 3)),
+            Some(1),
             Some(false),
             &[("vllm".into(), vec![upstream])],
         );
@@ -281,6 +329,12 @@ mod tests {
             "tandem_time_to_first_token_seconds_count{backend=\"native\"} 2",
             "tandem_queue_depth{backend=\"native\"} 2",
             "tandem_native_running 3",
+            "tandem_queue_depth{backend=\"encoder\"} 1",
+            "tandem_embedding_requests_total{backend=\"minilm\",status=\"200\"} 1",
+            "tandem_embedding_inputs_total{backend=\"minilm\"} 3",
+            "tandem_embedding_tokens_total{backend=\"minilm\"} 12",
+            "tandem_embedding_seconds_bucket{backend=\"minilm\",le=\"0.01\"} 0",
+            "tandem_embedding_seconds_bucket{backend=\"minilm\",le=\"0.025\"} 1",
             "tandem_redis_up 0",
             "tandem_upstream_in_flight{backend=\"vllm\",url=\"http://10.0.0.1:8000/v1\"} 3",
             "tandem_upstream_cooling{backend=\"vllm\",url=\"http://10.0.0.1:8000/v1\"} 1",

@@ -1,5 +1,6 @@
 //! The models clients may ask for, each with the backends that answer it in
-//! fallback order.
+//! fallback order. A model with a native encoder among its backends is an embedding
+//! model (the config makes sure every backend of its chain can embed).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,21 @@ pub struct ModelBackends {
     pub id: String,
     /// The backends, first choice first.
     pub backends: Vec<NamedBackend>,
+}
+
+impl ModelBackends {
+    /// Whether it is an embedding model: a native encoder is among its backends.
+    pub fn is_embedding(&self) -> bool {
+        self.backends.iter().any(|b| b.backend.encoder().is_some())
+    }
+
+    /// The first of its backends that cannot embed (a native chat model, Anthropic,
+    /// Gemini), if any.
+    pub fn cannot_embed(&self) -> Option<&NamedBackend> {
+        self.backends
+            .iter()
+            .find(|b| !matches!(b.backend.kind(), "encoder" | "openai"))
+    }
 }
 
 /// The configured models, in order, each with its backends out of `built`.

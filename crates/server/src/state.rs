@@ -15,6 +15,7 @@ use crate::health::Health;
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::model_backends::{self, ModelBackends};
+use crate::native::encoder::NativeEncoder;
 use crate::native::Native;
 use crate::store::Store;
 
@@ -22,7 +23,8 @@ use crate::store::Store;
 pub struct App {
     /// The configuration the server started with.
     pub config: Config,
-    /// Model ids in order; the first is the default.
+    /// Model ids in order; the first chat model is the default of chat requests, the
+    /// first embedding model that of embeddings requests.
     pub models: Vec<ModelBackends>,
     /// Bearer tokens.
     pub auth: Auth,
@@ -40,20 +42,22 @@ pub struct App {
     pub forward: Vec<HeaderName>,
     /// Peers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
-    /// Places for chat requests being answered (`limits.max_in_flight`).
+    /// Places for chat and embeddings requests being answered
+    /// (`limits.max_in_flight`).
     pub in_flight: Arc<Semaphore>,
-    /// The native backends (each a model on this machine's cores).
+    /// The native backends (each a model or an encoder on this machine's cores).
     natives: Vec<Arc<Backend>>,
 }
 
 impl App {
-    /// Build the backends (the native model starts loading) and the state.
+    /// Build the backends (the native models and encoders start loading) and the
+    /// state.
     pub fn new(config: Config) -> Result<Arc<Self>, String> {
         let built = build_all(&config)?;
         let models = model_backends::from_config(&config, &built);
         let natives = built
             .values()
-            .filter(|b| b.native().is_some())
+            .filter(|b| b.native().is_some() || b.encoder().is_some())
             .cloned()
             .collect();
         let forward = config
@@ -99,8 +103,24 @@ impl App {
         self.natives.iter().filter_map(|b| b.native())
     }
 
+    /// The native encoders.
+    pub fn encoders(&self) -> impl Iterator<Item = &NativeEncoder> {
+        self.natives.iter().filter_map(|b| b.encoder())
+    }
+
     /// Model `id` and its backends.
     pub fn model(&self, id: &str) -> Option<&ModelBackends> {
         self.models.iter().find(|m| m.id == id)
+    }
+
+    /// The model a request without `model` gets: the first embedding model for
+    /// embeddings (none without an encoder), else the first chat model (the first
+    /// model when all embed).
+    pub fn default_model(&self, embeddings: bool) -> Option<&ModelBackends> {
+        let first = self.models.iter().find(|m| m.is_embedding() == embeddings);
+        match embeddings {
+            true => first,
+            false => first.or(self.models.first()),
+        }
     }
 }

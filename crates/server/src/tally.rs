@@ -2,7 +2,8 @@
 //! records them when the reply ends, however it ends (a dropped tally is a
 //! cancelled request). Tokens are counted as they come, so a reply the client drops
 //! before its usage chunk is still charged: the prompt as estimated, and a token per
-//! chunk with text. It also holds the request's place among those in flight.
+//! chunk with text. It also holds the request's place among those in flight. An
+//! embeddings request is accounted the same way: its texts and tokens once answered.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use tandem_core::ChatCompletionChunk;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::admission;
-use crate::metrics::Outcome;
+use crate::metrics::{Api, Outcome};
 use crate::state::App;
 
 /// The running account of one request.
@@ -28,8 +29,17 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// A request that arrived at `started`.
+    /// A chat request that arrived at `started`.
     pub fn new(app: Arc<App>, started: Instant) -> Self {
+        Self::of(Api::Chat, app, started)
+    }
+
+    /// An embeddings request that arrived at `started`.
+    pub fn embeddings(app: Arc<App>, started: Instant) -> Self {
+        Self::of(Api::Embeddings, app, started)
+    }
+
+    fn of(api: Api, app: Arc<App>, started: Instant) -> Self {
         Tally {
             app,
             keys: vec![],
@@ -37,6 +47,7 @@ impl Tally {
             first: None,
             last: None,
             outcome: Outcome {
+                api,
                 backend: "none".into(),
                 status: "cancelled".into(),
                 ..Outcome::default()
@@ -60,6 +71,12 @@ impl Tally {
     pub fn backend(&mut self, name: &str, prompt_tokens: usize) {
         name.clone_into(&mut self.outcome.backend);
         self.outcome.tokens.0 = prompt_tokens;
+    }
+
+    /// An embeddings request answered: `inputs` texts of `tokens` tokens.
+    pub fn embedded(&mut self, inputs: usize, tokens: usize) {
+        self.outcome.inputs = inputs;
+        self.outcome.tokens = (tokens, 0);
     }
 
     /// How the request ended: an HTTP status or `stream_error`.
@@ -91,18 +108,30 @@ impl Tally {
 impl Drop for Tally {
     fn drop(&mut self) {
         let o = &mut self.outcome;
+        o.seconds = self.started.elapsed().as_secs_f64();
         o.ttft = self.first.map(|t| (t - self.started).as_secs_f64());
         if let (Some(first), Some(last)) = (self.first, self.last) {
             o.decode_seconds = (last - first).as_secs_f64();
         }
-        tracing::info!(
-            backend = %o.backend,
-            status = %o.status,
-            prompt_tokens = o.tokens.0,
-            completion_tokens = o.tokens.1,
-            ms = self.started.elapsed().as_millis() as u64,
-            "chat completion"
-        );
+        let ms = (o.seconds * 1e3) as u64;
+        match o.api {
+            Api::Chat => tracing::info!(
+                backend = %o.backend,
+                status = %o.status,
+                prompt_tokens = o.tokens.0,
+                completion_tokens = o.tokens.1,
+                ms,
+                "chat completion"
+            ),
+            Api::Embeddings => tracing::info!(
+                backend = %o.backend,
+                status = %o.status,
+                inputs = o.inputs,
+                tokens = o.tokens.0,
+                ms,
+                "embeddings"
+            ),
+        }
         self.app.metrics.record(o);
         let tokens = o.tokens.0 + o.tokens.1;
         admission::charge(&self.app, std::mem::take(&mut self.keys), tokens);

@@ -1,9 +1,11 @@
 //! The native backend: one tandem-core engine on its own thread answering a batch of
 //! requests at once (batch.rs), fed by a bounded queue. A full queue is a 503 whose
 //! Retry-After is the time the queue takes to drain; a dropped reply stream cancels
-//! its generation, or gives its place in the queue back.
+//! its generation, or gives its place in the queue back. Native sentence encoders
+//! (encoder.rs) run the same way, one embeddings request at a time.
 
 mod batch;
+pub mod encoder;
 mod queue;
 
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! A fake provider on loopback: it replays the streams in tests/streams_from_docs/
 //! (written from the providers' docs), chosen by provider (from the path) and
-//! scenario (the upstream model name), and remembers what it was sent.
+//! scenario (the upstream model name), answers OpenAI's `/embeddings` in its
+//! documented shape, and remembers what it was sent.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -81,6 +82,9 @@ async fn reply(seen: Arc<Mutex<Vec<Seen>>>, uri: Uri, headers: HeaderMap, body: 
         "slow" => tokio::time::sleep(Duration::from_secs(5)).await,
         _ => {}
     }
+    if path.ends_with("/embeddings") {
+        return axum::Json(embeddings(&body)).into_response();
+    }
     let file_scenario = if scenario == "stall" {
         "truncated"
     } else {
@@ -99,6 +103,35 @@ async fn reply(seen: Arc<Mutex<Vec<Seen>>>, uri: Uri, headers: HeaderMap, body: 
         Body::from(stream)
     };
     ([("content-type", "text/event-stream")], body).into_response()
+}
+
+/// OpenAI's embeddings response (platform.openai.com/docs/api-reference/embeddings)
+/// to `request`: input `i` gets the vector [its length in bytes, i, 0.5], and a
+/// token per word of every input plus one.
+fn embeddings(request: &Value) -> Value {
+    let texts: Vec<&str> = match &request["input"] {
+        Value::String(text) => vec![text.as_str()],
+        inputs => inputs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect(),
+    };
+    let data: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({"object": "embedding", "index": i, "embedding": [t.len(), i, 0.5]})
+        })
+        .collect();
+    let tokens: usize = texts.iter().map(|t| t.split_whitespace().count() + 1).sum();
+    serde_json::json!({
+        "object": "list",
+        "data": data,
+        "model": request["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    })
 }
 
 /// Start the fake on its own thread.

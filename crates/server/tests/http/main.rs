@@ -1,8 +1,10 @@
 //! tandem-server over real HTTP on loopback: the native model (the default GGUF
-//! from `$TANDEM_MODEL` or models/), and fake providers replaying streams written
-//! from the providers' documented wire formats.
+//! from `$TANDEM_MODEL` or models/), the native encoder (models/all-MiniLM-L6-v2),
+//! and fake providers replaying streams written from the providers' documented wire
+//! formats.
 
 mod completions;
+mod embeddings;
 mod fake;
 mod hostile;
 mod native;

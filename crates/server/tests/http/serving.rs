@@ -191,9 +191,14 @@ async fn unknown_api_paths_and_wrong_methods_answer_openai_errors() {
     let client = reqwest::Client::new();
     for (request, status, code) in [
         (
-            client.get(format!("{base}/v1/embeddings")),
+            client.get(format!("{base}/v1/images/generations")),
             404,
             "not_found",
+        ),
+        (
+            client.get(format!("{base}/v1/embeddings")),
+            405,
+            "method_not_allowed",
         ),
         (
             client.post(format!("{base}/v1/nothing/here")),
