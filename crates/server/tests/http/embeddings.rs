@@ -3,7 +3,7 @@
 //! bad requests are coded errors naming their field; auth and metrics as for chat;
 //! a fake OpenAI upstream gets the request as sent (its key from the server, never
 //! the client's) and its answer is relayed, its failures summarised and fallen back
-//! from.
+//! from; an encoder that cannot load is reported by /healthz and answers 503.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -445,4 +445,41 @@ async fn models_health_and_metrics_count_embeddings() {
 async fn refused_once() {
     let (status, _) = refused(json!({"input": []})).await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn an_encoder_that_cannot_load_is_reported_and_answers_503() {
+    let mut config = Config::default();
+    config.static_dirs.clear();
+    let path = PathBuf::from("no/such/encoder");
+    config
+        .backends
+        .insert("missing".into(), BackendConfig::Encoder { path });
+    let base = spawn(config);
+    let mut health = None;
+    for _ in 0..100 {
+        let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
+        let body: Value = r.json().await.unwrap();
+        if body["status"] == "failed" {
+            health = Some(body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let health = health.expect("/healthz says failed");
+    assert!(
+        health["message"]
+            .as_str()
+            .unwrap()
+            .contains("no/such/encoder"),
+        "{health}"
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/embeddings"))
+        .json(&json!({"input": "a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(error_of(r).await["code"], "overloaded");
 }
