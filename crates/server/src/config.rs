@@ -503,6 +503,7 @@ mod tests {
         let text = include_str!("../tandem-server.example.toml");
         let c = Config::from_toml(text).unwrap().finish(None).unwrap();
         assert_eq!(c.models[1].backends, ["openai", "claude", "gemini"]);
+        assert_eq!(c.models[2].backends, ["minilm"]);
         assert_eq!(c.auth.secret_env.as_deref(), Some("TANDEM_TOKEN_SECRET"));
     }
 
