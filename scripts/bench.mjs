@@ -142,9 +142,37 @@ async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
   }
 }
 
-console.log("building the native example and the release wasm package…");
+/** Embeddings: all-MiniLM-L6-v2's folder, 1,000 generated ~12-token sentences
+ * natively (the embed example, 1 thread) and in the browser (the JS API, 1 thread),
+ * and a search over 10,000 stored vectors. */
+const EMBED = { folder: "models/all-MiniLM-L6-v2", sentences: 1000, stored: 10000 };
+
+function nativeEmbed() {
+  const out = run("target/release/examples/embed",
+    ["--model", EMBED.folder, "--bench", String(EMBED.sentences)], { RAYON_NUM_THREADS: "1" });
+  return Number(out.match(/: (\d+) sentences\/s/)[1]);
+}
+
+async function browserEmbed() {
+  const sentences = run("target/release/examples/embed", ["--sentences", String(EMBED.sentences)])
+    .trim().split("\n");
+  const server = await serve(PORT);
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.origin}/bench.html`);
+    await page.waitForFunction(() => window.benchReady);
+    return await page.evaluate((o) => window.benchEmbed(o),
+      { sentences, runs: RUNS, stored: EMBED.stored, folder: `/${EMBED.folder}/` });
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+}
+
+console.log("building the native examples and the release wasm package…");
 build("cargo", ["build", "--release", "-p", "tandem-core", "--example", "generate",
-  "--example", "kv_reuse"]);
+  "--example", "kv_reuse", "--example", "embed"]);
 build("bash", ["scripts/build-pkg.sh", "--release"]);
 
 const n1 = native(1);
@@ -165,6 +193,7 @@ const gemma = {
   wasm: await inBrowser("benchDirect", 1, "tandem_relaxed", GEMMA),
   wllama: await wllama(GEMMA),
 };
+const embed = { native: nativeEmbed(), wasm: await browserEmbed() };
 if (!w.loads.fromCache) throw new Error("the API loads were not served from the cache");
 const summary = {
   native_prefill_tok_s_1t: round(n1.prefill),
@@ -212,6 +241,10 @@ const summary = {
   gemma3_decode_vs_llama_cpp_1t: ratio(gemma.native.decode, gemma.llama.decode),
   gemma3_prefill_vs_wllama_1t: ratio(gemma.wasm.prefill, gemma.wllama.prefill),
   gemma3_decode_vs_wllama_1t: ratio(gemma.wasm.decode, gemma.wllama.decode),
+  embed_native_sentences_s_1t: embed.native,
+  embed_wasm_sentences_s_1t: round(median(embed.wasm.rates)),
+  embed_wasm_first_vector_ms: round(embed.wasm.firstVectorMs),
+  embed_search_ms_10k: round(median(embed.wasm.searches)),
 };
 mkdirSync(join(ROOT, "target/bench"), { recursive: true });
 writeFileSync(join(ROOT, "target/bench/summary.json"), JSON.stringify(summary, null, 2) + "\n");
@@ -250,4 +283,8 @@ console.log(`Gemma 3 270M (${summary.gemma3_prompt_tokens}-token raw prompt, 64 
   `native / llama.cpp prefill ${summary.gemma3_prefill_vs_llama_cpp_1t}x, decode ` +
   `${summary.gemma3_decode_vs_llama_cpp_1t}x; wasm / wllama prefill ` +
   `${summary.gemma3_prefill_vs_wllama_1t}x, decode ${summary.gemma3_decode_vs_wllama_1t}x`);
+console.log(`embeddings (all-MiniLM-L6-v2, ${EMBED.sentences} sentences of ~12 tokens, 1 thread): ` +
+  `native ${summary.embed_native_sentences_s_1t}/s, wasm ${summary.embed_wasm_sentences_s_1t}/s; ` +
+  `first vector ${summary.embed_wasm_first_vector_ms} ms; search over ${EMBED.stored} vectors ` +
+  `${summary.embed_search_ms_10k} ms per query`);
 console.log("written to target/bench/summary.json");

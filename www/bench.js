@@ -76,4 +76,33 @@ window.benchApi = async ({ prompt, maxTokens, runs, threads = 1 }) => {
   }
   return api;
 };
+/** Embeddings through the API on one thread: the first vector after the load (one
+ * short query), `sentences` embedded `runs` times (sentences/s), and a search over
+ * `stored` random unit vectors (ms per query, the query's embedding included). */
+window.benchEmbed = async ({ sentences, runs, stored, folder }) => {
+  await init();
+  const ai = await Tandem.create({ local: { modelUrl: MODEL_URL, embeddings: { modelUrl: folder } } });
+  let start = performance.now();
+  await ai.embeddings.create({ input: "where is the station?" });
+  const firstVectorMs = performance.now() - start;
+  const rates = [];
+  for (let i = 0; i < runs; i++) {
+    start = performance.now();
+    await ai.embeddings.create({ input: sentences });
+    rates.push((sentences.length * 1000) / (performance.now() - start));
+  }
+  const { model, dimensions } = ai.model.embeddings;
+  const vectors = new Float32Array(stored * dimensions);
+  for (let i = 0; i < vectors.length; i++) vectors[i] = Math.sin(i * 12.9898) * 0.05;
+  const ids = Array.from({ length: stored }, (_, i) => `doc-${i}`);
+  const index = ai.tasks.index({ model, dimensions, ids, vectors });
+  const searches = [];
+  for (let i = 0; i < runs; i++) {
+    start = performance.now();
+    await ai.tasks.search(index, `query number ${i}`, { topK: 10 });
+    searches.push(performance.now() - start);
+  }
+  ai.unload();
+  return { firstVectorMs, rates, searches };
+};
 window.benchReady = true;

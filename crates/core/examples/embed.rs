@@ -11,7 +11,8 @@
 //! All lines are embedded in one call (padded batches of similar lengths); each prints
 //! as a line: its token count, the vector's first values and the text, or with
 //! `--json` the object {"ids", "embedding"}. `--bench N` embeds N generated sentences
-//! of about 12 tokens three times and prints the median sentences per second.
+//! of about 12 tokens three times and prints the median sentences per second;
+//! `--sentences N` prints them.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -35,6 +36,10 @@ struct Args {
     /// Embed N generated ~12-token sentences (three runs) and print sentences/s.
     #[arg(long, value_name = "N")]
     bench: Option<usize>,
+    /// Print the N sentences `--bench N` embeds, one per line (for the browser's
+    /// bench to embed the same ones).
+    #[arg(long, value_name = "N")]
+    sentences: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -53,6 +58,10 @@ fn io(e: std::io::Error) -> Error {
 }
 
 fn run(args: &Args) -> Result<()> {
+    if let Some(n) = args.sentences {
+        sentences(n).iter().for_each(|s| println!("{s}"));
+        return Ok(());
+    }
     let encoder = Encoder::open(&args.model)?;
     if let Some(n) = args.bench {
         return bench(&encoder, n);
