@@ -1,10 +1,10 @@
-//! Micro-benchmark of the quantised matrix kernels, one thread: per format, a decode
-//! step (one activation row) on a matrix that stays in cache (Gemma 3 270M's FFN gate,
-//! 2048×640, for the 32-value formats; its FFN down projection, 640×2048, for the
+//! Micro-benchmark of the matrix kernels, one thread: per format, a decode step (one
+//! activation row) on a matrix that stays in cache (Gemma 3 270M's FFN gate, 2048×640,
+//! for the 32-value and float formats; its FFN down projection, 640×2048, for the
 //! K-quants) and on one that streams from memory (~64 MiB), and a 64-row prompt; for
-//! the four-row driver (`WeightBlock::dot4`: AVX2, or simd128 in wasm) and for the
-//! dispatch a product uses (`WeightBlock::dot_rows`: AVX-512 VNNI where the CPU has
-//! it). Prints the median of several runs: weight GB/s (a prompt's weights are read
+//! the four-row driver (`WeightBlock::dot4`: AVX2, AVX-512 for the K-quants and the
+//! float formats, or simd128 in wasm) and for the dispatch a product uses
+//! (`WeightBlock::dot_rows`: AVX-512 VNNI where the CPU has it). Prints the median of several runs: weight GB/s (a prompt's weights are read
 //! once for all its rows) and ns per weight block and activation row.
 //!
 //! Natively: `cargo run --release -p tandem-core --example kernels`. In wasm:
@@ -26,8 +26,8 @@
 //! (`node --experimental-wasm-relaxed-simd` for the relaxed build on Node 20).
 
 use tandem_core::kernels::{
-    dot4_mismatch, finite_blocks, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1,
-    BlockQ6K, BlockQ8_0, WeightBlock, QK,
+    dot4_mismatch, finite_blocks, BlockBF16, BlockF16, BlockF32, BlockQ4K, BlockQ4_0, BlockQ4_1,
+    BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, WeightBlock, QK,
 };
 
 /// Runs per case; the median is printed.
@@ -48,6 +48,9 @@ fn main() {
     bench::<BlockQ4K>();
     bench::<BlockQ5K>();
     bench::<BlockQ6K>();
+    bench::<BlockF16>();
+    bench::<BlockBF16>();
+    bench::<BlockF32>();
 }
 
 /// Every case of format `B`, once its kernel is checked against the reference.
@@ -104,7 +107,8 @@ fn matrix<B: WeightBlock>(rows: usize, cols: usize) -> Vec<B::Quad> {
     let per_row = cols / B::VALUES;
     let block = |seed: &mut u64| {
         let mut b: Vec<u8> = (0..B::BYTES).map(|_| byte(seed)).collect();
-        // Keep the f16 scales (and minimums) small and finite.
+        // Keep the 16-bit floats (f16 scales and minimums, float values) small and
+        // finite.
         for &h in B::HALVES {
             b[h + 1] &= 0b0011_1111;
         }

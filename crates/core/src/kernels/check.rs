@@ -32,17 +32,22 @@ pub fn dot4_mismatch<B: WeightBlock>(rows: [&[B]; 4], ys: &[B::Activation]) -> O
 }
 
 /// The blocks in `bytes` (whole blocks in file order: random bytes, say) with their
-/// f16 scales and minimums ([`BlockFormat::HALVES`]) made finite: an f16 of exponent
-/// 31 (infinite or NaN) gets exponent 15; all others, the largest and the subnormal
-/// ones too, stay as they are.
+/// 16-bit floats ([`BlockFormat::HALVES`]: f16 scales and minimums, the float
+/// formats' values) made finite: an f16 of exponent 31 (infinite or NaN) gets
+/// exponent 15, and all others, the largest and the subnormal ones too, stay as they
+/// are; a bf16 (or an f32's high half) of exponent 224 or more (2^97 and up, infinite,
+/// NaN) gets 128 less, so that products with activations, and sums of many, stay
+/// finite too.
 pub fn finite_blocks<B: BlockFormat>(bytes: &[u8]) -> Vec<B> {
+    // The exponent's top bits in a half's high byte: f16's five, or bf16's top three.
+    let top = if B::BF16_HALVES { 0x70 } else { 0x7C };
     bytes
         .chunks_exact(B::BYTES)
         .map(|b| {
             let mut b = b.to_vec();
             for &h in B::HALVES {
-                // Exponent 31 (infinity or NaN) becomes 15; everything else stays.
-                if b[h + 1] & 0x7C == 0x7C {
+                // All of them set: the exponent loses its top bit.
+                if b[h + 1] & top == top {
                     b[h + 1] &= 0b1011_1111;
                 }
             }

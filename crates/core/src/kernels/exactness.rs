@@ -1,9 +1,10 @@
 //! The kernels this machine picks equal the formats' reference bit for bit, every
-//! format (the 32-value ones and the K-quants): random blocks (scales of every size),
-//! extreme values, zero scales, one activation row and several, four rows at a time
-//! and a matrix's rows at once (a decode step, a few rows, a prompt); the formats
-//! read GGUF bytes as candle and llama.cpp do, and keep them through their quads; and
-//! the quantiser equals its reference.
+//! format (the 32-value ones, the K-quants and the float formats): random blocks
+//! (scales and float values of every size), extreme values, zero scales, one
+//! activation row and several, four rows at a time and a matrix's rows at once (a
+//! decode step, a few rows, a prompt); the formats read GGUF bytes as candle and
+//! llama.cpp do, and keep them through their quads; and the quantiser equals its
+//! reference.
 
 use std::borrow::Cow;
 
@@ -11,11 +12,14 @@ use candle_core::quantized::{GgmlDType, QStorage, QTensor};
 use candle_core::Device;
 
 use super::check::{dot4_mismatch, finite_blocks};
+use half::{bf16, f16};
+
 use super::formats::{
-    quantize_q8_1_reference, spread, unspread, Block32, BlockFormat, BlockQ4K, BlockQ4_0,
-    BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, BlockQ8_1, BlockQ8_K, QK, QK_K,
+    quantize_q8_1_reference, spread, unspread, Block32, BlockBF16, BlockF16, BlockF32, BlockFloat,
+    BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K,
+    BlockQ8_0, BlockQ8_1, BlockQ8_K, Rounded, QK, QK_K,
 };
-use super::pick::{quantize_q8_1, WeightBlock};
+use super::pick::{quantize_q8_1, FloatSteps, WeightBlock};
 
 /// Runs `check::<B>()` for every 32-value format, naming the one that fails.
 macro_rules! every_32_value_format {
@@ -37,11 +41,21 @@ macro_rules! every_k_quant {
     }};
 }
 
+/// Runs `check::<B>()` for every float format.
+macro_rules! every_float_format {
+    ($check:ident $(, $arg:expr)*) => {{
+        $check::<BlockF16>($($arg),*);
+        $check::<BlockBF16>($($arg),*);
+        $check::<BlockF32>($($arg),*);
+    }};
+}
+
 /// Runs `check::<B>()` for every format.
 macro_rules! every_format {
     ($check:ident $(, $arg:expr)*) => {{
         every_32_value_format!($check $(, $arg)*);
         every_k_quant!($check $(, $arg)*);
+        every_float_format!($check $(, $arg)*);
     }};
 }
 
@@ -254,6 +268,105 @@ fn both_x86_k_quant_drivers_equal_the_reference() {
     }
 }
 
+/// Float blocks of extreme values against activations that round to extreme values:
+/// the largest finite f16s (for F16), values near 2^120 (BF16, F32: large, with room
+/// for sums), the smallest subnormals, sums that cancel; and small values whose
+/// products all lie below f32's normal range, where BF16's and F32's round (a fused
+/// multiply-add would not give the same bits; F16's are zero). Every kernel this
+/// machine has (both x86 drivers where the CPU has them) equals the reference.
+#[test]
+fn extreme_float_values_equal_the_reference() {
+    check::<f16>();
+    check::<bf16>();
+    check::<f32>();
+
+    fn check<T: FloatSteps>() {
+        let (big, tiny, top) = match T::WIDE_EXPONENT {
+            false => (65504.0, 2f32.powi(-24), 65504.0),
+            true => (2f32.powi(120), f32::from_bits(0x0001_0000), 0.5),
+        };
+        let values = [big, -big, tiny, -tiny, 1.0, -1.0, 1e-20, 3e-30, 0.0, -0.0];
+        let extreme = |i: usize| values[i % values.len()];
+        let y = [1e-20, -3e-30, 1.0, 1.0 + 2f32.powi(-11), 1e-3, top];
+        let small = |i: usize| 1e-22 * (1.0 + (i % 37) as f32 / 37.0);
+        for (w, x) in [
+            (
+                &extreme as &dyn Fn(usize) -> f32,
+                [y[0], y[1], y[2], y[3], y[4], y[5]],
+            ),
+            (
+                &small,
+                [1e-20, -1.3e-20, 1.7e-20, 1.1e-20, -1.9e-20, 1.5e-20],
+            ),
+        ] {
+            let block = |i: usize| BlockFloat {
+                values: std::array::from_fn(|j| T::from_f32(w(i + 7 * j))),
+            };
+            let rows: Vec<Vec<BlockFloat<T>>> = (0..4)
+                .map(|r| (0..3).map(|b| block(r + 3 * b)).collect())
+                .collect();
+            let x: Vec<f32> = (0..2 * 3 * QK).map(|i| x[i % x.len()]).collect();
+            let mut ys = vec![Rounded::default(); 2 * 3];
+            BlockFloat::<T>::quantize(&x, &mut ys);
+            if let Some(mismatch) = dot4_mismatch([&rows[0], &rows[1], &rows[2], &rows[3]], &ys) {
+                panic!("{mismatch}");
+            }
+            #[cfg(target_arch = "x86_64")]
+            both_x86_float_drivers(&rows, &ys);
+        }
+    }
+}
+
+/// Both x86 drivers of the float formats, where this CPU has them (the dispatch
+/// takes only one), equal the reference bit for bit: random blocks against one, two
+/// and five activation rows.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn both_x86_float_drivers_equal_the_reference() {
+    check::<f16>();
+    check::<bf16>();
+    check::<f32>();
+
+    fn check<T: FloatSteps>() {
+        let mut seed = 17;
+        for (n, t) in [(1, 1), (3, 2), (8, 5)] {
+            let rows: Vec<Vec<BlockFloat<T>>> =
+                (0..4).map(|_| random_blocks(&mut seed, n)).collect();
+            let ys = random_activations::<BlockFloat<T>>(&mut seed, t * n, 30.0);
+            both_x86_float_drivers(&rows, &ys);
+        }
+    }
+}
+
+/// Four rows of float blocks times the activation rows `ys` on each x86 driver this
+/// CPU has equal the reference.
+#[cfg(target_arch = "x86_64")]
+fn both_x86_float_drivers<T: FloatSteps>(rows: &[Vec<BlockFloat<T>>], ys: &[Rounded<T>]) {
+    use super::formats::QuadFloat;
+    use super::x86::{avx2_float, avx512_float};
+    type Driver<T> = unsafe fn(&[QuadFloat<T>], &[Rounded<T>], &mut [[f32; 4]]);
+    let drivers: [(bool, Driver<T>); 2] = [
+        (avx2_float::available(), avx2_float::dot4::<T>),
+        (
+            avx2_float::available() && avx512_float::available(),
+            avx512_float::dot4::<T>,
+        ),
+    ];
+    let n = rows[0].len();
+    let quads = BlockFloat::quads([&rows[0], &rows[1], &rows[2], &rows[3]]);
+    for (_, driver) in drivers.iter().filter(|(on_this_cpu, _)| *on_this_cpu) {
+        let mut out = vec![[0f32; 4]; ys.len() / n];
+        // SAFETY: the CPU has what the driver needs.
+        unsafe { driver(&quads, ys, &mut out) };
+        for (ys, out) in ys.chunks(n).zip(&out) {
+            for (r, row) in rows.iter().enumerate() {
+                let want = BlockFloat::reference(row.iter().copied(), ys);
+                assert_eq!(out[r].to_bits(), want.to_bits(), "{} row {r}", T::NAME);
+            }
+        }
+    }
+}
+
 #[test]
 fn q8_0_reads_minus_128_as_minus_127() {
     let mut bytes = [0x80u8; BlockQ8_0::BYTES];
@@ -318,8 +431,14 @@ fn formats_read_gguf_bytes_as_candle_does() {
     check::<BlockQ4K>(GgmlDType::Q4K);
     check::<BlockQ5K>(GgmlDType::Q5K);
     check::<BlockQ6K>(GgmlDType::Q6K);
+    check::<BlockF16>(GgmlDType::F16);
+    check::<BlockBF16>(GgmlDType::BF16);
+    check::<BlockF32>(GgmlDType::F32);
     every_32_value_format!(close_to_exact);
     every_k_quant!(close_to_exact_k);
+    close_to_exact_float::<f16>();
+    close_to_exact_float::<bf16>();
+    close_to_exact_float::<f32>();
 
     fn check<B: WeightBlock + PartialEq + std::fmt::Debug>(dtype: GgmlDType) {
         let blocks = near_one::<B>(64);
@@ -393,6 +512,28 @@ fn formats_read_gguf_bytes_as_candle_does() {
                 B::NAME
             );
         }
+    }
+}
+
+/// Rows of eight float blocks against random activations: the reference is within
+/// float rounding of the exact dot product of the weights and the rounded
+/// activations, measured against the size of its terms.
+fn close_to_exact_float<T: FloatSteps>() {
+    let (blocks, _) = near_one::<BlockFloat<T>>(64);
+    let mut seed = 4;
+    let ys = random_activations::<BlockFloat<T>>(&mut seed, 8, 10.0);
+    for row in blocks.chunks(8) {
+        let terms = row.iter().zip(&ys).flat_map(|(x, y)| {
+            let w = x.values.map(|w| w.to_f32() as f64);
+            w.into_iter().zip(y.values).map(|(w, v)| w * v as f64)
+        });
+        let (exact, size) = terms.fold((0f64, 0f64), |(e, s), t| (e + t, s + t.abs()));
+        let ours = BlockFloat::reference(row.iter().copied(), &ys) as f64;
+        assert!(
+            (ours - exact).abs() <= size * 1e-6,
+            "{}: {ours} for {exact}",
+            T::NAME
+        );
     }
 }
 

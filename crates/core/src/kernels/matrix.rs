@@ -1,6 +1,7 @@
 //! A quantised weight matrix, its rows kept in fours as the kernels
 //! read them, and its product with a batch of f32 activation rows: each activation
-//! row is quantised once (to Q8_1, or Q8_K for the K-quants), each four weight rows are read once per batch (all
+//! row is quantised once (to Q8_1, or Q8_K for the K-quants; rounded to the type of a
+//! float format), each four weight rows are read once per batch (all
 //! activation rows pass while they are in cache), and the rows are shared out over
 //! rayon's threads (natively, and in the multi-threaded browser build).
 
@@ -303,8 +304,8 @@ impl<B: WeightBlock> MatrixBuilder<B> {
 mod tests {
     use super::*;
     use crate::kernels::formats::{
-        BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K,
-        BlockQ8_0,
+        BlockBF16, BlockF16, BlockF32, BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K,
+        BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0,
     };
     use crate::kernels::Q4_1Matrix;
 
@@ -357,10 +358,13 @@ mod tests {
         batch_and_rows_equal_the_reference::<BlockQ4K>();
         batch_and_rows_equal_the_reference::<BlockQ5K>();
         batch_and_rows_equal_the_reference::<BlockQ6K>();
+        batch_and_rows_equal_the_reference::<BlockF16>();
+        batch_and_rows_equal_the_reference::<BlockBF16>();
+        batch_and_rows_equal_the_reference::<BlockF32>();
     }
 
-    /// Made-up rows of two blocks of `B` whose f16 scales and minimums are small and
-    /// finite (their high bytes 0x2C).
+    /// Made-up rows of two blocks of `B` whose 16-bit floats (f16 scales and minimums,
+    /// float values) are small and finite (their high bytes 0x2C).
     fn batch_and_rows_equal_the_reference<B: WeightBlock>() {
         let (rows, cols) = (70, 2 * B::VALUES);
         let data: Vec<u8> = (0..rows * 2 * B::BYTES)
@@ -425,5 +429,7 @@ mod tests {
     fn a_wrong_size_is_an_error() {
         assert!(Q4_1Matrix::from_bytes(&[0; 39], 1, 64).is_err());
         assert!(Q4_1Matrix::from_bytes(&[0; 20], 1, 31).is_err());
+        // Float rows are taken 32 values at a time.
+        assert!(Matrix::<BlockF16>::from_bytes(&[0; 96], 1, 48).is_err());
     }
 }

@@ -1,12 +1,12 @@
 //! The one place that picks a kernel for this machine: AVX2 (with AVX-VNNI for the
-//! 32-value formats, and AVX-512 VNNI for decode steps and prompts) where the CPU has
-//! it, simd128 (plain or relaxed, as built) in the browser, the formats' reference
-//! elsewhere. All of them give the same bits.
+//! 32-value formats, AVX-512 VNNI for decode steps and prompts, AVX-512 for the float
+//! formats) where the CPU has it, simd128 (plain or relaxed, as built) in the browser,
+//! the formats' reference elsewhere. All of them give the same bits.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::wasm::{simd128, simd128_k};
 #[cfg(target_arch = "x86_64")]
-use super::x86::{avx2, avx2_k, avx512_decode, avx512_k};
+use super::x86::{avx2, avx2_float, avx2_k, avx512_decode, avx512_float, avx512_k};
 
 #[cfg(any(
     target_arch = "x86_64",
@@ -14,8 +14,9 @@ use super::x86::{avx2, avx2_k, avx512_decode, avx512_k};
 ))]
 use super::formats::quantize_with;
 use super::formats::{
-    quantize_q8_1_reference, quantize_q8_k, BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K,
-    BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, BlockQ8_1, BlockQ8_K,
+    quantize_q8_1_reference, quantize_q8_k, round_into, BlockFloat, BlockFormat, BlockQ4K,
+    BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, BlockQ8_1,
+    BlockQ8_K, QuadFloat, Rounded,
 };
 use super::rows::by_fours;
 
@@ -37,8 +38,8 @@ pub trait WeightBlock: BlockFormat {
     /// decode step), or each row of several where the format has no prompt kernel (a
     /// batch of decode steps: these weight rows stay in cache across them), sixteen
     /// rows at a time where the CPU has AVX-512 VNNI; and the rest four rows at a
-    /// time (the K-quants take every activation row four weight rows at a time, on
-    /// AVX-512 VNNI where the CPU has it).
+    /// time (the K-quants and the float formats take every activation row four weight
+    /// rows at a time, on AVX-512 where the CPU has it).
     fn dot_rows(quads: &[Self::Quad], ys: &[Self::Activation], out: &mut [f32], rows: usize);
 }
 
@@ -70,6 +71,22 @@ macro_rules! weight_blocks {
 weight_blocks!(quantize_q8_1, dot4_q8_1, dot_rows_q8_1:
     BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ8_0);
 weight_blocks!(quantize_q8_k, dot4_q8_k, dot_rows_q8_k: BlockQ4K, BlockQ5K, BlockQ6K);
+
+/// [`WeightBlock`] for the float formats (F16, BF16, F32), one family over their
+/// element type: activations rounded to it, four rows at a time.
+impl<T: FloatSteps> WeightBlock for BlockFloat<T> {
+    fn quantize(x: &[f32], out: &mut [Rounded<T>]) {
+        round_into(x, out)
+    }
+
+    fn dot4(quads: &[QuadFloat<T>], ys: &[Rounded<T>], out: &mut [[f32; 4]]) {
+        dot4_float(quads, ys, out)
+    }
+
+    fn dot_rows(quads: &[QuadFloat<T>], ys: &[Rounded<T>], out: &mut [f32], rows: usize) {
+        by_fours(dot4_float::<T>, quads, ys, out, rows, 0)
+    }
+}
 
 /// What a 32-value format needs to run on this target's kernels: its steps for the
 /// x86 drivers, or for the simd128 driver, or nothing beyond the format where there
@@ -118,6 +135,18 @@ pub trait KSteps: BlockFormat<Activation = BlockQ8_K> {}
     all(target_arch = "wasm32", target_feature = "simd128")
 )))]
 impl<B: BlockFormat<Activation = BlockQ8_K>> KSteps for B {}
+
+/// What a float format's element type needs to run on this target's kernels: its
+/// steps for the x86 drivers, or nothing beyond the type elsewhere.
+#[cfg(target_arch = "x86_64")]
+pub trait FloatSteps: avx512_float::Step512 {}
+#[cfg(target_arch = "x86_64")]
+impl<T: avx512_float::Step512> FloatSteps for T {}
+/// What a float format's element type needs to run on this target's kernels.
+#[cfg(not(target_arch = "x86_64"))]
+pub trait FloatSteps: super::formats::Float {}
+#[cfg(not(target_arch = "x86_64"))]
+impl<T: super::formats::Float> FloatSteps for T {}
 
 /// [`WeightBlock::dot4`] of a 32-value format: AVX2, simd128, or the reference.
 fn dot4_q8_1<B: Steps>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]) {
@@ -180,6 +209,23 @@ fn dot4_q8_k<B: KSteps>(quads: &[B::Quad], ys: &[BlockQ8_K], out: &mut [[f32; 4]
 /// [`WeightBlock::dot_rows`] of a K-quant: four rows at a time.
 fn dot_rows_q8_k<B: KSteps>(quads: &[B::Quad], ys: &[BlockQ8_K], out: &mut [f32], rows: usize) {
     by_fours(dot4_q8_k::<B>, quads, ys, out, rows, 0)
+}
+
+/// [`WeightBlock::dot4`] of a float format: AVX-512 or AVX2 (with FMA), or the
+/// reference.
+fn dot4_float<T: FloatSteps>(quads: &[QuadFloat<T>], ys: &[Rounded<T>], out: &mut [[f32; 4]]) {
+    assert_eq!(quads.len() * out.len(), ys.len());
+    #[cfg(target_arch = "x86_64")]
+    if avx2_float::available() {
+        return match avx512_float::available() {
+            // SAFETY: the CPU has AVX2, F16C, FMA and AVX-512 F.
+            true => unsafe { avx512_float::dot4(quads, ys, out) },
+            // SAFETY: the CPU has AVX2, F16C and FMA.
+            false => unsafe { avx2_float::dot4(quads, ys, out) },
+        };
+    }
+    #[allow(unreachable_code)]
+    reference4::<BlockFloat<T>>(quads, ys, out)
 }
 
 /// Four rows times each activation row of `ys` by the format's reference.

@@ -1,8 +1,13 @@
 //! The block formats, plain Rust with no instruction set of their own: the 32-value
 //! weight formats Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 with their Q8_1 activations, the
-//! 256-value K-quants Q4_K, Q5_K and Q6_K with their Q8_K activations, the traits the
+//! 256-value K-quants Q4_K, Q5_K and Q6_K with their Q8_K activations, the float
+//! formats F16, BF16 and F32 with activations rounded to their type, the traits the
 //! formats share, and the reference arithmetic every kernel reproduces.
 
+mod bf16;
+mod f16;
+mod f32;
+mod float;
 mod q4_0;
 mod q4_1;
 mod q4_k;
@@ -14,6 +19,10 @@ mod q8_0;
 mod q8_1;
 mod q8_k;
 
+pub use bf16::BlockBF16;
+pub use f16::BlockF16;
+pub use f32::BlockF32;
+pub use float::{round_into, BlockFloat, Float, QuadFloat, Rounded};
 pub use q4_0::{BlockQ4_0, QuadQ4_0};
 pub use q4_1::{BlockQ4_1, QuadQ4_1};
 pub use q4_k::{BlockQ4K, QuadQ4K};
@@ -38,8 +47,8 @@ pub const QK: usize = 32;
 /// Values per super-block of the K-quants (and of Q8_K).
 pub const QK_K: usize = 256;
 
-/// An activation block format: Q8_1 (32 values) or Q8_K (256), what a weight format's
-/// products take activation rows as.
+/// An activation block format: Q8_1 (32 values), Q8_K (256) or 32 values rounded to
+/// a float format's type, what a weight format's products take activation rows as.
 pub trait ActivationBlock: Copy + Default + PartialEq + std::fmt::Debug + Send + Sync {
     /// Values per block.
     const VALUES: usize;
@@ -50,8 +59,9 @@ pub trait ActivationBlock: Copy + Default + PartialEq + std::fmt::Debug + Send +
 
 /// A weight block format: how it is read and laid out, and the reference product of
 /// its rows with activation rows ([`BlockFormat::Activation`]), the arithmetic every
-/// kernel gives bit for bit: exact integer sums per block, then the float steps of
-/// the format's reference in its order, multiplies and adds, never fused.
+/// kernel gives bit for bit: for the quantised formats, exact integer sums per block,
+/// then the float steps of the format's reference in its order, multiplies and adds,
+/// never fused; for the float formats, the products summed in one fixed order.
 ///
 /// Matrices keep their rows in fours: block `b` of four rows side by side (a
 /// [`BlockFormat::Quad`]), their scales together, so that a kernel converts and
@@ -67,9 +77,13 @@ pub trait BlockFormat: Copy + Default + Send + Sync {
     /// What the kernels add to each value to multiply it unsigned (8 for Q4_0, 16 for
     /// Q5_0, 32 for Q6_K, 0 for the others), taking `OFFSET * Σy` off the sum: exact.
     const OFFSET: i8 = 0;
-    /// Where the block's f16 scale (and minimum) lie among its bytes in file order:
-    /// bytes 0 and 2 by default.
+    /// Where the block's 16-bit floats lie among its bytes in file order (for tests,
+    /// which keep them finite or small): its f16 scale (and minimum), bytes 0 and 2 by
+    /// default; a float format's values (an f32's high half).
     const HALVES: &'static [usize] = if Self::MINIMUMS { &[0, 2] } else { &[0] };
+    /// Whether [`BlockFormat::HALVES`] are bf16 (with f32's 8-bit exponent, as an
+    /// f32's high half is), not f16.
+    const BF16_HALVES: bool = false;
     /// The activation blocks its rows are multiplied with.
     type Activation: ActivationBlock;
     /// Values per block: its activation block's.

@@ -1,12 +1,17 @@
 //! The x86 kernels: the AVX2 driver every 32-value format shares (with AVX-VNNI sums
 //! where the CPU has them), the AVX-512 VNNI decode kernel, the Q4_1 prompt kernel;
-//! the AVX2 driver and the AVX-512 VNNI kernel the K-quants share; and each format's
-//! steps for them.
+//! the AVX2 driver and the AVX-512 VNNI kernel the K-quants share; the AVX2 driver and
+//! the AVX-512 kernel the float formats share; and each format's steps for them.
 
 pub mod avx2;
+pub mod avx2_float;
 pub mod avx2_k;
 pub mod avx512_decode;
+pub mod avx512_float;
 pub mod avx512_k;
+mod bf16;
+mod f16;
+mod f32;
 pub mod prompt_q4_1;
 mod q4_0;
 mod q4_1;
