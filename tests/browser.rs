@@ -168,14 +168,15 @@ fn lcg(seed: &mut u64) -> u8 {
 }
 
 /// The wasm SIMD kernels give the scalar reference's results bit for bit, every
-/// format (the K-quants too), on random blocks (scales of every size) and on rows of
-/// the real model, and so do the activation quantisers.
+/// format (the K-quants and the float formats too), on random blocks (scales and
+/// float values of every size), on rows of the real model and on float values at the
+/// edges, and so do the activation quantisers.
 #[wasm_bindgen_test]
 async fn simd_kernels_equal_the_scalar_reference() {
     use tandem_core::kernels::{
         dot4_mismatch, finite_blocks, quantize_q8_1, quantize_q8_1_reference, ActivationBlock,
-        BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0,
-        BlockQ8_1, WeightBlock,
+        BlockBF16, BlockF16, BlockF32, BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K,
+        BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, BlockQ8_1, WeightBlock, QK,
     };
     // Ties round half to even; a block of zeros quantises to zeros.
     let ties: Vec<f32> = (0..64)
@@ -210,21 +211,61 @@ async fn simd_kernels_equal_the_scalar_reference() {
         check::<BlockQ4K>(&random, n, &mut seed);
         check::<BlockQ5K>(&random, n, &mut seed);
         check::<BlockQ6K>(&random, n, &mut seed);
+        check::<BlockF16>(&random, n, &mut seed);
+        check::<BlockBF16>(&random, n, &mut seed);
+        check::<BlockF32>(&random, n, &mut seed);
     }
+    // Float values at the edges: products below f32's normal range, where BF16's and
+    // F32's round (so no kernel may fuse them), against activations of both signs;
+    // and F16 infinities (converted as F16C converts them), one per row among small
+    // values.
+    let small = |i: usize| (1.0 + (i * 37 % 127) as f32 / 128.0) * 2f32.powi(-70);
+    let f32_bytes: Vec<u8> = (0..4 * 3 * QK)
+        .flat_map(|i| small(i).to_le_bytes())
+        .collect();
+    let bf16_bytes: Vec<u8> = (0..4 * 3 * QK)
+        .flat_map(|i| ((small(i).to_bits() >> 16) as u16).to_le_bytes())
+        .collect();
+    let tiny: Vec<f32> = (0..3 * 3 * QK)
+        .map(|i| (i as f32 % 7.0 - 3.5) * 2f32.powi(-73))
+        .collect();
+    agree(&finite_blocks::<BlockF32>(&f32_bytes), 3, &tiny);
+    agree(&finite_blocks::<BlockBF16>(&bf16_bytes), 3, &tiny);
+    let mut f16_bytes: Vec<u8> = (0..4 * 3 * 2 * QK)
+        .map(|i| lcg(&mut seed) & [0xFF, 0x3F][i % 2])
+        .collect();
+    for r in 0..4 {
+        let at = 2 * (r * 3 * QK + 5 * r + 1);
+        f16_bytes[at..at + 2].copy_from_slice(&[0x00, [0x7C, 0xFC][r % 2]]);
+    }
+    let blocks: Vec<BlockF16> = f16_bytes
+        .chunks(BlockF16::BYTES)
+        .map(BlockF16::read)
+        .collect();
+    let x: Vec<f32> = (0..3 * 3 * QK)
+        .map(|_| lcg(&mut seed) as f32 - 127.5)
+        .collect();
+    agree(&blocks, 3, &x);
 
-    /// Four rows of `n` blocks from the start of `bytes` (scales made finite) against
-    /// three random activation rows: `dot4`, one row at a time and all three at once,
-    /// equals the reference.
+    /// Four rows of `n` blocks from the start of `bytes` (scales and float values made
+    /// finite) against three random activation rows: [`agree`].
     fn check<B: WeightBlock>(bytes: &[u8], n: usize, seed: &mut u64) {
         let blocks: Vec<B> = finite_blocks(&bytes[..4 * n * B::BYTES]);
-        let rows: Vec<&[B]> = blocks.chunks(n).collect();
         let x: Vec<f32> = (0..3 * n * B::VALUES)
             .map(|_| lcg(seed) as f32 - 127.5)
             .collect();
-        let mut y = vec![B::Activation::default(); 3 * n];
-        B::quantize(&x, &mut y);
-        let mut reference = vec![B::Activation::default(); 3 * n];
-        B::Activation::quantize_reference(&x, &mut reference);
+        agree(&blocks, n, &x);
+    }
+
+    /// `blocks` as four rows of `n` against the activation rows `x`: the quantiser
+    /// equals its reference, and `dot4`, one row at a time and all at once, equals the
+    /// reference.
+    fn agree<B: WeightBlock>(blocks: &[B], n: usize, x: &[f32]) {
+        let rows: Vec<&[B]> = blocks.chunks(n).collect();
+        let mut y = vec![B::Activation::default(); x.len() / B::VALUES];
+        B::quantize(x, &mut y);
+        let mut reference = vec![B::Activation::default(); y.len()];
+        B::Activation::quantize_reference(x, &mut reference);
         assert_eq!(y, reference);
         let mismatch = dot4_mismatch([rows[0], rows[1], rows[2], rows[3]], &y);
         assert_eq!(mismatch, None);

@@ -4,7 +4,7 @@
 //! the formats' reference elsewhere. All of them give the same bits.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use super::wasm::{simd128, simd128_k};
+use super::wasm::{simd128, simd128_float, simd128_k};
 #[cfg(target_arch = "x86_64")]
 use super::x86::{avx2, avx2_float, avx2_k, avx512_decode, avx512_float, avx512_k};
 
@@ -137,15 +137,27 @@ pub trait KSteps: BlockFormat<Activation = BlockQ8_K> {}
 impl<B: BlockFormat<Activation = BlockQ8_K>> KSteps for B {}
 
 /// What a float format's element type needs to run on this target's kernels: its
-/// steps for the x86 drivers, or nothing beyond the type elsewhere.
+/// steps for the x86 drivers, or for the simd128 one, or nothing beyond the type where
+/// there is no SIMD.
 #[cfg(target_arch = "x86_64")]
 pub trait FloatSteps: avx512_float::Step512 {}
 #[cfg(target_arch = "x86_64")]
 impl<T: avx512_float::Step512> FloatSteps for T {}
 /// What a float format's element type needs to run on this target's kernels.
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub trait FloatSteps: simd128_float::Step {}
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl<T: simd128_float::Step> FloatSteps for T {}
+/// What a float format's element type needs to run on this target's kernels.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 pub trait FloatSteps: super::formats::Float {}
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 impl<T: super::formats::Float> FloatSteps for T {}
 
 /// [`WeightBlock::dot4`] of a 32-value format: AVX2, simd128, or the reference.
@@ -211,8 +223,8 @@ fn dot_rows_q8_k<B: KSteps>(quads: &[B::Quad], ys: &[BlockQ8_K], out: &mut [f32]
     by_fours(dot4_q8_k::<B>, quads, ys, out, rows, 0)
 }
 
-/// [`WeightBlock::dot4`] of a float format: AVX-512 or AVX2 (with FMA), or the
-/// reference.
+/// [`WeightBlock::dot4`] of a float format: AVX-512 or AVX2 (with FMA), simd128, or
+/// the reference.
 fn dot4_float<T: FloatSteps>(quads: &[QuadFloat<T>], ys: &[Rounded<T>], out: &mut [[f32; 4]]) {
     assert_eq!(quads.len() * out.len(), ys.len());
     #[cfg(target_arch = "x86_64")]
@@ -224,6 +236,8 @@ fn dot4_float<T: FloatSteps>(quads: &[QuadFloat<T>], ys: &[Rounded<T>], out: &mu
             false => unsafe { avx2_float::dot4(quads, ys, out) },
         };
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd128_float::dot4(quads, ys, out);
     #[allow(unreachable_code)]
     reference4::<BlockFloat<T>>(quads, ys, out)
 }
