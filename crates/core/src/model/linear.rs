@@ -1,21 +1,21 @@
 //! A weight matrix as the forward pass uses it: on tandem's kernels (Q4_0, Q4_1, Q5_0,
-//! Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) or on candle's quantised matmuls (other formats), and
-//! products of several on one input.
+//! Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, F16, BF16, F32) or on candle's quantised matmuls
+//! (other formats), and products of several on one input.
 
 use candle_core::quantized::{GgmlDType, QMatMul};
 use candle_core::{Module, Tensor};
 
 use crate::error::{Error, Result};
 use crate::kernels::{
-    BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, Matrix,
-    MatrixBuilder, WeightBlock,
+    BlockBF16, BlockF16, BlockF32, BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K,
+    BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0, Matrix, MatrixBuilder, WeightBlock,
 };
 
 /// The formats on tandem's kernels: a [`Linear`] variant per format, and the code
 /// that picks, multiplies and reads them, written once for all.
 macro_rules! own_formats {
     ($($format:ident: $block:ty),* $(,)?) => {
-        /// A quantised weight matrix: `y = x · Wᵀ`.
+        /// A weight matrix: `y = x · Wᵀ`.
         pub(super) enum Linear {
             $(
                 #[doc = concat!("A ", stringify!($format), " matrix on tandem's kernels.")]
@@ -27,14 +27,15 @@ macro_rules! own_formats {
 
         impl Linear {
             /// A builder of a `(rows, cols)` matrix of `dtype` on tandem's kernels
-            /// (`None`: tandem has no kernels for `dtype`).
+            /// (`None`: tandem has no kernels for `dtype`, or for rows of `cols`
+            /// values, which must be whole blocks).
             pub(super) fn builder(
                 dtype: GgmlDType,
                 rows: usize,
                 cols: usize,
             ) -> Option<Result<LinearBuilder>> {
                 match dtype {
-                    $(GgmlDType::$format => Some(
+                    $(GgmlDType::$format if cols.is_multiple_of(<$block>::VALUES) => Some(
                         MatrixBuilder::<$block>::new(rows, cols)
                             .map(|b| LinearBuilder(Box::new((b, Linear::$format as fn(_) -> _)))),
                     ),)*
@@ -71,7 +72,7 @@ macro_rules! own_formats {
 
 own_formats!(
     Q4_0: BlockQ4_0, Q4_1: BlockQ4_1, Q5_0: BlockQ5_0, Q5_1: BlockQ5_1, Q8_0: BlockQ8_0,
-    Q4K: BlockQ4K, Q5K: BlockQ5K, Q6K: BlockQ6K
+    Q4K: BlockQ4K, Q5K: BlockQ5K, Q6K: BlockQ6K, F16: BlockF16, BF16: BlockBF16, F32: BlockF32
 );
 
 /// A matrix on tandem's kernels being built from its bytes as they arrive.
