@@ -10,10 +10,9 @@ use std::borrow::Cow;
 
 use candle_core::quantized::{GgmlDType, QStorage, QTensor};
 use candle_core::Device;
-
-use super::check::{dot4_mismatch, finite_blocks};
 use half::{bf16, f16};
 
+use super::check::{dot4_mismatch, finite_blocks};
 use super::formats::{
     quantize_q8_1_reference, spread, unspread, Block32, BlockBF16, BlockF16, BlockF32, BlockFloat,
     BlockFormat, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K,
@@ -287,20 +286,21 @@ fn extreme_float_values_equal_the_reference() {
         };
         let values = [big, -big, tiny, -tiny, 1.0, -1.0, 1e-20, 3e-30, 0.0, -0.0];
         let extreme = |i: usize| values[i % values.len()];
-        let y = [1e-20, -3e-30, 1.0, 1.0 + 2f32.powi(-11), 1e-3, top];
         let small = |i: usize| 1e-22 * (1.0 + (i % 37) as f32 / 37.0);
-        for (w, x) in [
+        // The weights (value j of block i is w[i + 7j]) and activations (repeated).
+        let cases = [
             (
-                &extreme as &dyn Fn(usize) -> f32,
-                [y[0], y[1], y[2], y[3], y[4], y[5]],
+                (0..256).map(extreme).collect::<Vec<f32>>(),
+                [1e-20, -3e-30, 1.0, 1.0 + 2f32.powi(-11), 1e-3, top],
             ),
             (
-                &small,
+                (0..256).map(small).collect(),
                 [1e-20, -1.3e-20, 1.7e-20, 1.1e-20, -1.9e-20, 1.5e-20],
             ),
-        ] {
+        ];
+        for (w, x) in cases {
             let block = |i: usize| BlockFloat {
-                values: std::array::from_fn(|j| T::from_f32(w(i + 7 * j))),
+                values: std::array::from_fn(|j| T::from_f32(w[i + 7 * j])),
             };
             let rows: Vec<Vec<BlockFloat<T>>> = (0..4)
                 .map(|r| (0..3).map(|b| block(r + 3 * b)).collect())
@@ -537,10 +537,10 @@ fn close_to_exact_float<T: FloatSteps>() {
     }
 }
 
-/// `n` blocks of random bytes whose f16 scales (and minimums) are near 1 (their high
-/// bytes `0x38 | sign | two mantissa bits`, so that products are checked to a tight
-/// tolerance), and the bytes. No byte 0x80 in Q8_0 (it reads -128 as -127, candle as
-/// it is).
+/// `n` blocks of random bytes whose 16-bit floats (f16 scales and minimums, float
+/// values) have high bytes `0x38 | sign | two mantissa bits` (f16s near 1, bf16s near
+/// 2^-15: of a few sizes, so that products are checked to a tight tolerance), and the
+/// bytes. No byte 0x80 in Q8_0 (it reads -128 as -127, candle as it is).
 fn near_one<B: BlockFormat>(n: usize) -> (Vec<B>, Vec<u8>) {
     let mut seed = 3;
     let mut bytes: Vec<u8> = (0..n * B::BYTES)
