@@ -1,7 +1,7 @@
 //! The wasm simd128 driver the float formats share (F16, BF16, F32): one row at a
 //! time from quads, in the reference's order. A row's 32 sums are eight vectors of
-//! four lanes (ggml's accumulator `k` of eight lanes is vectors `2k` and `2k + 1`),
-//! few enough to stay in an engine's registers; the activation block is read again
+//! four lanes (ggml's accumulator `k` of eight lanes is vectors `2k` and `2k + 1`):
+//! one row per pass keeps few vectors live, and the activation block is read again
 //! for each row, from cache. A format's [`Step`] makes f32s of a row's block in that
 //! order; products are multiplied then added, or fused by relaxed SIMD's
 //! `relaxed_madd` for F16 (exact products, so fused or not, as the engine picks,
@@ -13,9 +13,8 @@ use crate::kernels::formats::{Float, QuadFloat, Rounded, QK};
 
 /// A float format's step on simd128: how a row's block becomes f32.
 pub trait Step: Float {
-    /// Values `4j..4j + 4` of a row's block (as its quad keeps it) as f32. One vector
-    /// at a time, each used as it is made: the engine then keeps few vectors live
-    /// (made all at once, they would not fit its registers).
+    /// Values `4j..4j + 4` of a row's block (as its quad keeps it) as f32: one vector
+    /// at a time, as the driver uses them.
     fn four(row: &[Self; QK], j: usize) -> v128;
 }
 
