@@ -10,6 +10,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::code::Code;
 use crate::dispatch::Engines;
 use crate::error::js_error;
+use crate::local::Local;
 use crate::messages::to_js;
 use crate::options::embedding_request;
 
@@ -26,14 +27,30 @@ impl Embeddings {
     }
 }
 
-/// What the `tandem` object of an embeddings response says.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-struct Route {
-    route: &'static str,
-    model: String,
-    reason: &'static str,
-    duration_ms: f64,
+/// The local engine when it has a sentence encoder; `no_route` otherwise.
+pub fn local_encoder(engines: &Engines) -> Result<Rc<Local>, JsValue> {
+    engines
+        .local()
+        .filter(|local| local.info().is_some_and(|i| i.embeddings.is_some()))
+        .cloned()
+        .ok_or_else(|| {
+            js_error(
+                Code::NoRoute,
+                "no sentence encoder is loaded: give options.local.embeddings \
+                 ({modelUrl}) to Tandem.create",
+            )
+        })
+}
+
+/// The `tandem` object of an answer made by the local encoder `model` since
+/// `started` (ms).
+pub fn route(model: &str, started: f64) -> JsValue {
+    to_js(&serde_json::json!({
+        "route": "local",
+        "model": model,
+        "reason": "embeddings run on the local encoder",
+        "duration_ms": js_sys::Date::now() - started,
+    }))
 }
 
 #[wasm_bindgen]
@@ -52,28 +69,12 @@ impl Embeddings {
         let engines = self.engines.clone();
         future_to_promise(async move {
             let call = embedding_request(request)?;
-            let local = engines
-                .local()
-                .filter(|local| local.info().is_some_and(|i| i.embeddings.is_some()))
-                .ok_or_else(|| {
-                    js_error(
-                        Code::NoRoute,
-                        "no sentence encoder is loaded: give options.local.embeddings \
-                         ({modelUrl}) to Tandem.create",
-                    )
-                })?
-                .clone();
+            let local = local_encoder(&engines)?;
             let started = js_sys::Date::now();
             let response = local.embed(call.request, call.signal.as_ref()).await?;
-            let route = Route {
-                route: "local",
-                model: Reflect::get(&response, &"model".into())?
-                    .as_string()
-                    .unwrap_or_default(),
-                reason: "embeddings run on the local encoder",
-                duration_ms: js_sys::Date::now() - started,
-            };
-            Reflect::set(&response, &"tandem".into(), &to_js(&route))?;
+            let model = Reflect::get(&response, &"model".into())?;
+            let tandem = route(&model.as_string().unwrap_or_default(), started);
+            Reflect::set(&response, &"tandem".into(), &tandem)?;
             Ok(response)
         })
     }

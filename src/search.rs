@@ -16,6 +16,7 @@ use web_sys::AbortSignal;
 
 use crate::code::Code;
 use crate::dispatch::Engines;
+use crate::embeddings::{local_encoder, route};
 use crate::error::js_error;
 use crate::messages::{from_js, to_js};
 
@@ -59,15 +60,7 @@ async fn vectors(
     texts: Vec<String>,
     signal: Option<&AbortSignal>,
 ) -> Result<(String, Vec<Vec<f32>>), JsValue> {
-    let local = engines
-        .local()
-        .filter(|local| local.info().is_some_and(|i| i.embeddings.is_some()))
-        .ok_or_else(|| {
-            js_error(
-                Code::NoRoute,
-                "no sentence encoder is loaded: give options.local.embeddings to Tandem.create",
-            )
-        })?;
+    let local = local_encoder(engines)?;
     let request = EmbeddingRequest {
         input: EmbeddingInput::Many(texts),
         model: None,
@@ -111,13 +104,7 @@ struct Id<'a> {
 fn answer<T: Serialize>(results: &T, model: &str, started: f64) -> Result<JsValue, JsValue> {
     let answer = Object::new();
     Reflect::set(&answer, &"results".into(), &to_js(results))?;
-    let route = serde_json::json!({
-        "route": "local",
-        "model": model,
-        "reason": "embeddings run on the local encoder",
-        "duration_ms": js_sys::Date::now() - started,
-    });
-    Reflect::set(&answer, &"tandem".into(), &to_js(&route))?;
+    Reflect::set(&answer, &"tandem".into(), &route(model, started))?;
     Ok(answer.into())
 }
 

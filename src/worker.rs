@@ -259,15 +259,12 @@ impl Worker {
         request.validate()?;
         let texts = request.texts();
         let truncate = request.truncate.unwrap_or(false);
-        if !truncate {
-            encoder.check_lengths(&texts)?;
-        }
         let mut data = Vec::with_capacity(texts.len());
-        for step in texts.chunks(EMBED_STEP) {
+        for (n, step) in texts.chunks(EMBED_STEP).enumerate() {
             if cancel.is_cancelled() {
                 return Err(tandem_core::Error::Aborted.into());
             }
-            data.extend(encoder.embed(step, truncate)?.data);
+            data.extend(encoder.embed_numbered(step, truncate, n * EMBED_STEP)?.data);
             yield_now().await;
         }
         Ok(EmbeddingResponse::new(request, &Embeddings { data }, name)?)

@@ -148,25 +148,22 @@ impl Encoder {
         self.tokenizer.encode(text)
     }
 
-    /// An `invalid_request` naming the first of `texts` longer than the window.
-    pub fn check_lengths(&self, texts: &[&str]) -> Result<()> {
-        let window = self.config.window;
-        match (texts
-            .iter()
-            .map(|t| self.tokenizer.encode(t).len())
-            .enumerate())
-        .find(|&(_, n)| n > window)
-        {
-            Some((i, n)) => Err(too_long(i, n, window)),
-            None => Ok(()),
-        }
-    }
-
     /// The embeddings of `texts`, in their order. An input longer than the window is
     /// an `invalid_request` naming it and its token count, unless `truncate`: then it
     /// is cut to the window (its last token `[SEP]`). No input at all is an
     /// `invalid_request` too. Inputs run as padded batches of similar lengths.
     pub fn embed(&self, texts: &[&str], truncate: bool) -> Result<Embeddings> {
+        self.embed_numbered(texts, truncate, 0)
+    }
+
+    /// [`Encoder::embed`] of `texts` that come at place `first` of a longer list (as
+    /// errors number them).
+    pub fn embed_numbered(
+        &self,
+        texts: &[&str],
+        truncate: bool,
+        first: usize,
+    ) -> Result<Embeddings> {
         if texts.is_empty() {
             return Err(Error::InvalidRequest("no input to embed".into()));
         }
@@ -177,7 +174,7 @@ impl Encoder {
             let truncated = ids.len() > window;
             if truncated {
                 if !truncate {
-                    return Err(too_long(i, ids.len(), window));
+                    return Err(too_long(first + i, ids.len(), window));
                 }
                 ids.truncate(window - 1);
                 ids.push(self.tokenizer.sep());

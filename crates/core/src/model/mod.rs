@@ -1,8 +1,8 @@
 //! The transformer: a GGUF model of one of the [`SUPPORTED`] families on candle
-//! tensors. Weights stay in the file's
-//! quantisation and activations are quantised to 8 bits per block as in llama.cpp:
-//! Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 matrices run on tandem's own kernels, others on
-//! candle's.
+//! tensors, built from its file's bytes as they arrive ([`ModelStream`]). Weights
+//! stay in the file's format and activations are quantised to 8 bits per block as in
+//! llama.cpp: matrices in the formats of `crate::kernels` (the 32-value quants, the
+//! K-quants, F16, BF16, F32) run on tandem's own kernels, others on candle's.
 //!
 //! The weights are apart from the sequences that run on them: the model keeps one
 //! sequence for [`Model::forward`], and any number of others can be made, run one
