@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::prometheus::histogram;
+
 /// Upper bounds of the latency histogram, in seconds.
 const LATENCY_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0];
 
@@ -83,16 +85,7 @@ impl EmbeddingStats {
         let name = "tandem_embedding_seconds";
         let o = family(out, name, "histogram", "From the request to its answer.");
         for (b, s) in &self.backends {
-            for (bound, n) in LATENCY_BUCKETS.iter().zip(s.buckets) {
-                let _ = writeln!(o, "{name}_bucket{{backend=\"{b}\",le=\"{bound}\"}} {n}");
-            }
-            let _ = writeln!(
-                o,
-                "{name}_bucket{{backend=\"{b}\",le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(o, "{name}_sum{{backend=\"{b}\"}} {}", s.sum);
-            let _ = writeln!(o, "{name}_count{{backend=\"{b}\"}} {}", s.count);
+            histogram(o, name, b, &LATENCY_BUCKETS, &s.buckets, s.sum, s.count);
         }
     }
 }

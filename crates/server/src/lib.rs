@@ -25,6 +25,7 @@ pub mod limits;
 pub mod metrics;
 pub mod model_backends;
 pub mod native;
+mod prometheus;
 pub mod request_body;
 pub mod shape;
 pub mod sse;

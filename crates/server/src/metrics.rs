@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::embedding_metrics::EmbeddingStats;
+use crate::prometheus::histogram;
 use crate::upstream::pool::MemberFigures;
 
 /// Upper bounds of the time-to-first-token histogram, in seconds.
@@ -162,16 +163,8 @@ impl Metrics {
             "From the request to the first content.",
             &mut |o| {
                 for (b, s) in backends.iter() {
-                    for (bound, n) in TTFT_BUCKETS.iter().zip(s.ttft_buckets) {
-                        let _ = writeln!(o, "{name}_bucket{{backend=\"{b}\",le=\"{bound}\"}} {n}");
-                    }
-                    let _ = writeln!(
-                        o,
-                        "{name}_bucket{{backend=\"{b}\",le=\"+Inf\"}} {}",
-                        s.ttft_count
-                    );
-                    let _ = writeln!(o, "{name}_sum{{backend=\"{b}\"}} {}", s.ttft_sum);
-                    let _ = writeln!(o, "{name}_count{{backend=\"{b}\"}} {}", s.ttft_count);
+                    let (buckets, sum, count) = (&s.ttft_buckets, s.ttft_sum, s.ttft_count);
+                    histogram(o, name, b, &TTFT_BUCKETS, buckets, sum, count);
                 }
             },
         );
