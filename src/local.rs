@@ -16,7 +16,9 @@ use crate::abort::{aborted, AbortHook};
 use crate::code::Code;
 use crate::deferred::Deferred;
 use crate::error::js_error;
-use crate::messages::{from_js, to_js, FromWorker, LoadSpec, ModelInfo, ToWorker};
+use crate::messages::{
+    from_js, to_js, EncoderInfo, FromWorker, LoadSpec, LocalInfo, ModelInfo, ToWorker,
+};
 use crate::stream::{Channel, Item};
 
 #[wasm_bindgen(module = "/js/glue.js")]
@@ -59,7 +61,7 @@ pub struct Local {
     loading: RefCell<Option<Deferred>>,
     pending: RefCell<HashMap<u32, Pending>>,
     next_id: Cell<u32>,
-    info: RefCell<Option<ModelInfo>>,
+    info: RefCell<Option<LocalInfo>>,
     unloaded: Cell<bool>,
 }
 
@@ -78,16 +80,22 @@ impl Local {
         })
     }
 
-    /// What the worker said about the loaded model.
+    /// What the worker said about the loaded chat model (`None` for a worker that
+    /// only embeds).
     pub fn info(&self) -> Option<ModelInfo> {
-        self.info.borrow().clone()
+        self.info.borrow().as_ref().and_then(|i| i.model.clone())
     }
 
-    /// Start the worker and load the model; `signal` aborts the load.
-    pub async fn start(
-        self: &Rc<Self>,
-        signal: Option<&AbortSignal>,
-    ) -> Result<ModelInfo, JsValue> {
+    /// What the worker said about the loaded sentence encoder.
+    pub fn encoder(&self) -> Option<EncoderInfo> {
+        self.info
+            .borrow()
+            .as_ref()
+            .and_then(|i| i.embeddings.clone())
+    }
+
+    /// Start the worker and load the models; `signal` aborts the load.
+    pub async fn start(self: &Rc<Self>, signal: Option<&AbortSignal>) -> Result<(), JsValue> {
         if self.unloaded.get() {
             return Err(js_error(
                 Code::InvalidRequest,
@@ -108,9 +116,7 @@ impl Local {
                 }
             })
         });
-        JsFuture::from(loaded).await?;
-        self.info()
-            .ok_or_else(|| js_error(Code::Internal, "the worker loaded no model"))
+        JsFuture::from(loaded).await.map(|_| ())
     }
 
     fn spawn(self: &Rc<Self>) -> Result<(), JsValue> {
@@ -160,7 +166,7 @@ impl Local {
         if self.running.borrow().is_some() {
             return Ok(());
         }
-        self.start(None).await.map(|_| ())
+        self.start(None).await
     }
 
     /// Send `request` to the worker; its chunks arrive in the returned channel.

@@ -56,8 +56,9 @@ pub enum ToWorker {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadSpec {
-    /// Absolute URL of the GGUF file.
-    pub url: String,
+    /// Absolute URL of the chat model's GGUF file; `None` for a worker that only
+    /// embeds.
+    pub url: Option<String>,
     /// Expected sha256 (hex) of the file; checked before use when given.
     pub sha256: Option<String>,
     /// Keep the file in the Cache API.
@@ -93,8 +94,8 @@ pub enum FromWorker {
     Progress(Progress),
     /// Something degraded but the load goes on (e.g. the cache is full).
     Warning(Warning),
-    /// The model is ready.
-    Loaded(ModelInfo),
+    /// The models are ready.
+    Loaded(LocalInfo),
     /// The next chunk of request `id`.
     Chunk {
         /// Request id.
@@ -236,8 +237,14 @@ pub struct ModelInfo {
     /// Whether the build running the model sums with relaxed SIMD (the engine has it
     /// and the build was found beside the worker script).
     pub relaxed_simd: bool,
-    /// The sentence encoder, when one was loaded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+}
+
+/// What the worker loaded: the chat model, the sentence encoder, or both.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LocalInfo {
+    /// The chat model, when one was asked for.
+    pub model: Option<ModelInfo>,
+    /// The sentence encoder, when one was asked for.
     pub embeddings: Option<EncoderInfo>,
 }
 

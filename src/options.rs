@@ -60,7 +60,7 @@ pub struct RouteOptions {
 
 impl RouteFields {
     /// Read the routing fields of `object`, naming a bad value.
-    fn from_js(object: &JsValue) -> Result<Self, JsValue> {
+    pub fn from_js(object: &JsValue) -> Result<Self, JsValue> {
         let fields = Object::new();
         for key in ROUTE_FIELDS {
             if let Some(value) = get(object, key) {
@@ -129,9 +129,10 @@ fn signal(object: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
 }
 
 impl CreateOptions {
-    /// Read `{local?: {modelUrl, sha256?, cache?, threads?}, remote?: {baseUrl, token?, getToken?,
-    /// model?, firstByteTimeoutMs?, idleTimeoutMs?}, route?, privacy?, escalate?,
-    /// onProgress?, onWarning?, signal?}`; relative URLs are resolved against the page.
+    /// Read `{local?: {modelUrl?, sha256?, cache?, threads?, embeddings?}, remote?:
+    /// {baseUrl, token?, getToken?, model?, embeddingModel?, firstByteTimeoutMs?,
+    /// idleTimeoutMs?}, route?, privacy?, escalate?, onProgress?, onWarning?,
+    /// signal?}`; relative URLs are resolved against the page.
     pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
         let mut known = vec!["local", "remote", "onProgress", "onWarning", "signal"];
         known.extend(ROUTE_FIELDS);
@@ -168,7 +169,9 @@ fn local(local: &JsValue) -> Result<LoadSpec, JsValue> {
         &["modelUrl", "sha256", "cache", "threads", "embeddings"],
         "options.local",
     )?;
-    let url = model_url(local, "options.local")?;
+    let url = get(local, "modelUrl")
+        .map(|_| model_url(local, "options.local"))
+        .transpose()?;
     let sha256 = sha256_of(local, "options.local")?;
     let cache = get(local, "cache").is_none_or(|c| c.is_truthy());
     let threads = get(local, "threads")
@@ -194,8 +197,15 @@ fn local(local: &JsValue) -> Result<LoadSpec, JsValue> {
             })
         })
         .transpose()?;
+    if url.is_none() && embeddings.is_none() {
+        return Err(invalid(
+            "options.local needs modelUrl (a chat model), embeddings ({modelUrl}: a \
+             sentence encoder), or both"
+                .into(),
+        ));
+    }
     Ok(LoadSpec {
-        url: absolute(&url)?,
+        url: url.as_deref().map(absolute).transpose()?,
         sha256,
         cache,
         threads,
@@ -229,6 +239,7 @@ fn remote(remote: &JsValue) -> Result<RemoteSpec, JsValue> {
             "token",
             "getToken",
             "model",
+            "embeddingModel",
             "firstByteTimeoutMs",
             "idleTimeoutMs",
         ],
@@ -267,6 +278,7 @@ fn remote(remote: &JsValue) -> Result<RemoteSpec, JsValue> {
         base_url: absolute(&base_url)?,
         token,
         model: text("model")?,
+        embedding_model: text("embeddingModel")?,
         first_byte_ms: millis("firstByteTimeoutMs", FIRST_BYTE_MS)?,
         idle_ms: millis("idleTimeoutMs", IDLE_MS)?,
     })

@@ -1,6 +1,6 @@
 //! The remote engine: any OpenAI-compatible `chat/completions` endpoint (tandem-server
 //! first of all) over `fetch`, streamed as server-sent events and parsed as they
-//! arrive. Failures become tandem's codes: `remote_unavailable` (unreachable, 502-504,
+//! arrive, and its `embeddings` endpoint. Failures become tandem's codes: `remote_unavailable` (unreachable, 502-504,
 //! timeouts, a cut stream), `rate_limited` (with `retryAfter` seconds), `unauthorized`
 //! and `remote_error`.
 
@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array, JSON};
-use tandem_core::protocol::{ErrorBody, SseDecoder, StreamOptions, DONE};
+use tandem_core::protocol::{EmbeddingRequest, ErrorBody, SseDecoder, StreamOptions, DONE};
 use tandem_core::ChatCompletionRequest;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -41,8 +41,11 @@ pub struct RemoteSpec {
     pub base_url: String,
     /// Credentials.
     pub token: Token,
-    /// Model id sent when the request names none.
+    /// Model id sent when a chat request names none.
     pub model: Option<String>,
+    /// Model id sent when an embeddings request names none (without it the server
+    /// picks; tandem-server's is its native encoder).
+    pub embedding_model: Option<String>,
     /// Most milliseconds until the response starts.
     pub first_byte_ms: f64,
     /// Most milliseconds between two pieces of a streamed response.
@@ -58,6 +61,25 @@ pub const IDLE_MS: f64 = 30_000.0;
 pub struct Remote {
     spec: RemoteSpec,
 }
+
+/// A path under the base URL and the answer it gives.
+#[derive(Clone, Copy)]
+struct Endpoint {
+    path: &'static str,
+    accept: &'static str,
+}
+
+/// Chat completions, always streamed.
+const CHAT: Endpoint = Endpoint {
+    path: "chat/completions",
+    accept: "text/event-stream",
+};
+
+/// Embeddings, one JSON answer.
+const EMBEDDINGS: Endpoint = Endpoint {
+    path: "embeddings",
+    accept: "application/json",
+};
 
 /// Codes a server's error body may carry that mean the same here.
 const PASSED_CODES: &[Code] = &[Code::InvalidRequest, Code::ContextLengthExceeded];
@@ -93,7 +115,7 @@ impl Remote {
             let controller = controller.clone();
             signal.map(|signal| AbortHook::new(signal, move || controller.abort()))
         };
-        let response = self.post(&body, &controller, signal).await?;
+        let response = (self.post(CHAT, &body, &controller, signal)).await?;
         let channel = Rc::new(Channel::default());
         let reader: ReadableStreamDefaultReader = response
             .body()
@@ -114,21 +136,78 @@ impl Remote {
         Ok(channel)
     }
 
-    /// POST `body` until the server answers 2xx, retrying once with a fresh token
-    /// after a 401 when a `getToken` is set.
+    /// The embeddings of `request` from the server's `/embeddings` endpoint: its JSON
+    /// answer as it is (OpenAI's shape), which must arrive whole within the idle
+    /// timeout once it starts. `signal` aborts it.
+    pub async fn embed(
+        &self,
+        request: &EmbeddingRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<JsValue, JsValue> {
+        if signal.is_some_and(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        let mut body = request.clone();
+        if body.model.is_none() {
+            body.model = self.spec.embedding_model.clone();
+        }
+        let body = serde_json::to_string(&body)
+            .map_err(|e| js_error(Code::Internal, &format!("unserialisable request: {e}")))?;
+        let controller = AbortController::new()?;
+        let _abort = {
+            let controller = controller.clone();
+            signal.map(|signal| AbortHook::new(signal, move || controller.abort()))
+        };
+        let response = (self.post(EMBEDDINGS, &body, &controller, signal)).await?;
+        let _timer = {
+            let controller = controller.clone();
+            Timeout::new(self.spec.idle_ms, move || controller.abort())
+        };
+        let read = match response.text() {
+            Ok(text) => JsFuture::from(text).await,
+            Err(e) => Err(e),
+        };
+        let text = match read {
+            Ok(text) => text.as_string().unwrap_or_default(),
+            Err(_) if signal.is_some_and(AbortSignal::aborted) => return Err(aborted()),
+            Err(e) => {
+                return Err(js_error(
+                    Code::RemoteUnavailable,
+                    &format!(
+                        "the server's embeddings did not arrive whole: {}",
+                        describe(&e)
+                    ),
+                ))
+            }
+        };
+        match JSON::parse(&text) {
+            Ok(answer) if Reflect::get(&answer, &"data".into()).is_ok_and(|d| d.is_array()) => {
+                Ok(answer)
+            }
+            _ => Err(js_error(
+                Code::RemoteError,
+                &format!("the server's embeddings are unreadable: {text:.200}"),
+            )),
+        }
+    }
+
+    /// POST `body` to `endpoint` until the server answers 2xx, retrying once with a
+    /// fresh token after a 401 when a `getToken` is set.
     async fn post(
         &self,
+        endpoint: Endpoint,
         body: &str,
         controller: &AbortController,
         signal: Option<&AbortSignal>,
     ) -> Result<Response, JsValue> {
         let url = format!(
-            "{}/chat/completions",
-            self.spec.base_url.trim_end_matches('/')
+            "{}/{}",
+            self.spec.base_url.trim_end_matches('/'),
+            endpoint.path
         );
         let retries = usize::from(matches!(self.spec.token, Token::Getter(_)));
         for attempt in 0..=retries {
-            let request = self.request(&url, body, &controller.signal()).await?;
+            let request = (self.request(&url, endpoint.accept, body, &controller.signal())).await?;
             let timed_out = Rc::new(Cell::new(false));
             let timer = {
                 let (timed_out, controller) = (timed_out.clone(), controller.clone());
@@ -172,12 +251,13 @@ impl Remote {
     async fn request(
         &self,
         url: &str,
+        accept: &str,
         body: &str,
         signal: &AbortSignal,
     ) -> Result<Request, JsValue> {
         let headers = Headers::new()?;
         headers.set("content-type", "application/json")?;
-        headers.set("accept", "text/event-stream")?;
+        headers.set("accept", accept)?;
         if let Some(token) = self.token().await? {
             headers.set("authorization", &format!("Bearer {token}"))?;
         }

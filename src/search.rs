@@ -1,7 +1,8 @@
-//! Semantic search in the page on the local sentence encoder: `ai.tasks.rank`
-//! (documents ranked for a query), and `SearchIndex` (`ai.tasks.index()`): vectors
-//! by id that the app adds to, removes from, saves as a `Float32Array` and restores
-//! without embedding again, searched by `ai.tasks.search`.
+//! Semantic search in the page, on the sentence encoder the router picks (the local
+//! one by default): `ai.tasks.rank` (documents ranked for a query), and
+//! `SearchIndex` (`ai.tasks.index()`): vectors by id that the app adds to, removes
+//! from, saves as a `Float32Array` and restores without embedding again, searched by
+//! `ai.tasks.search`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,17 +17,18 @@ use web_sys::AbortSignal;
 
 use crate::code::Code;
 use crate::dispatch::Engines;
-use crate::embeddings::{local_encoder, route};
 use crate::error::js_error;
 use crate::messages::{from_js, to_js};
+use crate::options::RouteFields;
 
 /// Results when `topK` is not given.
 const DEFAULT_TOP_K: usize = 10;
 
-/// `{topK?, signal?}`.
+/// `{topK?, signal?, route?, privacy?}`.
 struct SearchOptions {
     top_k: usize,
     signal: Option<AbortSignal>,
+    routing: RouteFields,
 }
 
 impl SearchOptions {
@@ -45,7 +47,15 @@ impl SearchOptions {
                 .ok_or_else(|| invalid("topK must be a whole number of at least 1"))?,
         };
         let signal = get("signal").map(|s| s.unchecked_into::<AbortSignal>());
-        Ok(SearchOptions { top_k, signal })
+        let routing = match options.is_object() {
+            true => RouteFields::from_js(options)?,
+            false => RouteFields::default(),
+        };
+        Ok(SearchOptions {
+            top_k,
+            signal,
+            routing,
+        })
     }
 }
 
@@ -53,14 +63,20 @@ fn invalid(message: &str) -> JsValue {
     js_error(Code::InvalidRequest, message)
 }
 
-/// The unit vectors of `texts` (cut at the window) on the local encoder, and its
-/// name.
+/// Unit vectors of texts, the model that made them, and the `tandem` object saying
+/// where and why.
+struct Embedded {
+    model: String,
+    vectors: Vec<Vec<f32>>,
+    tandem: JsValue,
+}
+
+/// The unit vectors of `texts` (cut at the window) where the router says.
 async fn vectors(
     engines: &Engines,
     texts: Vec<String>,
-    signal: Option<&AbortSignal>,
-) -> Result<(String, Vec<Vec<f32>>), JsValue> {
-    let local = local_encoder(engines)?;
+    options: &SearchOptions,
+) -> Result<Embedded, JsValue> {
     let request = EmbeddingRequest {
         input: EmbeddingInput::Many(texts),
         model: None,
@@ -69,15 +85,21 @@ async fn vectors(
         user: None,
         truncate: Some(true),
     };
-    let response: EmbeddingResponse =
-        from_js(local.embed(request, signal).await?).map_err(|e| js_error(Code::Internal, &e))?;
+    let answer = (engines.embed(&request, options.routing, options.signal.as_ref())).await?;
+    let tandem = Reflect::get(&answer, &"tandem".into())?;
+    let response: EmbeddingResponse = from_js(answer)
+        .map_err(|e| js_error(Code::RemoteError, &format!("unreadable embeddings: {e}")))?;
     let vectors = (response.data.into_iter())
         .map(|item| match item.embedding {
             EmbeddingVector::Float(v) => v,
             EmbeddingVector::Base64(_) => Vec::new(),
         })
         .collect();
-    Ok((response.model, vectors))
+    Ok(Embedded {
+        model: response.model,
+        vectors,
+        tandem,
+    })
 }
 
 /// One result of a search or a ranking.
@@ -101,10 +123,10 @@ struct Id<'a> {
 }
 
 /// `{results, tandem}`.
-fn answer<T: Serialize>(results: &T, model: &str, started: f64) -> Result<JsValue, JsValue> {
+fn answer<T: Serialize>(results: &T, tandem: &JsValue) -> Result<JsValue, JsValue> {
     let answer = Object::new();
     Reflect::set(&answer, &"results".into(), &to_js(results))?;
-    Reflect::set(&answer, &"tandem".into(), &route(model, started))?;
+    Reflect::set(&answer, &"tandem".into(), tandem)?;
     Ok(answer.into())
 }
 
@@ -117,10 +139,10 @@ pub fn rank(engines: Rc<Engines>, query: String, documents: JsValue, options: Js
             return Err(invalid("documents is empty: give at least one"));
         }
         let options = SearchOptions::from_js(&options)?;
-        let started = js_sys::Date::now();
         let texts = std::iter::once(query).chain(documents).collect();
-        let (model, vectors) = vectors(&engines, texts, options.signal.as_ref()).await?;
-        let (query, documents) = vectors.split_first().ok_or_else(|| invalid("no vectors"))?;
+        let embedded = vectors(&engines, texts, &options).await?;
+        let (query, documents) =
+            (embedded.vectors.split_first()).ok_or_else(|| invalid("no vectors"))?;
         let ranked = top_k(documents.iter().map(|d| dot(query, d)), options.top_k);
         let hits: Vec<Hit<Index>> = (ranked.into_iter())
             .map(|(index, score)| Hit {
@@ -128,7 +150,7 @@ pub fn rank(engines: Rc<Engines>, query: String, documents: JsValue, options: Js
                 score,
             })
             .collect();
-        answer(&hits, &model, started)
+        answer(&hits, &embedded.tandem)
     })
 }
 
@@ -179,24 +201,23 @@ impl SearchIndex {
         let (engines, index) = (self.engines.clone(), self.index.clone());
         future_to_promise(async move {
             let options = SearchOptions::from_js(&options)?;
-            let started = js_sys::Date::now();
-            let (model, vectors) = vectors(&engines, vec![query], options.signal.as_ref()).await?;
+            let embedded = vectors(&engines, vec![query], &options).await?;
             let index = index.borrow();
             let Some(index) = index.as_ref() else {
-                return answer(&Vec::<Hit<Id>>::new(), &model, started);
+                return answer(&Vec::<Hit<Id>>::new(), &embedded.tandem);
             };
             index
-                .check_model(&model)
+                .check_model(&embedded.model)
                 .map_err(|e| invalid(&e.to_string()))?;
-            let found =
-                (index.search(&vectors[0], options.top_k)).map_err(|e| invalid(&e.to_string()))?;
+            let found = (index.search(&embedded.vectors[0], options.top_k))
+                .map_err(|e| invalid(&e.to_string()))?;
             let hits: Vec<Hit<Id>> = (found.into_iter())
                 .map(|(id, score)| Hit {
                     key: Id { id },
                     score,
                 })
                 .collect();
-            answer(&hits, &model, started)
+            answer(&hits, &embedded.tandem)
         })
     }
 }
@@ -218,7 +239,7 @@ impl SearchIndex {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(string | { id: string; text: string })[]")]
         items: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ signal?: AbortSignal }")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SearchOptions")] options: JsValue,
     ) -> Promise {
         let (engines, index) = (self.engines.clone(), self.index.clone());
         future_to_promise(async move {
@@ -227,7 +248,7 @@ impl SearchIndex {
                     "items must be strings or {{id, text}} objects: {e}"
                 ))
             })?;
-            let signal = SearchOptions::from_js(&options)?.signal;
+            let options = SearchOptions::from_js(&options)?;
             let (ids, texts): (Vec<String>, Vec<String>) = (items.into_iter())
                 .map(|item| match item {
                     Item::Text(text) => (text.clone(), text),
@@ -239,7 +260,7 @@ impl SearchIndex {
                     index.borrow().as_ref().map_or(0, |i| i.ids().len()),
                 ));
             }
-            let (model, vectors) = vectors(&engines, texts, signal.as_ref()).await?;
+            let Embedded { model, vectors, .. } = vectors(&engines, texts, &options).await?;
             let mut index = index.borrow_mut();
             let index = index.get_or_insert_with(|| VectorIndex::new(&model, vectors[0].len()));
             index

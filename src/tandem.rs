@@ -160,12 +160,12 @@ impl Tandem {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ChatMessage[]")] messages: JsValue,
     ) -> Promise {
-        let local = self.local().cloned();
+        let local = self.local().filter(|l| l.info().is_some()).cloned();
         future_to_promise(async move {
             let local = local.ok_or_else(|| {
                 js_error(
                     Code::NoRoute,
-                    "there is no local model to count tokens with",
+                    "there is no local chat model to count tokens with",
                 )
             })?;
             let messages: Vec<ChatMessage> = from_js(messages)

@@ -131,11 +131,11 @@ impl Tasks {
         self.run(task, text, options, &[])
     }
 
-    /// The `topK` (default 10) of `documents` most like `query`, by the local
-    /// encoder's cosine similarity: `{results: [{index, score}], tandem}`, best
-    /// first.
+    /// The `topK` (default 10) of `documents` most like `query`, by cosine
+    /// similarity of their embeddings (local unless routed otherwise): `{results:
+    /// [{index, score}], tandem}`, best first.
     #[wasm_bindgen(
-        unchecked_return_type = "Promise<TaskResult<{ results: { index: number; score: number }[] }>>"
+        unchecked_return_type = "Promise<{ results: { index: number; score: number }[]; tandem: EmbeddingRoute }>"
     )]
     pub fn rank(
         &self,
@@ -146,8 +146,8 @@ impl Tasks {
         search::rank(self.engines.clone(), query, documents, options)
     }
 
-    /// A search index on the local encoder: empty, or `saved` (what
-    /// `index.save()` gave, e.g. before a reload).
+    /// A search index: empty (its model set by the first vectors added), or `saved`
+    /// (what `index.save()` gave, e.g. before a reload).
     pub fn index(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SavedIndex")] saved: Option<js_sys::Object>,
@@ -161,7 +161,7 @@ impl Tasks {
     /// The `topK` (default 10) ids of `index` most like `query`: `{results: [{id,
     /// score}], tandem}`, best first.
     #[wasm_bindgen(
-        unchecked_return_type = "Promise<TaskResult<{ results: { id: string; score: number }[] }>>"
+        unchecked_return_type = "Promise<{ results: { id: string; score: number }[]; tandem: EmbeddingRoute }>"
     )]
     pub fn search(
         &self,

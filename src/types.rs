@@ -240,10 +240,10 @@ export interface TandemWarning {
 }
 
 export interface TandemOptions extends RouteFields {
-  /** A model to run in the browser. */
+  /** Models to run in the browser: a chat model, a sentence encoder, or both. */
   local?: {
-    /** URL of the GGUF file (relative URLs resolve against the page). */
-    modelUrl: string;
+    /** URL of the chat model's GGUF file (relative URLs resolve against the page). */
+    modelUrl?: string;
     /** Expected sha256 (64 hex digits), checked before use. */
     sha256?: string;
     /** Keep the file in the Cache API (default true). */
@@ -253,7 +253,7 @@ export interface TandemOptions extends RouteFields {
      * isolated page (COOP `same-origin` + COEP `require-corp`); without it, a
      * `threads_unavailable` warning and one thread. */
     threads?: number;
-    /** A sentence encoder to load beside the model, for `ai.embeddings.create`:
+    /** A sentence encoder to load (beside the model, or alone), for `ai.embeddings`:
      * a GGUF file (architecture `bert`, as llama.cpp's converter writes it) or a
      * sentence-transformers folder (a URL ending in `/`, holding `model.safetensors`,
      * `tokenizer.json`, `config.json` and, when the model has them,
@@ -272,8 +272,11 @@ export interface TandemOptions extends RouteFields {
     token?: string;
     /** ...or a function giving one (called per request, again after a 401). */
     getToken?: () => string | Promise<string>;
-    /** Model id sent when a request names none. */
+    /** Model id sent when a chat request names none. */
     model?: string;
+    /** Model id sent when an embeddings request names none (default: the server's
+     * choice; tandem-server's is its native encoder). */
+    embeddingModel?: string;
     /** Most ms until the server answers (default 30000). */
     firstByteTimeoutMs?: number;
     /** Most ms between two pieces of a streamed answer (default 30000). */
@@ -306,8 +309,6 @@ export interface ModelInfo {
   /** Whether the model runs on a relaxed-SIMD build (faster; where the engine has
    * relaxed SIMD and the build is beside the worker script, as in pkg/). */
   relaxedSimd: boolean;
-  /** The sentence encoder, when `local.embeddings` was given. */
-  embeddings?: EncoderInfo;
 }
 
 export interface EncoderInfo {
@@ -322,10 +323,14 @@ export interface EncoderInfo {
   loadMs: number;
 }
 
-/** Options of `ai.tasks.rank` and `ai.tasks.search`. */
+/** Options of `ai.tasks.rank`, `ai.tasks.search` and `index.add`. */
 export interface SearchOptions {
   /** Results at most (default 10). */
   topK?: number;
+  /** Where the texts are embedded: the local encoder unless told otherwise. */
+  route?: RouteMode;
+  /** `strict`: the texts never leave the device. */
+  privacy?: "standard" | "strict";
   signal?: AbortSignal;
 }
 
@@ -349,8 +354,14 @@ export interface EmbeddingRequest {
   /** `float` (default): arrays of numbers; `base64`: the little-endian f32 bytes. */
   encoding_format?: "float" | "base64";
   user?: string;
-  /** Cut inputs longer than the encoder's window instead of refusing them. */
+  /** Cut inputs longer than the encoder's window instead of refusing them
+   * (a tandem extension: local, and tandem-server). */
   truncate?: boolean;
+  /** Default: the local encoder; the server when asked, when none is loaded, or
+   * when `model` names another. */
+  route?: RouteMode;
+  /** `strict`: the texts never leave the device. */
+  privacy?: "standard" | "strict";
   signal?: AbortSignal;
 }
 
@@ -360,7 +371,17 @@ export interface EmbeddingResponse {
   model: string;
   usage: { prompt_tokens: number; total_tokens: number };
   /** Where the vectors were made, why, and in how many milliseconds. */
-  tandem: { route: "local"; model: string; reason: string; duration_ms: number };
+  tandem: EmbeddingRoute;
+}
+
+/** Where an embeddings request ran, why, and in how many milliseconds. */
+export interface EmbeddingRoute {
+  route: "local" | "remote";
+  model: string;
+  reason: string;
+  /** Why the other side failed first, after a fallback. */
+  fallback?: string;
+  duration_ms: number;
 }
 
 export interface CachedModel {

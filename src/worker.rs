@@ -20,7 +20,7 @@ use crate::error::Failure;
 use crate::loader::{self, FileSpec};
 use crate::local_model::LocalModel;
 use crate::messages::{
-    from_js, to_js, FromWorker, LoadSpec, ModelInfo, Phase, Progress, ToWorker, Warning,
+    from_js, to_js, FromWorker, LoadSpec, LocalInfo, ModelInfo, Phase, Progress, ToWorker, Warning,
 };
 
 /// Internal: the entry point of `tandem_worker.js`, which answers the page's
@@ -134,32 +134,19 @@ impl Worker {
         self.model
             .borrow()
             .clone()
-            .ok_or_else(|| Failure::new(Code::InvalidRequest, "the model is not loaded"))
+            .ok_or_else(|| Failure::new(Code::NoRoute, "no local chat model is loaded"))
     }
 
     async fn load(&self, spec: LoadSpec) {
-        let started = js_sys::Date::now();
         let progress = |p| post(&FromWorker::Progress(p));
         let warn = |w| post(&FromWorker::Warning(w));
-        let file = FileSpec {
-            url: &spec.url,
-            sha256: spec.sha256.as_deref(),
-            cache: spec.cache,
+        let model = match &spec.url {
+            Some(url) => match self.load_model(url, &spec, &progress, &warn).await {
+                Ok(info) => Some(info),
+                Err(f) => return post_failure(None, f),
+            },
+            None => None,
         };
-        let loaded = match loader::load::<EngineLoader>(&file, &progress, &warn).await {
-            Ok(loaded) => loaded,
-            Err(f) => return post_failure(None, f),
-        };
-        let total = loaded.bytes;
-        let model = match loaded.sink.finish() {
-            Ok(engine) => LocalModel::from_engine(engine),
-            Err(e) => return post_failure(None, e.into()),
-        };
-        progress(Progress {
-            phase: Phase::Load,
-            loaded: total,
-            total,
-        });
         let embeddings = match &spec.embeddings {
             Some(encoder) => {
                 let started = js_sys::Date::now();
@@ -173,6 +160,31 @@ impl Worker {
             }
             None => None,
         };
+        post(&FromWorker::Loaded(LocalInfo { model, embeddings }));
+    }
+
+    /// Load the chat model from `url`, keep it, and describe it.
+    async fn load_model(
+        &self,
+        url: &str,
+        spec: &LoadSpec,
+        progress: &dyn Fn(Progress),
+        warn: &dyn Fn(Warning),
+    ) -> Result<ModelInfo, Failure> {
+        let started = js_sys::Date::now();
+        let file = FileSpec {
+            url,
+            sha256: spec.sha256.as_deref(),
+            cache: spec.cache,
+        };
+        let loaded = loader::load::<EngineLoader>(&file, progress, warn).await?;
+        let total = loaded.bytes;
+        let model = LocalModel::from_engine(loaded.sink.finish()?);
+        progress(Progress {
+            phase: Phase::Load,
+            loaded: total,
+            total,
+        });
         let description = model.description();
         let info = ModelInfo {
             model: model.name(),
@@ -189,10 +201,9 @@ impl Worker {
             memory_bytes: memory_bytes(),
             threads: self.threads,
             relaxed_simd: cfg!(feature = "relaxed-simd"),
-            embeddings,
         };
         *self.model.borrow_mut() = Some(Rc::new(model));
-        post(&FromWorker::Loaded(info));
+        Ok(info)
     }
 
     fn abort(&self, id: u32) {

@@ -91,7 +91,7 @@ window.benchEmbed = async ({ sentences, runs, stored, folder }) => {
     await ai.embeddings.create({ input: sentences });
     rates.push((sentences.length * 1000) / (performance.now() - start));
   }
-  const { model, dimensions } = ai.model.embeddings;
+  const { model, dimensions } = ai.embeddings.model;
   const vectors = new Float32Array(stored * dimensions);
   for (let i = 0; i < vectors.length; i++) vectors[i] = Math.sin(i * 12.9898) * 0.05;
   const ids = Array.from({ length: stored }, (_, i) => `doc-${i}`);

@@ -24,14 +24,20 @@ impl Engines {
                 context_window: info.context_window,
                 ..self.speeds.local()
             });
-        let online = global().navigator().on_line();
-        let recovered =
-            policy.mode == Mode::RemoteOnly || js_sys::Date::now() >= self.remote_down_until.get();
         let remote = self.remote.as_ref().map(|_| RemoteEnv {
-            reachable: online && recovered,
+            reachable: self.remote_reachable(policy),
             ..self.speeds.remote()
         });
         Environment { local, remote }
+    }
+
+    /// Whether the server counts as reachable: online, and not failed lately (or
+    /// asked `remote-only`, which always tries it).
+    pub(super) fn remote_reachable(&self, policy: &Policy) -> bool {
+        let online = global().navigator().on_line();
+        online
+            && (policy.mode == Mode::RemoteOnly
+                || js_sys::Date::now() >= self.remote_down_until.get())
     }
 
     /// The router's decision for `request`, without running it.

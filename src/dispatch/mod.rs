@@ -3,11 +3,13 @@
 //! the first chunk reaches the app ([`fallback`]), escalate a doubtful local answer
 //! ([`cascade`]), pass the chunks on and learn each side's speed ([`relay`],
 //! [`speeds`]), and say all of it in `route` events and in the `tandem` object of the
-//! last chunk ([`report`]). [`chat`] and [`task`] are the entry points.
+//! last chunk ([`report`]). [`chat`] and [`task`] are the entry points; [`embed`]
+//! routes embeddings by rules of their own.
 
 mod cascade;
 mod chat;
 mod decide;
+mod embed;
 mod fallback;
 mod relay;
 mod report;

@@ -2,6 +2,7 @@
 //! in the `tandem` object of the last chunk (route, reason, scores, fallback,
 //! escalated, speeds).
 
+use serde::Serialize;
 use tandem_core::router::{Decision, Target};
 use tandem_core::TandemInfo;
 use web_sys::{CustomEvent, CustomEventInit, EventTarget};
@@ -71,9 +72,9 @@ impl Report {
     }
 }
 
-/// Send a `route` event on `events`: where the request goes and why (`fallback`: why
-/// the other side failed).
-pub fn announce(events: &EventTarget, decision: &Decision, fallback: Option<&str>) {
+/// Send a `route` event on `events`: where the request goes and why (`decision`: a
+/// chat [`Decision`] or an embeddings route; `fallback`: why the other side failed).
+pub fn announce(events: &EventTarget, decision: &impl Serialize, fallback: Option<&str>) {
     let detail = to_js(&RouteEvent { decision, fallback });
     let init = CustomEventInit::new();
     init.set_detail(&detail);
@@ -83,10 +84,10 @@ pub fn announce(events: &EventTarget, decision: &Decision, fallback: Option<&str
 }
 
 /// The payload of a `route` event.
-#[derive(serde::Serialize)]
-struct RouteEvent<'a> {
+#[derive(Serialize)]
+struct RouteEvent<'a, D> {
     #[serde(flatten)]
-    decision: &'a Decision,
+    decision: &'a D,
     #[serde(skip_serializing_if = "Option::is_none")]
     fallback: Option<&'a str>,
 }

@@ -74,7 +74,7 @@ impl Engines {
 
     /// Note that the remote engine failed with `error` (and is down for a while if
     /// it was unreachable); returns the error.
-    fn remote_failed(&self, error: JsValue) -> JsValue {
+    pub(super) fn remote_failed(&self, error: JsValue) -> JsValue {
         if code(&error) == Some(Code::RemoteUnavailable) {
             self.remote_down_until
                 .set(js_sys::Date::now() + REMOTE_RETRY_MS);

@@ -46,7 +46,7 @@ const embedIn = (url, input) =>
       const ai = await tandem.Tandem.create({ local: { modelUrl: MODEL_URL, embeddings: { modelUrl: url } } });
       const response = await ai.embeddings.create({ input, truncate: true });
       ai.unload();
-      return { info: ai.model.embeddings, response };
+      return { info: ai.embeddings.model, response };
     },
     { url, input },
   );

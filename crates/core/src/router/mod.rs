@@ -31,11 +31,13 @@
 //! summarize depends on the length of the text; chat leaves it to the prompt's cues.
 //! [`fallback`] picks the other side when the first fails before its first chunk, and
 //! [`judge`] decides whether a local answer is escalated in a cascade.
+//! [`decide_embeddings`] routes embeddings requests by simpler rules of their own.
 
 mod answer;
 mod cascade;
 mod cues;
 pub mod difficulty;
+mod embeddings;
 mod env;
 pub mod features;
 mod privacy;
@@ -47,6 +49,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::protocol::{Scores, Sensitive};
 pub use cascade::{judge, Verdict};
+pub use embeddings::{decide_embeddings, embedding_fallback, EmbeddingEnv, EmbeddingRoute};
 pub use env::{Environment, LocalEnv, RemoteEnv};
 pub use privacy::sensitive;
 
