@@ -11,7 +11,7 @@ use crate::code::Code;
 use crate::error::{describe, Failure};
 use crate::global::global;
 use crate::loader::{self, FileSpec};
-use crate::messages::{EncoderInfo, EncoderSpec, Progress, Warning};
+use crate::messages::{EncoderInfo, EncoderSpec, LoadedFile, Progress, Warning};
 
 /// Load the encoder of `spec`; `started` is the load's start (ms).
 pub async fn load(
@@ -30,6 +30,7 @@ pub async fn load(
         url: &weights,
         sha256: spec.sha256.as_deref(),
         cache,
+        file: LoadedFile::Encoder,
     };
     let loaded = loader::load::<Vec<u8>>(&file, progress, warn).await?;
     let bytes = loaded.sink;

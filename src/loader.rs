@@ -13,7 +13,7 @@ use web_sys::{ReadableStreamDefaultReader, Response, StorageEstimate};
 use crate::code::Code;
 use crate::error::{describe, error_name, Failure};
 use crate::global::global;
-use crate::messages::{Phase, Progress, Warning};
+use crate::messages::{LoadedFile, Phase, Progress, Warning};
 use crate::model_cache::{CacheWriter, ModelCache, Record};
 
 /// Where the file's bytes go as they arrive: a fresh one for each attempt (the
@@ -48,6 +48,8 @@ pub struct FileSpec<'a> {
     pub sha256: Option<&'a str>,
     /// Keep the file in the Cache API.
     pub cache: bool,
+    /// Which model it is (progress says so).
+    pub file: LoadedFile,
 }
 
 /// The file, given whole to a sink.
@@ -84,7 +86,8 @@ pub async fn load<S: Sink>(
         false => None,
     };
     if let Some(cache) = &cache {
-        if let Some(loaded) = from_cache(cache, spec.url, want.as_deref(), progress).await {
+        let key = (spec.url, spec.file);
+        if let Some(loaded) = from_cache(cache, key, want.as_deref(), progress).await {
             return Ok(loaded);
         }
     }
@@ -107,7 +110,8 @@ pub async fn load<S: Sink>(
         },
         None => None,
     };
-    let body = match read_body::<S>(&response, Phase::Download, progress, writer.as_ref()).await {
+    let progress = progress_of(spec.file, Phase::Download, progress);
+    let body = match read_body::<S>(&response, &progress, writer.as_ref()).await {
         Ok(body) => body,
         Err(e) => {
             if let Some(writer) = writer {
@@ -144,6 +148,22 @@ pub async fn load<S: Sink>(
     })
 }
 
+/// `progress` of `file` in `phase` as `(loaded, total)`.
+fn progress_of(
+    file: LoadedFile,
+    phase: Phase,
+    progress: &dyn Fn(Progress),
+) -> impl Fn(f64, f64) + '_ {
+    move |loaded, total| {
+        progress(Progress {
+            file,
+            phase,
+            loaded,
+            total,
+        })
+    }
+}
+
 fn download_failed(url: &str, why: &str) -> Failure {
     Failure::new(
         Code::ModelDownloadFailed,
@@ -155,7 +175,7 @@ fn download_failed(url: &str, why: &str) -> Failure {
 /// still has the sha256 it had when stored; a copy that fails the check is evicted.
 async fn from_cache<S: Sink>(
     cache: &ModelCache,
-    url: &str,
+    (url, file): (&str, LoadedFile),
     want: Option<&str>,
     progress: &dyn Fn(Progress),
 ) -> Option<Loaded<S>> {
@@ -163,7 +183,8 @@ async fn from_cache<S: Sink>(
     if want.is_some_and(|want| want != record.sha256) {
         return None;
     }
-    match read_body::<S>(&response, Phase::Load, progress, None).await {
+    let progress = progress_of(file, Phase::Load, progress);
+    match read_body::<S>(&response, &progress, None).await {
         Ok(body) if body.sha256 == record.sha256 => Some(Loaded {
             sink: body.sink,
             from_cache: true,
@@ -267,21 +288,14 @@ enum ReadError {
 
 /// Read a response body a chunk at a time into a new sink (each chunk copied into
 /// wasm memory once, and to the cache's `writer` when there is one), hashing it on
-/// the way and reporting `phase` progress about every 1%.
+/// the way and reporting `progress(loaded, total)` about every 1%.
 async fn read_body<S: Sink>(
     response: &Response,
-    phase: Phase,
-    progress: &dyn Fn(Progress),
+    progress: &dyn Fn(f64, f64),
     writer: Option<&CacheWriter>,
 ) -> Result<Body<S>, ReadError> {
     let total = usize::try_from(declared_length(response)).unwrap_or(usize::MAX);
-    let report = |loaded: usize| {
-        progress(Progress {
-            phase,
-            loaded: loaded as f64,
-            total: total as f64,
-        })
-    };
+    let report = |loaded: usize| progress(loaded as f64, total as f64);
     report(0);
     let body = response
         .body()

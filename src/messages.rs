@@ -154,9 +154,11 @@ pub struct LabelScore {
     pub probability: f32,
 }
 
-/// `{phase, loaded, total}` as `onProgress` receives it.
+/// `{file, phase, loaded, total}` as `onProgress` receives it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
+    /// The file the bytes are of.
+    pub file: LoadedFile,
     /// `download` (bytes from the network) or `load` (bytes from the cache, the
     /// integrity check and building the model).
     pub phase: Phase,
@@ -164,6 +166,17 @@ pub struct Progress {
     pub loaded: f64,
     /// Bytes in all (0 when unknown).
     pub total: f64,
+}
+
+/// Which of the worker's models a file is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadedFile {
+    /// The chat model's GGUF.
+    #[default]
+    Model,
+    /// The sentence encoder's weights (its GGUF or `model.safetensors`).
+    Encoder,
 }
 
 /// A step of loading the model.

@@ -217,9 +217,11 @@ export interface ChatCompletionChunk {
   tandem?: TandemInfo;
 }
 
-/** Model load progress: `download` (network bytes), then `load` (cache bytes,
- * integrity check, building the model). `total` is 0 when unknown. */
+/** Load progress of a file: the chat model's, then the sentence encoder's;
+ * `download` (network bytes), then `load` (cache bytes, integrity check, building
+ * the model). `total` is 0 when unknown. */
 export interface LoadProgress {
+  file: "model" | "encoder";
   phase: "download" | "load";
   loaded: number;
   total: number;

@@ -20,7 +20,8 @@ use crate::error::Failure;
 use crate::loader::{self, FileSpec};
 use crate::local_model::LocalModel;
 use crate::messages::{
-    from_js, to_js, FromWorker, LoadSpec, LocalInfo, ModelInfo, Phase, Progress, ToWorker, Warning,
+    from_js, to_js, FromWorker, LoadSpec, LoadedFile, LocalInfo, ModelInfo, Phase, Progress,
+    ToWorker, Warning,
 };
 
 /// Internal: the entry point of `tandem_worker.js`, which answers the page's
@@ -176,11 +177,13 @@ impl Worker {
             url,
             sha256: spec.sha256.as_deref(),
             cache: spec.cache,
+            file: LoadedFile::Model,
         };
         let loaded = loader::load::<EngineLoader>(&file, progress, warn).await?;
         let total = loaded.bytes;
         let model = LocalModel::from_engine(loaded.sink.finish()?);
         progress(Progress {
+            file: LoadedFile::Model,
             phase: Phase::Load,
             loaded: total,
             total,

@@ -1,5 +1,5 @@
-// The tandem demo: one Tandem with the model in this page and the server that serves
-// it, shown panel by panel. The model menu switches between the models `make demo`
+// The tandem demo: one Tandem with the model (and a sentence encoder) in this page
+// and the server that serves it, shown panel by panel. The model menu switches between the models `make demo`
 // fetched (the page reloads with `?model=`). `?model=URL` and `?server=URL` point it
 // elsewhere,
 // `?threads=N` sets the model's threads (default: up to 4 of the machine's cores when
@@ -12,12 +12,15 @@ import { Jobs } from "./jobs.js";
 import { ModelStatus } from "./model-status.js";
 import { showNotice } from "./notice.js";
 import { quickTasks } from "./quick-tasks.js";
+import { semanticSearch } from "./search.js";
 import { watchServer } from "./server-status.js";
 
 const params = new URLSearchParams(location.search);
 const modelUrl = new URL(params.get("model") ?? "../models/SmolLM2-135M-Instruct.Q4_1.gguf",
   import.meta.url).href;
 const serverUrl = params.get("server") ?? `${location.origin}/v1`;
+// The Q8_0 GGUF of all-MiniLM-L6-v2: a quarter of the float weights' download.
+const encoderUrl = new URL("../models/all-MiniLM-L6-v2/all-MiniLM-L6-v2.q8_0.gguf", import.meta.url).href;
 const threads = Number(params.get("threads") ??
   (crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1));
 
@@ -36,7 +39,7 @@ const chart = new Chart($("chart"));
 async function start() {
   await init();
   const ai = await Tandem.create({
-    local: { modelUrl, threads },
+    local: { modelUrl, threads, embeddings: { modelUrl: encoderUrl } },
     remote: { baseUrl: serverUrl },
     onProgress: (progress) => model.progress(progress),
     onWarning: (warning) =>
@@ -57,6 +60,7 @@ async function start() {
   for (const input of [$("prompt"), ...inputs]) input.disabled = false;
   $("prompt").focus();
   document.body.dataset.ready = "true";
+  await semanticSearch(ai, jobs, record);
 }
 
 start().catch((e) => {

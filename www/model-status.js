@@ -23,14 +23,16 @@ export class ModelStatus {
     $("retry").addEventListener("click", () => location.reload());
   }
 
-  /** `onProgress` of `Tandem.create`: bytes while downloading, then loading. */
-  progress({ phase, loaded, total }) {
+  /** `onProgress` of `Tandem.create`: bytes while downloading, then loading; the
+   * chat model's file, then the sentence encoder's. */
+  progress({ file, phase, loaded, total }) {
     const percent = total ? Math.floor((loaded / total) * 100) : 0;
     $("model-bar").setAttribute("aria-valuenow", String(percent));
     $("model-bar").firstElementChild.style.width = `${percent}%`;
     const bytes = total ? `${megabytes(loaded)} of ${megabytes(total)} (${percent}%)` : megabytes(loaded);
+    const what = file === "encoder" ? "the sentence encoder" : "the model";
     this.state(
-      phase === "download" ? `Downloading the model: ${bytes}` : `Checking and loading the model: ${percent}%`,
+      phase === "download" ? `Downloading ${what}: ${bytes}` : `Checking and loading ${what}: ${percent}%`,
       "busy",
     );
   }

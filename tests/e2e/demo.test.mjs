@@ -123,6 +123,34 @@ test("the demo page: load, route, stop, cache, fall back, fail clearly", async (
     await page.waitForSelector("#task-result .replies li", { timeout: 60_000 });
     await shot(page, "3-quick-task");
 
+    // Semantic search: the built-in documents were embedded in the page; a query finds
+    // by meaning, and a text of one's own joins the index.
+    await page.waitForSelector("#search-go:not([disabled])", { timeout: 60_000 });
+    assert.match(await page.textContent("#search-state"), /^12 documents embedded in/);
+    const search = async (query) => {
+      await page.fill("#search-query", query);
+      await page.click("#search-go");
+      await page.waitForSelector("#search-results .hits li");
+      return {
+        route: await page.getAttribute("#search-results .badge", "data-route"),
+        first: await page.getAttribute("#search-results .hits li >> nth=0", "data-id"),
+        text: await page.textContent("#search-results .hits li >> nth=0"),
+        stats: await page.textContent("#search-results .stats"),
+      };
+    };
+    const found = await search("I forgot my login");
+    assert.equal(found.route, "local", JSON.stringify(found));
+    assert.match(found.text, /reset your password/);
+    assert.match(found.stats, /\d+ m?s/);
+    await page.click(".search-more summary");
+    await page.fill("#search-text", "My cat Ziggy only eats tuna and sleeps on the radiator.");
+    await page.click("#search-add-go");
+    await page.waitForFunction(() =>
+      document.getElementById("search-state").textContent === "13 documents, 1 of them yours.");
+    const mine = await search("what food does my pet like");
+    assert.match(mine.first, /^mine-/, JSON.stringify(mine));
+    await shot(page, "3b-search");
+
     // Stop ends a long answer, keeping what was said.
     await setRouting(page, "local-only", 400);
     await page.fill("#prompt", "Tell me a long story about a dragon who learns to cook.");
@@ -138,12 +166,16 @@ test("the demo page: load, route, stop, cache, fall back, fail clearly", async (
     await shot(page, "4-stopped");
     const bars = await page.locator("#chart rect.bar").evaluateAll((rects) =>
       rects.map((r) => r.getAttribute("class")));
-    assert.deepEqual(bars, ["bar local", "bar remote", "bar local", "bar local", "bar stopped"]);
+    assert.deepEqual(bars,
+      ["bar local", "bar remote", "bar local", "bar local", "bar local", "bar local", "bar stopped"]);
 
     // A second visit reads the model from the cache.
     await page.reload();
     await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
     assert.match(await page.textContent("#model-state"), /loaded from cache/);
+    // The search index comes back from this browser's storage, with nothing embedded.
+    await page.waitForSelector("#search-go:not([disabled])");
+    assert.match(await page.textContent("#search-state"), /^13 documents from your last visit/);
     await shot(page, "5-from-cache");
 
     // The model menu switches to Gemma 3 270M, a base model: the page reloads with it,
