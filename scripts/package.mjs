@@ -1,11 +1,15 @@
-// Finish pkg/ after `wasm-pack build`: add the worker script, complete package.json
-// and put the npm README in place. Run by scripts/build-pkg.sh.
+// Finish pkg/ after `wasm-pack build`: add the worker script and the adapter modules,
+// complete package.json and put the npm README in place. Run by scripts/build-pkg.sh.
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 
 const root = new URL("../", import.meta.url);
 const pkg = new URL("pkg/", root);
 
 copyFileSync(new URL("js/worker.js", root), new URL("tandem_worker.js", pkg));
+// The modules beside the wasm API (tandem/prompt-api), as they are.
+const modules = ["engine.js", "prompt-api.js", "prompt-api.d.ts", "prompt-errors.js",
+  "prompt-input.js"];
+for (const file of modules) copyFileSync(new URL(`js/${file}`, root), new URL(file, pkg));
 copyFileSync(new URL("js/README.md", root), new URL("README.md", pkg));
 
 const manifestUrl = new URL("package.json", pkg);
@@ -14,7 +18,7 @@ const listed = (manifest.files ?? []).map((f) => f.replace(/\/$/, ""));
 // The builds beside the plain single-threaded one, which the worker picks at run time.
 const builds = ["tandem_relaxed", "tandem_threads", "tandem_threads_relaxed"];
 const extra = builds.flatMap((b) => [`${b}.js`, `${b}_bg.wasm`, `${b}.d.ts`]);
-const files = new Set([...listed, "tandem_worker.js", ...extra, "snippets", "README.md"]);
+const files = new Set([...listed, "tandem_worker.js", ...extra, ...modules, "snippets", "README.md"]);
 Object.assign(manifest, {
   files: [...files],
   main: "tandem.js",
@@ -24,6 +28,7 @@ Object.assign(manifest, {
     ".": { types: "./tandem.d.ts", default: "./tandem.js" },
     "./tandem_bg.wasm": "./tandem_bg.wasm",
     "./tandem_worker.js": "./tandem_worker.js",
+    "./prompt-api": { types: "./prompt-api.d.ts", default: "./prompt-api.js" },
     ...Object.fromEntries(
       builds.flatMap((b) => [`${b}.js`, `${b}_bg.wasm`]).map((f) => [`./${f}`, `./${f}`]),
     ),
