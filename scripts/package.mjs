@@ -6,9 +6,9 @@ const root = new URL("../", import.meta.url);
 const pkg = new URL("pkg/", root);
 
 copyFileSync(new URL("js/worker.js", root), new URL("tandem_worker.js", pkg));
-// The modules beside the wasm API (tandem/prompt-api), as they are.
+// The modules beside the wasm API (tandem/prompt-api, tandem/ai-sdk), as they are.
 const modules = ["engine.js", "prompt-api.js", "prompt-api.d.ts", "prompt-errors.js",
-  "prompt-input.js"];
+  "prompt-input.js", "ai-sdk.js", "ai-sdk.d.ts", "ai-sdk-request.js", "ai-sdk-parts.js"];
 for (const file of modules) copyFileSync(new URL(`js/${file}`, root), new URL(file, pkg));
 copyFileSync(new URL("js/README.md", root), new URL("README.md", pkg));
 
@@ -29,11 +29,15 @@ Object.assign(manifest, {
     "./tandem_bg.wasm": "./tandem_bg.wasm",
     "./tandem_worker.js": "./tandem_worker.js",
     "./prompt-api": { types: "./prompt-api.d.ts", default: "./prompt-api.js" },
+    "./ai-sdk": { types: "./ai-sdk.d.ts", default: "./ai-sdk.js" },
     ...Object.fromEntries(
       builds.flatMap((b) => [`${b}.js`, `${b}_bg.wasm`]).map((f) => [`./${f}`, `./${f}`]),
     ),
   },
-  keywords: ["llm", "openai", "webassembly", "gguf", "worker", "ai"],
+  keywords: ["llm", "openai", "webassembly", "gguf", "worker", "ai", "prompt-api", "ai-sdk"],
+  // ai-sdk.d.ts names the specification's types; the `ai` package brings them.
+  peerDependencies: { "@ai-sdk/provider": "^4.0.0" },
+  peerDependenciesMeta: { "@ai-sdk/provider": { optional: true } },
 });
 writeFileSync(manifestUrl, JSON.stringify(manifest, null, 2) + "\n");
 console.log(`pkg/: ${manifest.name}@${manifest.version}, files: ${manifest.files.join(", ")}`);

@@ -44,6 +44,6 @@ section "cargo test (native)" cargo test --workspace
 section "browser test (headless Chromium)" bash scripts/browser-test.sh
 section "browser test: the relaxed-SIMD build" bash scripts/browser-test.sh . --features relaxed-simd
 section "the npm package, dev build (four variants)" bash scripts/build-pkg.sh --dev
-section "page tests: the JS API, the Prompt API and a Vite app (headless Chromium)" \
+section "page tests: the JS API, the Prompt API, the AI SDK and a Vite app (headless Chromium)" \
   node --test --test-concurrency=1 tests/e2e/
 printf '\n\033[1;32m==> all tests passed\033[0m\n'

@@ -1,0 +1,20 @@
+// Types of tandem/ai-sdk: a provider of the AI SDK's ProviderV4 specification
+// (@ai-sdk/provider 4, which the `ai` package brings).
+import type { EmbeddingModelV4, LanguageModelV4, ProviderV4 } from "@ai-sdk/provider";
+import type { Tandem, TandemOptions } from "./tandem.js";
+
+/** "auto": the router decides per request; "local": the model in the page's worker;
+ * "remote": the server. Another id throws (code `invalid_request`). */
+export type TandemModelId = "auto" | "local" | "remote" | (string & {});
+
+export interface TandemProvider extends ProviderV4 {
+  (modelId?: TandemModelId): LanguageModelV4;
+  languageModel(modelId?: TandemModelId): LanguageModelV4;
+  /** The local sentence encoder (`local.embeddings` of the options). */
+  embeddingModel(modelId?: "local" | (string & {})): EmbeddingModelV4;
+  /** The Tandem the provider runs on, made on first use. */
+  tandem(): Promise<Tandem>;
+}
+
+/** A provider on one Tandem, made with `options` (Tandem.create's) on first use. */
+export declare function createTandem(options?: TandemOptions): TandemProvider;
