@@ -261,6 +261,29 @@ test("a new install() finds the model cached; contextoverflow: the oldest turns 
   assert.equal(r.tooBig, "QuotaExceededError");
 });
 
+test("with a server only: available at once, no window, usage estimated by the router, answers from tandem-server", async () => {
+  const r = await inPage(async (baseUrl) => {
+    const { install, engine } = await import("/pkg/prompt-api.js");
+    await install({ remote: { baseUrl } });
+    const availability = await LanguageModel.availability();
+    const session = await LanguageModel.create({
+      samplingMode: "most-predictable",
+      initialPrompts: [{ role: "system", content: "Answer in one short sentence." }],
+    });
+    const routes = [];
+    (await engine()).addEventListener("route", (e) => routes.push(e.detail.target));
+    const initial = session.contextUsage;
+    const answer = await session.prompt("What is the capital of France?");
+    return { availability, window: session.contextWindow, initial, usage: session.contextUsage, answer, routes };
+  }, server.baseUrl);
+  assert.equal(r.error, undefined, JSON.stringify(r.error));
+  assert.equal(r.availability, "available");
+  assert.equal(r.window, Infinity);
+  assert.ok(r.initial > 0 && r.usage > r.initial, JSON.stringify(r));
+  assert.match(r.answer, /Paris/);
+  assert.deepEqual(r.routes, ["remote"]);
+});
+
 test("no uncaught errors in the page", () => {
   assert.deepEqual(browser.errors, []);
 });
