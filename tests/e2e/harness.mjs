@@ -65,6 +65,11 @@ export const answerOnThreads = async ({ threads, request }) => {
   };
 };
 
+/** A prompt the router sends to the server: long, with analysis and code. */
+export const HEAVY =
+  "Write a detailed 800-word essay comparing the economic policies of three countries, " +
+  "with a step-by-step analysis and Python code that models their growth.";
+
 const SERVER_BIN = join(ROOT, "target/debug/tandem-server");
 
 /** tandem-server on `port`, with CORS for `origin`, an optional static bearer

@@ -4,13 +4,10 @@
 // to a real tandem-server, and the explainer's errors as DOMExceptions.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, startTandemServer } from "./harness.mjs";
+import { HEAVY, openPage, startTandemServer } from "./harness.mjs";
 
 const PAGE_PORT = 8815;
 const SERVER_PORT = 8816;
-const HEAVY =
-  "Write a detailed 800-word essay comparing the economic policies of three countries, " +
-  "with a step-by-step analysis and Python code that models their growth.";
 
 let browser, inPage, server;
 

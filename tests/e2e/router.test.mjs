@@ -7,16 +7,13 @@
 // whose server is stopped.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, startTandemServer } from "./harness.mjs";
+import { HEAVY, openPage, startTandemServer } from "./harness.mjs";
 
 const PAGE_PORT = 8795;
 const SERVER_PORT = 8796;
 const STOPPED_SERVER_PORT = 8802;
 const TOKEN = "e2e-secret-token";
 const QUICK = "Say hello to a new user in one friendly sentence.";
-const HEAVY =
-  "Write a detailed 800-word essay comparing the economic policies of three countries, " +
-  "with a step-by-step analysis and Python code that models their growth.";
 
 let browser, inPage, tandemServer;
 
