@@ -10,8 +10,9 @@ export type TandemModelId = "auto" | "local" | "remote" | (string & {});
 export interface TandemProvider extends ProviderV4 {
   (modelId?: TandemModelId): LanguageModelV4;
   languageModel(modelId?: TandemModelId): LanguageModelV4;
-  /** The local sentence encoder (`local.embeddings` of the options). */
-  embeddingModel(modelId?: "local" | (string & {})): EmbeddingModelV4;
+  /** Embeddings: "auto" (routed; the local encoder of `local.embeddings` unless
+   * there is none), "local" or "remote" (the server's `/embeddings`). */
+  embeddingModel(modelId?: "auto" | "local" | "remote"): EmbeddingModelV4;
   /** The Tandem the provider runs on, made on first use. */
   tandem(): Promise<Tandem>;
 }

@@ -48,7 +48,8 @@ class TandemLanguageModel {
   }
 }
 
-/** The local sentence encoder (`local.embeddings` of the options). */
+/** Embeddings where the id says: "auto" (routed: the local encoder unless there is
+ * none), "local" (the encoder of `local.embeddings`) or "remote" (the server). */
 class TandemEmbeddingModel {
   specificationVersion = "v4";
   provider = "tandem";
@@ -66,6 +67,7 @@ class TandemEmbeddingModel {
   async doEmbed({ values, dimensions, abortSignal, providerOptions }) {
     const ai = await this.#tandem();
     const response = await ai.embeddings.create({
+      route: ROUTES[this.modelId],
       ...providerOptions?.tandem,
       input: values,
       dimensions,
@@ -80,17 +82,17 @@ class TandemEmbeddingModel {
   }
 }
 
-/** The provider: `tandem(id)` and `tandem.languageModel(id)` with id "auto", "local"
- * or "remote"; `tandem.embeddingModel("local")`; `tandem.tandem()` the Tandem itself
- * (its route events, model, unload). */
+/** The provider: `tandem(id)`, `tandem.languageModel(id)` and
+ * `tandem.embeddingModel(id)` with id "auto", "local" or "remote"; `tandem.tandem()`
+ * the Tandem itself (its route events, model, unload). */
 export function createTandem(options = {}) {
   const tandem = lazyTandem(options);
   const languageModel = (id = "auto") => {
     if (!(id in ROUTES)) throw noSuchModel("language", id, Object.keys(ROUTES));
     return new TandemLanguageModel(id, tandem);
   };
-  const embeddingModel = (id = "local") => {
-    if (id !== "local") throw noSuchModel("embedding", id, ["local"]);
+  const embeddingModel = (id = "auto") => {
+    if (!(id in ROUTES)) throw noSuchModel("embedding", id, Object.keys(ROUTES));
     return new TandemEmbeddingModel(id, tandem);
   };
   const unsupported = (kind) => (id) => {
