@@ -6,6 +6,7 @@
 
 use super::config::EncoderConfig;
 use super::dense::Dense;
+use super::erf::erf;
 use super::weights::{EncoderWeights, LayerNorm};
 use crate::error::Result;
 use crate::kernels::PARALLEL;
@@ -55,7 +56,7 @@ pub(super) fn encode(
 
 /// GELU with erf, as BERT's `gelu`: `x/2 · (1 + erf(x/√2))`.
 fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2))
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
 /// Each row of `x` normalised to mean 0 and variance 1 (`eps` added), scaled and shifted.

@@ -15,6 +15,7 @@
 mod batch;
 mod config;
 mod dense;
+mod erf;
 mod forward;
 mod normalizer;
 mod open;
