@@ -124,6 +124,7 @@ fn extreme_blocks_sum_exactly() {
             qs: [v; QK],
             d: 1.0,
             s: 7.0,
+            sum: QK as i32 * v as i32,
         });
         for x in [0xFF, 0x00, 0x80, 0x7F].map(block) {
             let mut out = [[0f32; 4]; 3];

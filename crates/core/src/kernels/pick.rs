@@ -33,10 +33,10 @@ pub trait WeightBlock: BlockFormat {
 
     /// The rows of `quads` (fours of rows one after another, each `ys`-row-length
     /// blocks long) times each activation row of `ys` into `out`, `(n, rows)`
-    /// row-major (the last four may hold padding past `rows`): a prompt on the
-    /// format's prompt kernel where it has one (x86's Q4_1); one activation row (a
-    /// decode step), or each row of several where the format has no prompt kernel (a
-    /// batch of decode steps: these weight rows stay in cache across them), sixteen
+    /// row-major (the last four may hold padding past `rows`): a prompt or a batch on
+    /// the format's prompt kernel where it has one (x86's Q4_1 and Q8_0); one
+    /// activation row (a decode step), or each row of several where the format has no
+    /// prompt kernel (these weight rows stay in cache across them), sixteen
     /// rows at a time where the CPU has AVX-512 VNNI; and the rest four rows at a
     /// time (the K-quants and the float formats take every activation row four weight
     /// rows at a time, on AVX-512 where the CPU has it).
@@ -174,8 +174,9 @@ fn dot4_q8_1<B: Steps>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [[f32; 4]]
     reference4::<B>(quads, ys, out)
 }
 
-/// [`WeightBlock::dot_rows`] of a 32-value format: x86's prompt kernel (Q4_1's) for
-/// several activation rows, AVX-512 VNNI's sixteen rows at a time, then fours.
+/// [`WeightBlock::dot_rows`] of a 32-value format: x86's prompt kernel (Q4_1's and
+/// Q8_0's) for several activation rows, AVX-512 VNNI's sixteen rows at a time, then
+/// fours.
 fn dot_rows_q8_1<B: Steps>(quads: &[B::Quad], ys: &[BlockQ8_1], out: &mut [f32], rows: usize) {
     #[allow(unused_mut)]
     let mut done = 0;

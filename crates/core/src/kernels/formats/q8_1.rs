@@ -6,7 +6,7 @@ use half::f16;
 use super::{ActivationBlock, QK};
 
 /// 32 activations as `x ≈ d * q` with `s = d * sum(q)` (GGML's `block_q8_1`); the
-/// scales are kept as the f32 values of their f16 roundings.
+/// scales are kept as the f32 values of their f16 roundings, and `sum(q)` too.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C, align(16))]
 pub struct BlockQ8_1 {
@@ -16,6 +16,9 @@ pub struct BlockQ8_1 {
     pub d: f32,
     /// Scale times the sum of the values.
     pub s: f32,
+    /// The sum of the values (for kernels that multiply signed weights unsigned, 128
+    /// above, and take 128 times it off).
+    pub sum: i32,
 }
 
 impl Default for BlockQ8_1 {
@@ -24,6 +27,7 @@ impl Default for BlockQ8_1 {
             qs: [0; QK],
             d: 0.0,
             s: 0.0,
+            sum: 0,
         }
     }
 }
@@ -58,6 +62,7 @@ pub fn quantize_with(
         let d = max / 127.0;
         block.d = f16::from_f32(d).to_f32();
         block.s = f16::from_f32(d * sum as f32).to_f32();
+        block.sum = sum;
     }
 }
 
