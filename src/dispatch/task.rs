@@ -61,7 +61,7 @@ impl Engines {
         let answer = completion
             .choices
             .first()
-            .map(|c| c.message.content.as_str())
+            .and_then(|c| c.message.content.as_deref())
             .unwrap_or_default();
         let output = match task.parse(answer).map_err(|e| core_error(&e))? {
             TaskOutput::Labels(ranked) => Output::Labels(

@@ -1,9 +1,11 @@
 //! Making the chunks of one streamed reply, and folding chunks back into a whole
 //! response.
 
+use super::tools::ToolCallsBuilder;
 use super::{
     AssistantMessage, ChatCompletion, ChatCompletionChunk, Choice, ChunkChoice, Delta,
-    FinishReason, Logprobs, Role, TandemInfo, TokenLogprob, Usage, CHUNK_OBJECT, COMPLETION_OBJECT,
+    FinishReason, Logprobs, Role, TandemInfo, TokenLogprob, ToolCallDelta, Usage, CHUNK_OBJECT,
+    COMPLETION_OBJECT,
 };
 
 /// Writes the chunks of one reply, all with the same id, creation time and model.
@@ -54,6 +56,7 @@ impl ChunkWriter {
         let delta = Delta {
             role: Some(Role::Assistant),
             content: Some(String::new()),
+            tool_calls: None,
         };
         self.chunk(vec![Self::choice(delta, None, None)])
     }
@@ -65,11 +68,20 @@ impl ChunkWriter {
         logprobs: Option<Vec<TokenLogprob>>,
     ) -> ChatCompletionChunk {
         let delta = Delta {
-            role: None,
             content: Some(text),
+            ..Delta::default()
         };
         let logprobs = logprobs.map(|content| Logprobs { content });
         self.chunk(vec![Self::choice(delta, logprobs, None)])
+    }
+
+    /// A piece of a tool call.
+    pub fn tool_call(&self, piece: ToolCallDelta) -> ChatCompletionChunk {
+        let delta = Delta {
+            tool_calls: Some(vec![piece]),
+            ..Delta::default()
+        };
+        self.chunk(vec![Self::choice(delta, None, None)])
     }
 
     /// The last choice chunk: why the reply ended.
@@ -92,6 +104,7 @@ impl ChunkWriter {
 pub struct CompletionBuilder {
     first: Option<ChatCompletionChunk>,
     content: String,
+    tool_calls: ToolCallsBuilder,
     logprobs: Option<Vec<TokenLogprob>>,
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
@@ -104,6 +117,9 @@ impl CompletionBuilder {
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
             if let Some(text) = &choice.delta.content {
                 self.content.push_str(text);
+            }
+            for piece in choice.delta.tool_calls.iter().flatten() {
+                self.tool_calls.push(piece);
             }
             if let Some(l) = &choice.logprobs {
                 self.logprobs
@@ -119,9 +135,15 @@ impl CompletionBuilder {
         self.first.get_or_insert(chunk);
     }
 
-    /// The whole response; `None` if no chunk came.
+    /// The whole response; `None` if no chunk came. A reply that calls tools and has
+    /// no text has `content: null`.
     pub fn finish(self) -> Option<ChatCompletion> {
         let first = self.first?;
+        let tool_calls = self.tool_calls.finish();
+        let content = match (self.content.is_empty(), &tool_calls) {
+            (true, Some(_)) => None,
+            _ => Some(self.content),
+        };
         Some(ChatCompletion {
             id: first.id,
             object: COMPLETION_OBJECT.into(),
@@ -131,7 +153,8 @@ impl CompletionBuilder {
                 index: 0,
                 message: AssistantMessage {
                     role: Role::Assistant,
-                    content: self.content,
+                    content,
+                    tool_calls,
                 },
                 logprobs: self.logprobs.map(|content| Logprobs { content }),
                 finish_reason: self.finish_reason,
@@ -167,7 +190,7 @@ mod tests {
         }
         let c = b.finish().unwrap();
         assert_eq!(c.object, "chat.completion");
-        assert_eq!(c.choices[0].message.content, "Hello");
+        assert_eq!(c.choices[0].message.content.as_deref(), Some("Hello"));
         assert_eq!(c.choices[0].finish_reason, Some(FinishReason::Length));
         assert_eq!(c.usage, Some(usage));
         assert!(CompletionBuilder::default().finish().is_none());

@@ -267,7 +267,7 @@ impl TextCompletion {
             .choices
             .into_iter()
             .map(|c| TextChoice {
-                text: c.message.content,
+                text: c.message.content.unwrap_or_default(),
                 index: c.index,
                 logprobs: c.logprobs.map(TextLogprobs::from_chat),
                 finish_reason: c.finish_reason,

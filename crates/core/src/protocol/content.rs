@@ -1,11 +1,12 @@
-//! A message's `content`: a string, or OpenAI's list of parts of which tandem
-//! accepts the text ones.
+//! A message's `content`: a string, OpenAI's list of parts of which tandem accepts
+//! the text ones, or `null` (no text).
 
 use serde::{Deserialize, Deserializer};
 
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Content {
+    Null(()),
     Text(String),
     Parts(Vec<Part>),
 }
@@ -18,9 +19,11 @@ struct Part {
     text: Option<String>,
 }
 
-/// Deserialize `content` into its text; non-text parts are an error that names them.
+/// Deserialize `content` into its text (`null` is none); non-text parts are an error
+/// that names them.
 pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     match Content::deserialize(deserializer)? {
+        Content::Null(()) => Ok(String::new()),
         Content::Text(text) => Ok(text),
         Content::Parts(parts) => parts
             .into_iter()

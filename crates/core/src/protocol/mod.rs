@@ -1,7 +1,7 @@
 //! Protocol types shared by every layer of tandem: the OpenAI chat-completion
 //! request, response and chunk, and the pieces they are made of; the completions
 //! API's shapes (completion.rs), which run as chat requests carrying a raw prompt;
-//! and the embeddings API's (embedding.rs).
+//! function tools and calls (tools.rs); and the embeddings API's (embedding.rs).
 
 mod chunks;
 mod completion;
@@ -12,6 +12,7 @@ mod request;
 mod response;
 mod sse;
 mod tandem_info;
+mod tools;
 
 pub use chunks::{ChunkWriter, CompletionBuilder};
 pub use completion::{
@@ -29,6 +30,10 @@ pub use response::{
 };
 pub use sse::{SseDecoder, SseEvent, DONE};
 pub use tandem_info::{Scores, Sensitive, TandemInfo};
+pub use tools::{
+    FunctionCall, FunctionCallDelta, FunctionDef, Tool, ToolCall, ToolCallDelta, ToolChoice,
+    ToolKind,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,17 +48,26 @@ pub enum Role {
     User,
     /// The model.
     Assistant,
+    /// The result of a tool call (`tool_call_id` names the call).
+    Tool,
 }
 
-/// One message of a chat. `content` may also arrive as OpenAI's list of text parts.
+/// One message of a chat. `content` may also arrive as OpenAI's list of text parts,
+/// or as `null` (an assistant message that only calls tools).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatMessage {
     /// Author of the message.
     pub role: Role,
     /// Text of the message.
-    #[serde(deserialize_with = "content::text")]
+    #[serde(default, deserialize_with = "content::text")]
     pub content: String,
+    /// The tools an assistant message called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCall>>,
+    /// Which call a `tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
 }
 
 impl ChatMessage {
@@ -62,6 +76,8 @@ impl ChatMessage {
         ChatMessage {
             role,
             content: content.into(),
+            tool_calls: None,
+            tool_call_id: None,
         }
     }
 }
@@ -74,7 +90,7 @@ pub enum FinishReason {
     Stop,
     /// `max_tokens` reached.
     Length,
-    /// The model called tools (remote engines only).
+    /// The model called tools.
     ToolCalls,
     /// A provider's content filter cut the reply (remote engines only).
     ContentFilter,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChatMessage, ResponseFormat};
+use super::{tools, ChatMessage, ResponseFormat, Tool, ToolChoice};
 use crate::error::{Error, Result};
 
 /// Most alternatives `top_logprobs` may ask for (OpenAI's limit).
@@ -81,12 +81,16 @@ pub struct ChatCompletionRequest {
     /// The shape of the reply: text, any JSON object, or JSON matching a schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ResponseFormat>,
-    /// OpenAI's tool definitions, passed to remote engines as they are.
+    /// Functions the model may call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<serde_json::Value>,
-    /// OpenAI's tool choice, passed to remote engines as it is.
+    pub tools: Option<Vec<Tool>>,
+    /// Whether and which function the model must call (with `tools`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<serde_json::Value>,
+    pub tool_choice: Option<ToolChoice>,
+    /// Whether the model may call several tools in one reply (passed upstream; the
+    /// local engine makes one call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
     /// Extra variables for the model's chat template (vLLM's field), e.g.
     /// `{"enable_thinking": false}` for Qwen3; passed on to OpenAI-compatible servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,9 +157,9 @@ impl ChatCompletionRequest {
         self.stream.unwrap_or(false)
     }
 
-    /// Whether the request uses tools, which only remote engines run.
+    /// Whether the request offers tools.
     pub fn uses_tools(&self) -> bool {
-        self.tools.is_some() || self.tool_choice.is_some()
+        self.tools.is_some()
     }
 
     /// Whether a last usage chunk was asked for.
@@ -203,7 +207,8 @@ impl ChatCompletionRequest {
         if self.stream_options.is_some() && !self.is_stream() {
             return invalid("stream_options needs stream: true".into());
         }
-        Ok(())
+        tools::check(self.tools.as_deref(), self.tool_choice.as_ref())?;
+        tools::check_messages(&self.messages)
     }
 }
 

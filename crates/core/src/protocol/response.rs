@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FinishReason, Role, TandemInfo, Usage};
+use super::{FinishReason, Role, TandemInfo, ToolCall, ToolCallDelta, Usage};
 
 /// `object` of a whole response.
 pub const COMPLETION_OBJECT: &str = "chat.completion";
@@ -49,8 +49,11 @@ pub struct Choice {
 pub struct AssistantMessage {
     /// Always `assistant`.
     pub role: Role,
-    /// The text.
-    pub content: String,
+    /// The text; `null` when the reply only calls tools.
+    pub content: Option<String>,
+    /// The tools the reply calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCall>>,
 }
 
 /// A piece of a streamed reply (`stream: true`).
@@ -97,6 +100,9 @@ pub struct Delta {
     /// Text added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// Pieces of tool calls added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
 }
 
 /// OpenAI's `logprobs` object of a choice.
