@@ -11,6 +11,7 @@ mod native;
 mod pools;
 mod replicas;
 mod serving;
+mod tools;
 mod upstream;
 
 use std::path::PathBuf;

@@ -1,12 +1,15 @@
-//! Anthropic's Messages API: system messages become `system`, the event stream
-//! (`message_start`, `content_block_delta`, `message_delta`, `message_stop`, `error`)
-//! becomes OpenAI chunks.
+//! Anthropic's Messages API: the request's body (body.rs), and the event stream
+//! (`message_start`, `content_block_start`, `content_block_delta`,
+//! `content_block_stop`, `message_delta`, `message_stop`, `error`) as OpenAI chunks:
+//! text deltas as content, `tool_use` blocks and their `input_json_delta`s as
+//! `tool_calls` pieces.
 
-use serde_json::{json, Value};
-use tandem_core::protocol::{ChunkWriter, ResponseFormat, Stop};
+mod body;
+
+use serde_json::Value;
+use tandem_core::protocol::{ChunkWriter, ToolCallDelta};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
-use super::body::{split_system, unsupported};
 use super::events::{malformed, stream_error, translate, Translate};
 use super::http::Upstream;
 use crate::call::{Call, ChunkStream};
@@ -25,7 +28,7 @@ impl Anthropic {
         request: &ChatCompletionRequest,
         call: &Call,
     ) -> Result<ChunkStream, ApiError> {
-        let body = body(&self.0.model, request)?;
+        let body = body::body(&self.0.model, request)?;
         let key = &self.0.key;
         let (lease, response) = self
             .0
@@ -43,57 +46,29 @@ impl Anthropic {
             Events {
                 writer: ChunkWriter::new(&call.id, call.created, &call.model),
                 usage: Usage::default(),
+                calls: vec![],
                 done: false,
             },
         ))
     }
 }
 
-/// The Messages API body of `request`. The Messages API has no JSON mode and tandem
-/// does not translate tools: both are a 501 `unsupported_by_upstream`, so a fallback
-/// chain moves on to a backend that takes them.
-fn body(model: &str, request: &ChatCompletionRequest) -> Result<Value, ApiError> {
-    if request.uses_tools() {
-        return Err(unsupported("anthropic", "tools"));
-    }
-    if !matches!(request.response_format, None | Some(ResponseFormat::Text)) {
-        return Err(unsupported("anthropic", "a JSON response_format"));
-    }
-    let (system, turns) = split_system(request);
-    let messages: Vec<Value> = turns
-        .into_iter()
-        .map(|(user, text)| json!({"role": if user { "user" } else { "assistant" }, "content": text}))
-        .collect();
-    let mut body = json!({
-        "model": model,
-        "messages": messages,
-        "max_tokens": request.token_limit().unwrap_or(1024),
-        "stream": true,
-    });
-    if let Some(system) = system {
-        body["system"] = system.into();
-    }
-    if let Some(t) = request.temperature {
-        body["temperature"] = t.min(1.0).into();
-    }
-    if let Some(p) = request.top_p {
-        body["top_p"] = p.into();
-    }
-    if let Some(k) = request.top_k {
-        body["top_k"] = k.into();
-    }
-    match &request.stop {
-        Some(Stop::One(s)) => body["stop_sequences"] = json!([s]),
-        Some(Stop::Many(v)) => body["stop_sequences"] = json!(v),
-        None => {}
-    }
-    Ok(body)
-}
-
 struct Events {
     writer: ChunkWriter,
     usage: Usage,
+    /// The `tool_use` blocks so far: (block index, whether input came); a block's
+    /// call index is its place here.
+    calls: Vec<(u64, bool)>,
     done: bool,
+}
+
+impl Events {
+    /// The call index and input flag of the `tool_use` block at `index`.
+    fn call(&mut self, index: &Value) -> Option<(usize, &mut bool)> {
+        let index = index.as_u64()?;
+        let at = self.calls.iter().position(|(block, _)| *block == index)?;
+        Some((at, &mut self.calls[at].1))
+    }
 }
 
 impl Translate for Events {
@@ -107,8 +82,50 @@ impl Translate for Events {
                 self.usage.completion_tokens = tokens(&usage["output_tokens"]).unwrap_or(0);
                 vec![self.writer.role()]
             }
+            "content_block_start" if v["content_block"]["type"] == "tool_use" => {
+                let block = &v["content_block"];
+                let (Some(index), Some(id), Some(name)) = (
+                    v["index"].as_u64(),
+                    block["id"].as_str(),
+                    block["name"].as_str(),
+                ) else {
+                    return Err(malformed(
+                        "anthropic",
+                        "a tool_use block without id or name",
+                    ));
+                };
+                self.calls.push((index, false));
+                let start = ToolCallDelta::start(
+                    self.calls.len() - 1,
+                    id.into(),
+                    name.into(),
+                    String::new(),
+                );
+                vec![self.writer.tool_call(start)]
+            }
+            "content_block_delta" if v["delta"]["type"] == "input_json_delta" => {
+                let fragment = v["delta"]["partial_json"].as_str().unwrap_or_default();
+                match self.call(&v["index"]) {
+                    Some((at, input)) if !fragment.is_empty() => {
+                        *input = true;
+                        let piece = ToolCallDelta::arguments(at, fragment.into());
+                        vec![self.writer.tool_call(piece)]
+                    }
+                    _ => vec![],
+                }
+            }
             "content_block_delta" => match v["delta"]["text"].as_str() {
                 Some(text) if !text.is_empty() => vec![self.writer.content(text.into(), None)],
+                _ => vec![],
+            },
+            // A call whose input never came takes no arguments: `{}`.
+            "content_block_stop" => match self.call(&v["index"]) {
+                Some((at, input)) if !*input => {
+                    *input = true;
+                    vec![self
+                        .writer
+                        .tool_call(ToolCallDelta::arguments(at, "{}".into()))]
+                }
                 _ => vec![],
             },
             "message_delta" => {
@@ -117,6 +134,7 @@ impl Translate for Events {
                 }
                 match v["delta"]["stop_reason"].as_str() {
                     Some("max_tokens") => vec![self.writer.finish(FinishReason::Length)],
+                    Some("tool_use") => vec![self.writer.finish(FinishReason::ToolCalls)],
                     Some(_) => vec![self.writer.finish(FinishReason::Stop)],
                     None => vec![],
                 }
