@@ -106,7 +106,7 @@ fn run(args: &Args) -> tandem_core::Result<()> {
     let mut finish = FinishReason::Length;
     for event in engine.stream(&mut generation) {
         let delta = match event? {
-            Event::Prefill { .. } => continue,
+            Event::Prefill { .. } | Event::ToolCall { .. } => continue,
             Event::Token { id, text, logprobs } => {
                 first_token_at.get_or_insert_with(|| start.elapsed());
                 ids.push(id);

@@ -70,7 +70,7 @@ fn reply(
                 first.get_or_insert_with(|| start.elapsed().as_secs_f64() * 1000.0);
                 text.push_str(&t);
             }
-            Event::Prefill { .. } => {}
+            Event::Prefill { .. } | Event::ToolCall { .. } => {}
         }
     }
     Ok((text, first.unwrap_or_default()))

@@ -168,7 +168,7 @@ fn generate(engine: &mut Engine, task: &Task, text: &str, constrained: bool) -> 
                 run.text.push_str(&text);
             }
             Event::Done { text, .. } => run.text.push_str(&text),
-            Event::Prefill { .. } => {}
+            Event::Prefill { .. } | Event::ToolCall { .. } => {}
         }
     }
     run.decode_s = first.map_or(0.0, |t| t.elapsed().as_secs_f64());

@@ -42,6 +42,15 @@ pub enum Event {
         /// When [`crate::GenerateParams::top_logprobs`] asked for them.
         logprobs: Option<StepLogprobs>,
     },
+    /// A token of a tool call was generated.
+    ToolCall {
+        /// Token id.
+        id: u32,
+        /// The function's name, with the token that completed it.
+        name: Option<String>,
+        /// Newly released text of the call's arguments (possibly empty).
+        arguments: String,
+    },
     /// Generation ended. `text` is the last released text.
     Done {
         /// Text released at the end (held-back characters that did not form a stop).

@@ -9,8 +9,9 @@ use crate::params::GenerateParams;
 use crate::protocol::{FinishReason, Usage};
 use crate::sampling::{log_probs, Sampler};
 use crate::stops::StopBuffer;
-use crate::structured::Constraint;
+use crate::structured::{CallToken, Constraint};
 use crate::tokenizer::Utf8Stream;
+use crate::tool_call::Tooling;
 
 /// Prompt tokens read per forward pass: small enough that a caller can check for
 /// cancellation and report progress between passes on long prompts.
@@ -43,6 +44,7 @@ pub struct Generation {
     utf8: Utf8Stream,
     stops: StopBuffer,
     constraint: Option<Constraint>,
+    tools: Tooling,
     cancel: CancelFlag,
     finish: Option<FinishReason>,
     done: bool,
@@ -81,6 +83,18 @@ impl Generation {
                 context_window: window,
             });
         }
+        let opening = engine.template().ok().and_then(|t| t.tool_opening());
+        let tools = match (params.tools, opening) {
+            (None, _) => Tooling::Off,
+            (Some(calling), Some(opening)) => Tooling::new(Some(calling), opening)?,
+            (Some(_), None) => {
+                return Err(Error::InvalidRequest(format!(
+                    "{} cannot call tools (its chat template has no tool calls tandem \
+                     knows): tools need the remote engine",
+                    engine.name()
+                )))
+            }
+        };
         Ok(Generation {
             prompt,
             sequence: None,
@@ -94,6 +108,7 @@ impl Generation {
             utf8: Utf8Stream::default(),
             stops: StopBuffer::new(params.stop)?,
             constraint: params.schema.map(Constraint::new),
+            tools,
             cancel,
             finish: None,
             done: false,
@@ -221,14 +236,18 @@ impl Generation {
             Input::Token(_) => self.pos += 1,
         }
         let tokenizer = engine.tokenizer();
-        if let Some(constraint) = &mut self.constraint {
-            let remaining = self.max_tokens - self.generated;
-            let trie = engine.token_trie();
-            let masked = constraint.mask_logits(trie, tokenizer, &mut logits, remaining);
-            if let Err(e) = masked {
-                self.done = true;
-                return Some(Err(e));
+        let remaining = self.max_tokens - self.generated;
+        let trie = engine.token_trie();
+        let masked = match (self.tools.call(), &mut self.constraint) {
+            (Some(call), _) => call.mask_logits(trie, tokenizer, &mut logits, remaining),
+            (None, Some(constraint)) => {
+                constraint.mask_logits(trie, tokenizer, &mut logits, remaining)
             }
+            (None, None) => Ok(()),
+        };
+        if let Err(e) = masked {
+            self.done = true;
+            return Some(Err(e));
         }
         let id = self.sampler.sample(&mut logits);
         if !self.ignore_eos && tokenizer.is_end_of_generation(id) {
@@ -237,7 +256,25 @@ impl Generation {
         }
         self.last = Some(id);
         self.generated += 1;
+        if let Some(call) = self.tools.call() {
+            let (name, arguments) = match call.advance(tokenizer.piece(id)) {
+                CallToken::Named(name) => (Some(name), String::new()),
+                CallToken::Arguments => (None, self.utf8.push(tokenizer.piece(id))),
+                CallToken::Structure => (None, String::new()),
+            };
+            if call.is_finished() {
+                self.finish = Some(FinishReason::ToolCalls);
+            } else if self.generated >= self.max_tokens {
+                self.finish = Some(FinishReason::Length);
+            }
+            return Some(Ok(Event::ToolCall {
+                id,
+                name,
+                arguments,
+            }));
+        }
         let text = self.utf8.push(tokenizer.piece(id));
+        let text = self.tools.text(&text);
         let released = self.stops.push(&text);
         let json_done = self.constraint.as_mut().is_some_and(|c| {
             c.advance(tokenizer.piece(id));
@@ -257,6 +294,7 @@ impl Generation {
 
     fn done_event(&mut self, finish_reason: FinishReason) -> Event {
         let tail = self.utf8.finish();
+        let tail = self.tools.finish(&tail);
         let released = self.stops.push(&tail);
         let text = if released.stopped {
             released.text

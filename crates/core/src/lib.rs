@@ -29,6 +29,7 @@ pub mod tasks;
 pub mod template;
 pub mod timing;
 pub mod tokenizer;
+pub mod tool_call;
 
 pub use description::ModelDescription;
 pub use embed::{Embedding, Embeddings, Encoder, EncoderFiles};

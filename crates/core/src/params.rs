@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::protocol::{ChatCompletionRequest, Stop};
 use crate::sampling::SamplingParams;
 use crate::structured::Schema;
+use crate::tool_call::ToolCalling;
 
 /// What to generate.
 #[derive(Debug, Clone, Default)]
@@ -24,16 +25,15 @@ pub struct GenerateParams {
     pub top_logprobs: Option<usize>,
     /// With a schema, the reply is JSON matching it (enforced while decoding).
     pub schema: Option<Arc<Schema>>,
+    /// With tools, the reply may (or must) be a call of one of them.
+    pub tools: Option<ToolCalling>,
 }
 
 impl GenerateParams {
     /// The parameters `request` asks for on the local engine, after
-    /// [`ChatCompletionRequest::validate`]: tools are an `invalid_request` here.
+    /// [`ChatCompletionRequest::validate`].
     pub fn from_request(request: &ChatCompletionRequest) -> Result<Self> {
         request.validate()?;
-        if request.uses_tools() {
-            return Err(Error::InvalidRequest("tools need the remote engine".into()));
-        }
         let schema = match &request.response_format {
             Some(format) => Schema::for_format(format)?.map(Arc::new),
             None => None,
@@ -69,6 +69,7 @@ impl GenerateParams {
             ignore_eos: request.ignore_eos.unwrap_or(false),
             top_logprobs: request.top_logprobs_wanted(),
             schema,
+            tools: ToolCalling::from_request(request)?,
         })
     }
 }
@@ -131,9 +132,18 @@ mod tests {
         assert!(with(r#""response_format":{"type":"yaml"}"#).is_err());
         let tools = with(r#""tools":[{"type":"function","function":{"name":"f"}}]"#).unwrap();
         assert!(tools.uses_tools());
-        let e = GenerateParams::from_request(&tools).unwrap_err();
-        assert_eq!(e.code(), "invalid_request");
-        assert!(e.to_string().contains("remote engine"), "{e}");
+        let calling = GenerateParams::from_request(&tools).unwrap().tools.unwrap();
+        assert!(!calling.forced, "auto by default");
+        let bad = with(
+            r#""tools":[{"type":"function","function":{"name":"f",
+                "parameters":{"type":"object","properties":{"x":{"anyOf":[]}}}}}]"#,
+        )
+        .unwrap();
+        let e = GenerateParams::from_request(&bad).unwrap_err();
+        assert!(
+            e.to_string().contains("tools[0].function.parameters"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! One chat reply from the engine as OpenAI chunks: the role chunk, text chunks as
-//! tokens come, the finish chunk, then a usage chunk carrying tandem's timings.
+//! tokens come (or a tool call's pieces: its id and name once the name is complete,
+//! then fragments of its arguments), the finish chunk, then a usage chunk carrying
+//! tandem's timings.
 
 use std::collections::VecDeque;
 
@@ -10,7 +12,8 @@ use crate::generate::Generation;
 use crate::model::Sequence;
 use crate::params::GenerateParams;
 use crate::protocol::{
-    ChatCompletionChunk, ChatCompletionRequest, ChunkWriter, TandemInfo, TokenLogprob, TopLogprob,
+    ChatCompletionChunk, ChatCompletionRequest, ChunkWriter, TandemInfo, TokenLogprob,
+    ToolCallDelta, TopLogprob,
 };
 use crate::sampling::StepLogprobs;
 use crate::timing::Stopwatch;
@@ -42,6 +45,8 @@ pub struct Reply {
     stopwatch: Option<Stopwatch>,
     pending: VecDeque<ChatCompletionChunk>,
     started: bool,
+    /// The id of the reply's tool call (`call_…`, from the reply's id).
+    call_id: String,
 }
 
 impl Reply {
@@ -59,14 +64,17 @@ impl Reply {
         let params = GenerateParams::from_request(request)?;
         let prompt = match &request.prompt {
             Some(text) => engine.raw_prompt(text),
-            None => engine.chat_prompt_with(
-                &request.messages,
-                request
-                    .chat_template_kwargs
-                    .as_ref()
-                    .unwrap_or(&Default::default()),
-            )?,
+            None => {
+                let mut kwargs = request.chat_template_kwargs.clone().unwrap_or_default();
+                if let (Some(tools), Some(_)) = (&request.tools, &params.tools) {
+                    let tools = serde_json::to_value(tools)
+                        .map_err(|e| crate::Error::InvalidRequest(e.to_string()))?;
+                    kwargs.insert("tools".into(), tools);
+                }
+                engine.chat_prompt_with(&request.messages, &kwargs)?
+            }
         };
+        let call_id = id.replacen("chatcmpl-", "call_", 1);
         let generation = engine.generate(prompt, params, cancel)?;
         Ok(Reply {
             generation,
@@ -77,6 +85,7 @@ impl Reply {
             stopwatch: None,
             pending: VecDeque::new(),
             started: false,
+            call_id,
         })
     }
 
@@ -169,6 +178,24 @@ impl Reply {
                     ReplyStep::Working
                 } else {
                     ReplyStep::Chunk(self.writer.content(text, logprobs))
+                }
+            }
+            Event::ToolCall {
+                id: _,
+                name,
+                arguments,
+            } => {
+                stopwatch.token((self.clock)());
+                match (name, arguments.is_empty()) {
+                    (Some(name), _) => {
+                        let start = ToolCallDelta::start(0, self.call_id.clone(), name, arguments);
+                        ReplyStep::Chunk(self.writer.tool_call(start))
+                    }
+                    (None, false) => {
+                        let piece = ToolCallDelta::arguments(0, arguments);
+                        ReplyStep::Chunk(self.writer.tool_call(piece))
+                    }
+                    (None, true) => ReplyStep::Working,
                 }
             }
             Event::Done {

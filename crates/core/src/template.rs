@@ -10,11 +10,15 @@ use crate::protocol::ChatMessage;
 
 const TEMPLATE_NAME: &str = "chat";
 
+/// The tag that opens a tool call in Hermes-style templates (Qwen's).
+const HERMES_OPENING: &str = "<tool_call>";
+
 /// A compiled chat template.
 pub struct ChatTemplate {
     env: Environment<'static>,
     bos_token: String,
     eos_token: String,
+    tool_opening: Option<&'static str>,
 }
 
 impl ChatTemplate {
@@ -40,6 +44,8 @@ impl ChatTemplate {
 
     /// Compile `source` with the given BOS and EOS token strings.
     pub fn new(source: String, bos_token: String, eos_token: String) -> Result<Self> {
+        let tool_opening =
+            (source.contains("tools") && source.contains(HERMES_OPENING)).then_some(HERMES_OPENING);
         let mut env = Environment::new();
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function(
@@ -54,7 +60,15 @@ impl ChatTemplate {
             env,
             bos_token,
             eos_token,
+            tool_opening,
         })
+    }
+
+    /// The text that opens a tool call, when the template renders `tools` and its
+    /// calls in a format tandem knows (Hermes-style: `<tool_call>` then
+    /// `{"name": …, "arguments": …}`); `None`: the model cannot call tools here.
+    pub fn tool_opening(&self) -> Option<&'static str> {
+        self.tool_opening
     }
 
     /// Render `messages`; with `add_generation_prompt` the text ends where the

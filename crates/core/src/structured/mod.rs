@@ -1,8 +1,10 @@
 //! Structured output: JSON constrained by a schema while decoding. Before each token
 //! is sampled, every token that could not continue a matching JSON text gets `-inf`;
 //! end-of-generation is allowed only once the value is complete, and generation
-//! stops as soon as nothing more may follow it.
+//! stops as soon as nothing more may follow it. call.rs: a tool call decoded the
+//! same way, a stage at a time.
 
+mod call;
 mod mask;
 mod matcher;
 mod schema;
@@ -10,6 +12,7 @@ mod schema;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use call::{CallConstraint, CallToken, Functions};
 pub use mask::{TokenSet, TokenTrie};
 pub use matcher::{Matcher, MAX_WHITESPACE};
 pub use schema::{Schema, MAX_CHOICES};

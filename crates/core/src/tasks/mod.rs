@@ -267,7 +267,7 @@ impl Engine {
         for event in self.stream(&mut generation) {
             match event? {
                 Event::Token { text, .. } | Event::Done { text, .. } => answer.push_str(&text),
-                Event::Prefill { .. } => {}
+                Event::Prefill { .. } | Event::ToolCall { .. } => {}
             }
         }
         task.parse(&answer)

@@ -13,6 +13,7 @@ mod common;
 mod engine;
 mod greedy;
 mod tokenizer;
+mod tools;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

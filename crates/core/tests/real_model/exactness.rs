@@ -77,7 +77,7 @@ fn greedy_generation_reproduces_the_reference_start() {
             .stream(&mut generation)
             .filter_map(|e| match e.unwrap() {
                 Event::Token { id, .. } => Some(id),
-                Event::Prefill { .. } | Event::Done { .. } => None,
+                Event::Prefill { .. } | Event::Done { .. } | Event::ToolCall { .. } => None,
             })
             .collect();
         let agree = got

@@ -40,7 +40,7 @@ fn run_ids(engine: &mut Engine, prompt: Vec<u32>, params: GenerateParams) -> Run
     };
     for event in engine.stream(&mut generation) {
         match event.unwrap() {
-            Event::Prefill { .. } => {}
+            Event::Prefill { .. } | Event::ToolCall { .. } => {}
             Event::Token { id, text, logprobs } => {
                 // Log-probabilities come when asked for, and only then.
                 assert_eq!(logprobs.as_ref().map(|l| l.top.len()), top_wanted);

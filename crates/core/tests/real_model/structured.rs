@@ -54,7 +54,7 @@ fn always_valid_within(prompt: &str, schema: Schema, max_tokens: usize) -> Vec<(
                         text.push_str(&t);
                         finish = Some(finish_reason);
                     }
-                    Event::Prefill { .. } => {}
+                    Event::Prefill { .. } | Event::ToolCall { .. } => {}
                 }
             }
             let run = format!("temperature {temperature}, seed {seed}: {text}");

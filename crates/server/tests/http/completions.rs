@@ -72,7 +72,7 @@ fn greedy_text(prompt: &str, n: usize) -> String {
     for event in engine.stream(&mut generation) {
         match event.unwrap() {
             Event::Token { text: t, .. } | Event::Done { text: t, .. } => text.push_str(&t),
-            Event::Prefill { .. } => {}
+            Event::Prefill { .. } | Event::ToolCall { .. } => {}
         }
     }
     text

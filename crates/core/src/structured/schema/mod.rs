@@ -103,10 +103,28 @@ impl Schema {
         })
     }
 
-    /// Compile a JSON Schema; unsupported keywords are an `invalid_request` naming them.
+    /// Compile a `response_format` JSON Schema; unsupported keywords are an
+    /// `invalid_request` naming them.
     pub fn compile(schema: &Value) -> Result<Self> {
+        Self::compile_field(schema, "response_format schema")
+    }
+
+    /// Compile the JSON Schema of a request's `field` (named in errors).
+    pub fn compile_field(schema: &Value, field: &str) -> Result<Self> {
         let mut out = Self::base();
-        out.root = out.node(schema, "#", 0)?;
+        out.root = out.node(schema, &format!("{field} at #"), 0)?;
+        Ok(out)
+    }
+
+    /// Compile the JSON Schema of a request's `field`, which must describe an object
+    /// (a schema that says nothing: any object).
+    pub fn compile_object(schema: &Value, field: &str) -> Result<Self> {
+        let mut out = Self::compile_field(schema, field)?;
+        match out.nodes[usize::from(out.root)] {
+            Node::Any => out.root = ANY_OBJECT,
+            Node::Object { .. } | Node::FreeObject { .. } => {}
+            _ => return Err(invalid(&format!("{field} at #"), "must describe an object")),
+        }
         Ok(out)
     }
 
@@ -377,12 +395,12 @@ fn limits(
 }
 
 fn invalid(path: &str, why: &str) -> Error {
-    Error::InvalidRequest(format!("response_format schema at {path}: {why}"))
+    Error::InvalidRequest(format!("{path}: {why}"))
 }
 
 fn unsupported(keyword: &str, path: &str) -> Error {
     Error::InvalidRequest(format!(
-        "response_format schema at {path}: the JSON Schema keyword \"{keyword}\" is not supported"
+        "{path}: the JSON Schema keyword \"{keyword}\" is not supported"
     ))
 }
 
