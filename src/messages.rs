@@ -233,6 +233,8 @@ pub struct ModelInfo {
     pub quantization: std::collections::BTreeMap<String, f64>,
     /// Whether it has a chat template (else it takes raw prompts only).
     pub chat: bool,
+    /// Whether its chat template calls tools (else requests with tools go remote).
+    pub tools: bool,
     /// Most tokens per conversation.
     pub context_window: usize,
     /// Whether the bytes came from the cache.

@@ -5,13 +5,54 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** Who wrote a message (`developer` is read as `system`). */
-export type Role = "system" | "developer" | "user" | "assistant";
+/** Who wrote a message (`developer` is read as `system`; `tool`: a tool's result). */
+export type Role = "system" | "developer" | "user" | "assistant" | "tool";
 
-/** One message of a chat: content is a string or OpenAI's list of text parts. */
+/** One message of a chat: content is a string or OpenAI's list of text parts (`null`
+ * for an assistant message that only calls tools). */
 export interface ChatMessage {
   role: Role;
-  content: string | { type: "text"; text: string }[];
+  content: string | { type: "text"; text: string }[] | null;
+  /** The tools an assistant message called. */
+  tool_calls?: ToolCall[];
+  /** Which call a `tool` message answers. */
+  tool_call_id?: string;
+}
+
+/** A function the model may call. */
+export interface Tool {
+  type: "function";
+  function: {
+    /** a-z, A-Z, 0-9, `_` and `-`, at most 64. */
+    name: string;
+    description?: string;
+    /** The JSON Schema of the arguments (an object). */
+    parameters?: Record<string, unknown>;
+    strict?: boolean;
+  };
+}
+
+/** Whether and which function the model must call. */
+export type ToolChoice =
+  | "none"
+  | "auto"
+  | "required"
+  | { type: "function"; function: { name: string } };
+
+/** A call the assistant made: its arguments are a JSON object as text. */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** A piece of a streamed call: the first piece of call `index` has its id, type and
+ * name, the next ones add fragments of its arguments. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function?: { name?: string; arguments?: string };
 }
 
 /** What both OpenAI request shapes (chat and completions) take alike. */
@@ -46,6 +87,26 @@ export interface ChatCompletionRequest extends GenerationOptions {
   max_completion_tokens?: number;
   logprobs?: boolean;
   top_logprobs?: number;
+  /** `{type: "json_object"}` or `{type: "json_schema", json_schema: {name, schema,
+   * strict?, description?}}`: enforced while decoding locally. */
+  response_format?:
+    | { type: "text" }
+    | { type: "json_object" }
+    | {
+        type: "json_schema";
+        json_schema: {
+          name: string;
+          description?: string;
+          schema?: Record<string, unknown>;
+          strict?: boolean;
+        };
+      };
+  /** Functions the model may call (locally too when the model's template calls
+   * tools: `ai.model.tools`). */
+  tools?: Tool[];
+  tool_choice?: ToolChoice;
+  /** Whether the model may call several tools at once (passed to the server). */
+  parallel_tool_calls?: boolean;
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
@@ -193,7 +254,7 @@ export interface ChatCompletion {
   model: string;
   choices: {
     index: number;
-    message: { role: "assistant"; content: string };
+    message: { role: "assistant"; content: string | null; tool_calls?: ToolCall[] };
     logprobs: Logprobs | null;
     finish_reason: FinishReason | null;
   }[];
@@ -209,7 +270,7 @@ export interface ChatCompletionChunk {
   model: string;
   choices: {
     index: number;
-    delta: { role?: "assistant"; content?: string };
+    delta: { role?: "assistant"; content?: string; tool_calls?: ToolCallDelta[] };
     logprobs: Logprobs | null;
     finish_reason: FinishReason | null;
   }[];
@@ -300,6 +361,9 @@ export interface ModelInfo {
   quantization: Record<string, number>;
   /** Whether it has a chat template; a base model takes raw prompts only. */
   chat: boolean;
+  /** Whether its chat template calls tools (Hermes-style `<tool_call>`, as Qwen's):
+   * requests with `tools` may run locally; else the router sends them to the server. */
+  tools: boolean;
   contextWindow: number;
   fromCache: boolean;
   bytes: number;

@@ -197,6 +197,7 @@ impl Worker {
                 .map(|(dtype, weights)| (dtype, weights as f64))
                 .collect(),
             chat: description.chat,
+            tools: description.tools,
             context_window: model.context_window(),
             from_cache: loaded.from_cache,
             bytes: total,

@@ -1,7 +1,7 @@
 //! The router's decision: what the router knows of both engines (the environment
 //! snapshot) and the request's features, and the error when no side may answer.
 
-use tandem_core::protocol::ResponseFormat;
+use tandem_core::protocol::{ResponseFormat, ToolChoice};
 use tandem_core::router::{self, Decision, Environment, LocalEnv, Mode, Policy, Query, RemoteEnv};
 use tandem_core::{ChatCompletionRequest, ChatMessage, Error, Role};
 use wasm_bindgen::JsValue;
@@ -22,6 +22,7 @@ impl Engines {
             .map(|info| LocalEnv {
                 ready: true,
                 context_window: info.context_window,
+                tools: info.tools,
                 ..self.speeds.local()
             });
         let remote = self.remote.as_ref().map(|_| RemoteEnv {
@@ -72,7 +73,7 @@ impl Engines {
                 .response_format
                 .as_ref()
                 .is_some_and(|f| !matches!(f, ResponseFormat::Text)),
-            tools: request.tools.is_some(),
+            tools: request.tools.is_some() && request.tool_choice != Some(ToolChoice::None),
             task: options.task,
         };
         let error = match router::decide(&query, &env, &options.policy) {

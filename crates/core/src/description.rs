@@ -7,6 +7,7 @@ use candle_core::quantized::GgmlDType;
 use serde::Serialize;
 
 use crate::gguf::Gguf;
+use crate::template::ChatTemplate;
 
 /// A model's family, size and quantisation mix.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,11 +20,13 @@ pub struct ModelDescription {
     pub quantization: BTreeMap<String, u64>,
     /// Whether the model has a chat template (else it takes raw prompts only).
     pub chat: bool,
+    /// Whether its chat template renders tools in a call format tandem knows.
+    pub tools: bool,
 }
 
 impl ModelDescription {
     /// Describe the model in `gguf` (its architecture already checked).
-    pub(crate) fn of(gguf: &Gguf, architecture: &str, chat: bool) -> Self {
+    pub(crate) fn of(gguf: &Gguf, architecture: &str, template: Option<&ChatTemplate>) -> Self {
         let mut quantization = BTreeMap::new();
         for info in gguf.content.tensor_infos.values() {
             let weights = info.shape.elem_count() as u64;
@@ -33,7 +36,8 @@ impl ModelDescription {
             architecture: architecture.to_string(),
             parameters: quantization.values().sum(),
             quantization,
-            chat,
+            chat: template.is_some(),
+            tools: template.and_then(ChatTemplate::tool_opening).is_some(),
         }
     }
 }

@@ -182,7 +182,7 @@ impl Header {
             )));
         }
         let description =
-            ModelDescription::of(gguf, &model.hparams().architecture, template.is_some());
+            ModelDescription::of(gguf, &model.hparams().architecture, template.as_ref());
         Ok(Header {
             tokenizer,
             template,

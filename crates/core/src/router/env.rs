@@ -12,6 +12,8 @@ pub struct LocalEnv {
     pub prefill_tokens_per_s: f64,
     /// Measured generation speed.
     pub decode_tokens_per_s: f64,
+    /// The model can call tools (its chat template renders them).
+    pub tools: bool,
 }
 
 impl Default for LocalEnv {
@@ -22,6 +24,7 @@ impl Default for LocalEnv {
             context_window: 8192,
             prefill_tokens_per_s: 30.0,
             decode_tokens_per_s: 16.0,
+            tools: false,
         }
     }
 }

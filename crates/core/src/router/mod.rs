@@ -4,15 +4,16 @@
 //!
 //! [`decide`] applies, in order:
 //! 1. **Modes that obey.** `local-only` answers locally and `remote-only` remotely;
-//!    when that side cannot answer (not configured, unreachable, tools or a too long
-//!    request for the local model, strict privacy against the server) the result is
+//!    when that side cannot answer (not configured, unreachable, tools a local model
+//!    cannot call or a too long request for it, strict privacy against the server) the
+//!    result is
 //!    [`Error::NoRoute`], whose message says what to change.
 //! 2. **Strict privacy.** With `privacy: strict`, a request containing sensitive data
 //!    ([`sensitive`]: e-mail addresses, phone numbers, Luhn-valid card numbers,
 //!    mod-97-valid IBANs) stays local in every other mode, and the reason says so.
-//! 3. **Hard limits of the local side.** No local model, tools in the request (the
-//!    local model cannot call tools), or prompt + answer tokens (`max_tokens`, else the
-//!    expected length) over the local context window → remote.
+//! 3. **Hard limits of the local side.** No local model, tools in the request that the
+//!    local model cannot call (its template has none), or prompt + answer tokens
+//!    (`max_tokens`, else the expected length) over the local context window → remote.
 //! 4. **Hard limits of the remote side.** No server configured, or not reachable →
 //!    local.
 //! 5. **Local model still loading** → remote.
@@ -169,7 +170,7 @@ pub struct Query<'a> {
     pub max_tokens: Option<usize>,
     /// `response_format` asks for JSON (json_schema or json_object).
     pub structured: bool,
-    /// The request carries tools (the local model cannot call them).
+    /// The request offers tools (and `tool_choice` is not `none`).
     pub tools: bool,
     /// The app's hint of what the request is for.
     pub task: Option<Task>,
@@ -291,7 +292,7 @@ fn analyse(query: &Query, env: &Environment) -> (Features, Scores) {
     let expected_tokens =
         answer::expected_tokens(&features, difficulty, prompt_tokens, query.max_tokens);
     let budget = query.max_tokens.unwrap_or(expected_tokens);
-    let local_limit = if query.tools {
+    let local_limit = if query.tools && env.local.is_some_and(|l| !l.tools) {
         Some("the local model cannot call tools".to_string())
     } else {
         env.local

@@ -140,6 +140,12 @@ fn tools_go_remote_in_every_mode_but_local_only() {
     let msg = no_route(decide(&q, &both(), &policy(Mode::LocalOnly)));
     assert!(msg.contains("local-only") && msg.contains("tools"), "{msg}");
     assert!(no_route(decide(&q, &local_only_env(), &Policy::default())).contains("no server"));
+    // A local model whose template calls tools takes them like any request.
+    let mut env = both();
+    env.local = env.local.map(|l| LocalEnv { tools: true, ..l });
+    let d = decide(&q, &env, &policy(Mode::PreferLocal)).unwrap();
+    assert_eq!(d.target, Target::Local, "{}", d.reason);
+    assert!(d.scores.local_limit.is_none());
 }
 
 #[test]

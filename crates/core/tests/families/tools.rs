@@ -203,6 +203,8 @@ fn the_template_renders_the_tools_and_a_tool_conversation() {
 #[test]
 fn a_template_without_tools_refuses_them_with_invalid_request() {
     let engine = Engine::load(LLAMA3.bytes()).unwrap();
+    assert!(!engine.description().tools);
+    assert!(Engine::load(QWEN3.bytes()).unwrap().description().tools);
     let e = Reply::new(
         &engine,
         &request(json!({})),
