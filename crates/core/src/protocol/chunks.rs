@@ -170,6 +170,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn streamed_call_pieces_fold_into_whole_calls() {
+        let writer = ChunkWriter::new("chatcmpl-1", 1, "m");
+        let mut b = CompletionBuilder::default();
+        b.push(writer.role());
+        b.push(writer.tool_call(ToolCallDelta::start(
+            1,
+            "c2".into(),
+            "g".into(),
+            String::new(),
+        )));
+        b.push(writer.tool_call(ToolCallDelta::start(
+            0,
+            "c1".into(),
+            "f".into(),
+            "{\"a\"".into(),
+        )));
+        b.push(writer.tool_call(ToolCallDelta::arguments(0, ":1}".into())));
+        b.push(writer.tool_call(ToolCallDelta::arguments(1, "{}".into())));
+        b.push(writer.finish(crate::FinishReason::ToolCalls));
+        let whole = b.finish().unwrap();
+        let message = &whole.choices[0].message;
+        assert_eq!(message.content, None);
+        let calls = message.tool_calls.as_ref().unwrap();
+        assert_eq!(calls[0].id, "c1");
+        assert_eq!(calls[0].function.arguments, "{\"a\":1}");
+        assert_eq!(
+            (calls[1].id.as_str(), calls[1].function.name.as_str()),
+            ("c2", "g")
+        );
+        let wire = serde_json::to_value(&whole).unwrap();
+        assert_eq!(wire["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(
+            wire["choices"][0]["message"]["content"],
+            serde_json::Value::Null
+        );
+        assert_eq!(
+            wire["choices"][0]["message"]["tool_calls"][1]["type"],
+            "function"
+        );
+    }
+
+    #[test]
     fn chunks_fold_into_the_whole_response() {
         let w = ChunkWriter::new("chatcmpl-1", 7, "m");
         let mut b = CompletionBuilder::default();

@@ -214,7 +214,99 @@ impl ChatCompletionRequest {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{json, Value};
+
     use super::*;
+    use crate::protocol::Role;
+
+    fn request(json: Value) -> Result<ChatCompletionRequest> {
+        let r = ChatCompletionRequest::from_json(&json.to_string())?;
+        r.validate().map(|_| r)
+    }
+
+    #[test]
+    fn a_tool_conversation_round_trips_in_openais_shape() {
+        let wire = json!({
+            "messages": [
+                {"role": "user", "content": "Weather in Paris?"},
+                {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1",
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "18 C"}
+            ],
+            "tools": [{"type": "function", "function": {"name": "weather",
+                "description": "Today's weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}],
+            "tool_choice": {"type": "function", "function": {"name": "weather"}},
+            "parallel_tool_calls": false
+        });
+        let r = request(wire.clone()).unwrap();
+        assert_eq!(r.messages[2].role, Role::Tool);
+        assert_eq!(r.tool_choice, Some(ToolChoice::Function("weather".into())));
+        let back = serde_json::to_value(&r).unwrap();
+        assert_eq!(back["tools"], wire["tools"]);
+        assert_eq!(back["tool_choice"], wire["tool_choice"]);
+        assert_eq!(
+            back["messages"][1]["tool_calls"],
+            wire["messages"][1]["tool_calls"]
+        );
+        assert_eq!(back["messages"][2]["tool_call_id"], "call_1");
+        for mode in ["none", "auto", "required"] {
+            let r = request(json!({"messages": [{"role": "user", "content": "x"}],
+                "tools": wire["tools"], "tool_choice": mode}))
+            .unwrap();
+            assert_eq!(serde_json::to_value(&r).unwrap()["tool_choice"], mode);
+        }
+    }
+
+    #[test]
+    fn malformed_tools_are_invalid_requests_that_say_what_is_wrong() {
+        let user = json!([{"role": "user", "content": "x"}]);
+        let tool = |name: &str| json!({"type": "function", "function": {"name": name}});
+        for (body, says) in [
+            (json!({"tools": [tool("a b")]}), "a-z"),
+            (json!({"tools": [tool("f"), tool("f")]}), "twice"),
+            (json!({"tools": []}), "must not be empty"),
+            (json!({"tool_choice": "auto"}), "needs tools"),
+            (
+                json!({"tools": [tool("f")], "tool_choice": "sometimes"}),
+                "tool_choice",
+            ),
+            (
+                json!({"tools": [tool("f")], "tool_choice": {"type": "function", "function": {"name": "g"}}}),
+                "\"g\"",
+            ),
+            (
+                json!({"tools": [{"type": "retrieval", "function": {"name": "f"}}]}),
+                "retrieval",
+            ),
+            (
+                json!({"tools": [{"type": "function", "function": {"name": "f", "parameters": []}}]}),
+                "parameters",
+            ),
+            (
+                json!({"messages": [{"role": "tool", "content": "18 C"}]}),
+                "tool_call_id",
+            ),
+            (
+                json!({"messages": [{"role": "user", "content": "x", "tool_call_id": "c"}]}),
+                "only tool messages",
+            ),
+            (
+                json!({"messages": [{"role": "assistant", "content": "", "tool_calls": [
+                    {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{"}}]}]}),
+                "not JSON",
+            ),
+        ] {
+            let mut body = body;
+            if body.get("messages").is_none() {
+                body["messages"] = user.clone();
+            }
+            let e = request(body.clone()).unwrap_err();
+            assert_eq!(e.code(), "invalid_request", "{body}");
+            assert!(e.to_string().contains(says), "{body}: {e}");
+        }
+    }
 
     #[test]
     fn unknown_fields_are_rejected_by_name() {
