@@ -133,12 +133,19 @@ impl CallConstraint {
                     let piece = tokenizer.piece(id);
                     !piece.is_empty() && rest.as_bytes().starts_with(piece)
                 };
+                let mut any = false;
                 for (id, l) in logits.iter_mut().enumerate() {
-                    if !fits(id as u32) {
-                        *l = f32::NEG_INFINITY;
+                    match fits(id as u32) {
+                        true => any = true,
+                        false => *l = f32::NEG_INFINITY,
                     }
                 }
-                Ok(())
+                match any {
+                    true => Ok(()),
+                    false => Err(Error::Inference(format!(
+                        "no token of the vocabulary can write {rest:?} of the tool call"
+                    ))),
+                }
             }
             // The arguments leave room for the closing brace.
             Stage::Name(c) | Stage::Arguments(c) => {

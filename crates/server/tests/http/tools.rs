@@ -1,7 +1,8 @@
 //! Tool calls through the openai, anthropic and gemini adapters, against fake
 //! providers speaking the documented wire formats (tests/streams_from_docs/*_tools.sse):
 //! a conversation with tools and a tool result goes up in each provider's shape, and
-//! each provider's calls come back as OpenAI's `tool_calls`, streamed and whole.
+//! each provider's calls come back as OpenAI's `tool_calls`, streamed and whole; a
+//! native backend whose template calls tools (the tiny Qwen3) answers them itself.
 
 use serde_json::{json, Value};
 use tandem_core::{ChatCompletionChunk, FinishReason};
@@ -238,6 +239,34 @@ async fn fake_providers_documented_tool_calls_come_back_as_openai_tool_calls() {
         }
         assert_eq!(whole["usage"]["completion_tokens"], 17, "{provider}");
     }
+}
+
+#[tokio::test]
+async fn a_native_backend_whose_template_calls_tools_answers_a_valid_call() {
+    let _turn = crate::model_turn().await;
+    let mut config = crate::native_config();
+    let tiny =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/tiny/tiny-qwen3.gguf");
+    config.backends.insert(
+        "native".into(),
+        tandem_server::config::BackendConfig::Native { path: tiny },
+    );
+    let base = crate::spawn(config);
+    crate::wait_ready(&base).await;
+    let mut body = conversation(
+        "tiny-qwen3",
+        json!({"type": "function", "function": {"name": "weather"}}),
+    );
+    body["max_tokens"] = 40.into();
+    let whole: Value = crate::chat(&base, body.clone()).await.json().await.unwrap();
+    let choice = &whole["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls", "{whole}");
+    let call = &choice["message"]["tool_calls"][0];
+    assert_eq!(call["function"]["name"], "weather");
+    let arguments: Value =
+        serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert!(arguments["city"].is_string(), "{arguments}");
+    assert_eq!(arguments.as_object().unwrap().len(), 1, "{arguments}");
 }
 
 fn spawn_upstream(fake: &str) -> String {
