@@ -86,7 +86,7 @@ impl Generation {
         let opening = engine.template().ok().and_then(|t| t.tool_opening());
         let tools = match (params.tools, opening) {
             (None, _) => Tooling::Off,
-            (Some(calling), Some(opening)) => Tooling::new(Some(calling), opening)?,
+            (Some(calling), Some(opening)) => Tooling::new(calling, opening)?,
             (Some(_), None) => {
                 return Err(Error::InvalidRequest(format!(
                     "{} cannot call tools (its chat template has no tool calls tandem \
@@ -237,11 +237,12 @@ impl Generation {
         }
         let tokenizer = engine.tokenizer();
         let remaining = self.max_tokens - self.generated;
-        let trie = engine.token_trie();
         let masked = match (self.tools.call(), &mut self.constraint) {
-            (Some(call), _) => call.mask_logits(trie, tokenizer, &mut logits, remaining),
+            (Some(call), _) => {
+                call.mask_logits(engine.token_trie(), tokenizer, &mut logits, remaining)
+            }
             (None, Some(constraint)) => {
-                constraint.mask_logits(trie, tokenizer, &mut logits, remaining)
+                constraint.mask_logits(engine.token_trie(), tokenizer, &mut logits, remaining)
             }
             (None, None) => Ok(()),
         };

@@ -57,17 +57,11 @@ pub(crate) enum Tooling {
 impl Tooling {
     /// The start of a generation with `calling`, for a template whose calls open
     /// with `opening`.
-    pub(crate) fn new(calling: Option<ToolCalling>, opening: &str) -> Result<Self> {
-        Ok(match calling {
-            None => Tooling::Off,
-            Some(ToolCalling {
-                functions,
-                forced: true,
-            }) => Tooling::Calling(CallConstraint::new(functions, opening)),
-            Some(ToolCalling {
-                functions,
-                forced: false,
-            }) => Tooling::Watching {
+    pub(crate) fn new(calling: ToolCalling, opening: &str) -> Result<Self> {
+        let ToolCalling { functions, forced } = calling;
+        Ok(match forced {
+            true => Tooling::Calling(CallConstraint::new(functions, opening)),
+            false => Tooling::Watching {
                 opening: StopBuffer::new(vec![opening.to_string()])?,
                 functions,
             },
