@@ -131,7 +131,6 @@ mod tests {
         assert!(e.to_string().contains("\"pattern\""), "{e}");
         assert!(with(r#""response_format":{"type":"yaml"}"#).is_err());
         let tools = with(r#""tools":[{"type":"function","function":{"name":"f"}}]"#).unwrap();
-        assert!(tools.uses_tools());
         let calling = GenerateParams::from_request(&tools).unwrap().tools.unwrap();
         assert!(!calling.forced, "auto by default");
         let bad = with(

@@ -157,11 +157,6 @@ impl ChatCompletionRequest {
         self.stream.unwrap_or(false)
     }
 
-    /// Whether the request offers tools.
-    pub fn uses_tools(&self) -> bool {
-        self.tools.is_some()
-    }
-
     /// Whether a last usage chunk was asked for.
     pub fn include_usage(&self) -> bool {
         self.stream_options.is_some_and(|o| o.include_usage)
