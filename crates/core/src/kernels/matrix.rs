@@ -160,10 +160,11 @@ impl<B: WeightBlock> Matrix<B> {
         for (xs, qs) in x.chunks_exact(cols).zip(q.chunks_exact_mut(per_row)) {
             B::quantize(xs, qs);
         }
-        // `(n, rows)` each. With a pool, each task writes its rows for every activation
-        // row as one `(n, its rows)` block, and the blocks are assembled.
+        // `(n, rows)` each. With a pool of more than one thread, each task writes its
+        // rows for every activation row as one `(n, its rows)` block, and the blocks
+        // are assembled; one thread writes them in place.
         let mut outs: Vec<Vec<f32>> = ms.iter().map(|m| vec![0f32; m.rows * n]).collect();
-        if !PARALLEL {
+        if !PARALLEL || rayon::current_num_threads() == 1 {
             for (m, out) in ms.iter().zip(&mut outs) {
                 m.fill(&q, 0, out);
             }
