@@ -142,14 +142,21 @@ async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
   }
 }
 
-/** Embeddings: all-MiniLM-L6-v2's folder, 1,000 generated ~12-token sentences
- * natively (the embed example, 1 thread) and in the browser (the JS API, 1 thread),
- * and a search over 10,000 stored vectors. */
-const EMBED = { folder: "models/all-MiniLM-L6-v2", sentences: 1000, stored: 10000 };
+/** Embeddings: all-MiniLM-L6-v2's folder (and natively its Q8_0 GGUF too), 1,000
+ * generated ~12-token sentences natively (the embed example, 1 thread) and in the
+ * browser (the JS API, 1 thread), and searches over 10,000 stored vectors by a query
+ * vector and by a text. */
+const EMBED = {
+  folder: "models/all-MiniLM-L6-v2",
+  q8_0: "models/all-MiniLM-L6-v2/all-MiniLM-L6-v2.q8_0.gguf",
+  sentences: 1000,
+  stored: 10000,
+};
 
-function nativeEmbed() {
+/** Sentences per second of the encoder at `model`, natively on one thread. */
+function nativeEmbed(model) {
   const out = run("target/release/examples/embed",
-    ["--model", EMBED.folder, "--bench", String(EMBED.sentences)], { RAYON_NUM_THREADS: "1" });
+    ["--model", model, "--bench", String(EMBED.sentences)], { RAYON_NUM_THREADS: "1" });
   return Number(out.match(/: (\d+) sentences\/s/)[1]);
 }
 
@@ -193,7 +200,11 @@ const gemma = {
   wasm: await inBrowser("benchDirect", 1, "tandem_relaxed", GEMMA),
   wllama: await wllama(GEMMA),
 };
-const embed = { native: nativeEmbed(), wasm: await browserEmbed() };
+const embed = {
+  native: nativeEmbed(EMBED.folder),
+  nativeQ8_0: nativeEmbed(EMBED.q8_0),
+  wasm: await browserEmbed(),
+};
 if (!w.loads.fromCache) throw new Error("the API loads were not served from the cache");
 const summary = {
   native_prefill_tok_s_1t: round(n1.prefill),
@@ -242,9 +253,11 @@ const summary = {
   gemma3_prefill_vs_wllama_1t: ratio(gemma.wasm.prefill, gemma.wllama.prefill),
   gemma3_decode_vs_wllama_1t: ratio(gemma.wasm.decode, gemma.wllama.decode),
   embed_native_sentences_s_1t: embed.native,
+  embed_native_q8_0_sentences_s_1t: embed.nativeQ8_0,
   embed_wasm_sentences_s_1t: round(median(embed.wasm.rates)),
   embed_wasm_first_vector_ms: round(embed.wasm.firstVectorMs),
   embed_search_ms_10k: round(median(embed.wasm.searches)),
+  embed_search_text_ms_10k: round(median(embed.wasm.textSearches)),
 };
 mkdirSync(join(ROOT, "target/bench"), { recursive: true });
 writeFileSync(join(ROOT, "target/bench/summary.json"), JSON.stringify(summary, null, 2) + "\n");
@@ -284,7 +297,9 @@ console.log(`Gemma 3 270M (${summary.gemma3_prompt_tokens}-token raw prompt, 64 
   `${summary.gemma3_decode_vs_llama_cpp_1t}x; wasm / wllama prefill ` +
   `${summary.gemma3_prefill_vs_wllama_1t}x, decode ${summary.gemma3_decode_vs_wllama_1t}x`);
 console.log(`embeddings (all-MiniLM-L6-v2, ${EMBED.sentences} sentences of ~12 tokens, 1 thread): ` +
-  `native ${summary.embed_native_sentences_s_1t}/s, wasm ${summary.embed_wasm_sentences_s_1t}/s; ` +
+  `native ${summary.embed_native_sentences_s_1t}/s (Q8_0 GGUF ` +
+  `${summary.embed_native_q8_0_sentences_s_1t}/s), wasm ${summary.embed_wasm_sentences_s_1t}/s; ` +
   `first vector ${summary.embed_wasm_first_vector_ms} ms; search over ${EMBED.stored} vectors ` +
-  `${summary.embed_search_ms_10k} ms per query`);
+  `${summary.embed_search_ms_10k} ms per query vector, ${summary.embed_search_text_ms_10k} ms ` +
+  `per text (its embedding included)`);
 console.log("written to target/bench/summary.json");

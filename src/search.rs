@@ -102,6 +102,16 @@ async fn vectors(
     })
 }
 
+/// A query given as a vector: a `Float32Array` or an array of numbers.
+fn query_vector(query: &JsValue) -> Result<Vec<f32>, JsValue> {
+    if let Some(vector) = query.dyn_ref::<Float32Array>() {
+        return Ok(vector.to_vec());
+    }
+    from_js(query.clone()).map_err(|_| {
+        invalid("query must be a text, or a vector (a Float32Array or an array of numbers)")
+    })
+}
+
 /// One result of a search or a ranking.
 #[derive(Serialize)]
 struct Hit<K> {
@@ -196,28 +206,46 @@ impl SearchIndex {
         })
     }
 
-    /// The `topK` ids most like `query`.
-    pub fn search(&self, query: String, options: JsValue) -> Promise {
+    /// The `topK` ids most like `query`: a text, embedded where the router says, or
+    /// a vector of the index's model (e.g. a stored document's: "more like this").
+    pub fn search(&self, query: JsValue, options: JsValue) -> Promise {
         let (engines, index) = (self.engines.clone(), self.index.clone());
         future_to_promise(async move {
             let options = SearchOptions::from_js(&options)?;
-            let embedded = vectors(&engines, vec![query], &options).await?;
+            let started = js_sys::Date::now();
+            let (vector, embedded) = match query.as_string() {
+                Some(text) => {
+                    let mut embedded = vectors(&engines, vec![text], &options).await?;
+                    (embedded.vectors.pop().unwrap_or_default(), Some(embedded))
+                }
+                None => (query_vector(&query)?, None),
+            };
             let index = index.borrow();
             let Some(index) = index.as_ref() else {
-                return answer(&Vec::<Hit<Id>>::new(), &embedded.tandem);
+                let tandem = embedded.map_or(JsValue::NULL, |e| e.tandem);
+                return answer(&Vec::<Hit<Id>>::new(), &tandem);
             };
-            index
-                .check_model(&embedded.model)
-                .map_err(|e| invalid(&e.to_string()))?;
-            let found = (index.search(&embedded.vectors[0], options.top_k))
-                .map_err(|e| invalid(&e.to_string()))?;
+            if let Some(embedded) = &embedded {
+                (index.check_model(&embedded.model)).map_err(|e| invalid(&e.to_string()))?;
+            }
+            let found =
+                (index.search(&vector, options.top_k)).map_err(|e| invalid(&e.to_string()))?;
             let hits: Vec<Hit<Id>> = (found.into_iter())
                 .map(|(id, score)| Hit {
                     key: Id { id },
                     score,
                 })
                 .collect();
-            answer(&hits, &embedded.tandem)
+            let tandem = match embedded {
+                Some(embedded) => embedded.tandem,
+                None => to_js(&serde_json::json!({
+                    "route": "local",
+                    "model": index.model(),
+                    "reason": "a vector query: nothing to embed",
+                    "duration_ms": js_sys::Date::now() - started,
+                })),
+            };
+            answer(&hits, &tandem)
         })
     }
 }

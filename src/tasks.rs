@@ -158,15 +158,15 @@ impl Tasks {
         )
     }
 
-    /// The `topK` (default 10) ids of `index` most like `query`: `{results: [{id,
-    /// score}], tandem}`, best first.
+    /// The `topK` (default 10) ids of `index` most like `query` (a text, or a vector
+    /// of the index's model): `{results: [{id, score}], tandem}`, best first.
     #[wasm_bindgen(
         unchecked_return_type = "Promise<{ results: { id: string; score: number }[]; tandem: EmbeddingRoute }>"
     )]
     pub fn search(
         &self,
         index: &SearchIndex,
-        query: String,
+        #[wasm_bindgen(unchecked_param_type = "string | Float32Array | number[]")] query: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SearchOptions")] options: JsValue,
     ) -> Promise {
         index.search(query, options)

@@ -155,6 +155,10 @@ test("rank orders documents for a query; an index adds, replaces, removes, searc
     const saved = index.save();
     const restored = ai.tasks.index(saved);
     const again = await ai.tasks.search(restored, "I forgot my password");
+    // A stored vector as the query: "more like this", nothing embedded.
+    const like = await ai.tasks.search(restored, saved.vectors.slice(0, 384), { topK: 1 });
+    const badVector = await ai.tasks.search(restored, [0.5, 0.5]).then(() => "resolved", (e) => e.code);
+    const notAQuery = await ai.tasks.search(restored, { text: "x" }).then(() => "resolved", (e) => e.code);
     const foreign = ai.tasks.index({ ...saved, model: "another-encoder" });
     const mixed = await ai.tasks.search(foreign, "x").then(() => "resolved", (e) => e.code);
     const broken = (() => {
@@ -175,6 +179,9 @@ test("rank orders documents for a query; an index adds, replaces, removes, searc
       saved: { model: saved.model, dimensions: saved.dimensions, ids: saved.ids, values: saved.vectors.length },
       again: again.results.map((x) => x.id),
       sameScore: again.results[0].score === found.results[0].score,
+      like: { id: like.results[0].id, score: like.results[0].score, reason: like.tandem.reason },
+      badVector,
+      notAQuery,
       mixed,
       broken,
       route: ranked.tandem.route,
@@ -195,6 +202,10 @@ test("rank orders documents for a query; an index adds, replaces, removes, searc
   });
   assert.deepEqual(r.again, ["pw", "Where can I download the mobile app?"]);
   assert.ok(r.sameScore);
+  assert.equal(r.like.id, "pw");
+  assert.ok(Math.abs(r.like.score - 1) < 1e-5, JSON.stringify(r.like));
+  assert.equal(r.like.reason, "a vector query: nothing to embed");
+  assert.deepEqual([r.badVector, r.notAQuery], ["invalid_request", "invalid_request"]);
   assert.equal(r.mixed, "invalid_request");
   assert.equal(r.broken, "invalid_request");
   assert.equal(r.route, "local");

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use candle_core::quantized::GgmlDType;
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 
 use super::config::EncoderConfig;
 use super::dense::{Dense, Weight};
@@ -206,10 +206,12 @@ impl Tensors {
     fn dense(&mut self, prefix: &str, rows: usize, cols: usize) -> Result<Dense> {
         let weight = match self.take(&format!("{prefix}.weight"), &[rows, cols])? {
             Raw::Q8_0(m, _) => Weight::Q8_0(m),
-            Raw::Float(values, _) => Weight::f32(&values, rows, cols)?,
+            Raw::Float(values, _) => {
+                Weight::F32(Tensor::from_vec(values, (rows, cols), &Device::Cpu)?)
+            }
         };
         let bias = self.floats(&format!("{prefix}.bias"), &[rows])?;
-        Ok(Dense::new(weight, bias, rows))
+        Ok(Dense::new(weight, bias, rows, cols))
     }
 }
 
