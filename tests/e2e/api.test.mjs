@@ -45,7 +45,7 @@ test("create() downloads the model with byte progress and loads it in a worker",
   const download = r.progress.filter((p) => p.phase === "download");
   assert.ok(download.length > 10, `${download.length} download events`);
   assert.ok(download.every((p, i) => i === 0 || p.loaded >= download[i - 1].loaded));
-  assert.deepEqual(download.at(-1), { phase: "download", loaded: size, total: size });
+  assert.deepEqual(download.at(-1), { file: "model", phase: "download", loaded: size, total: size });
   assert.ok(r.progress.some((p) => p.phase === "load"));
   assert.equal(r.model.fromCache, false);
   assert.equal(r.model.bytes, size);
