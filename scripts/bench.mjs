@@ -113,11 +113,42 @@ async function wllama(w = SMOL) {
 
 const wasmMedians = (runs) => ({
   loadMs: median(runs.map((r) => r.loadMs)),
+  ...Object.fromEntries(["compileMs", "fetchMs", "verifyMs", "buildMs"]
+    .map((phase) => [phase, median(runs.map((r) => r[phase] ?? 0))])),
   fromCache: runs.every((r) => r.fromCache),
   prefill: median(runs.map((r) => r.prefill_tokens_per_s)),
   decode: median(runs.map((r) => r.decode_tokens_per_s)),
   ttft: median(runs.map((r) => r.time_to_first_token_ms)),
 });
+
+/** The PSS (MB) of every Chromium process, summed: the browser holds one tab. */
+function chromiumPssMb() {
+  let kb = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("chromium")) continue;
+      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))[1]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return kb / 1024;
+}
+
+/** The peak of `chromiumPssMb()` while `work()` runs, sampled every 50 ms, and
+ * `work()`'s result. */
+async function withPeakPss(work) {
+  let peak = 0;
+  const sample = () => (peak = Math.max(peak, chromiumPssMb()));
+  const timer = setInterval(sample, 50);
+  try {
+    const result = await work();
+    sample();
+    return { result, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 /** Medians of `window[fn]` runs in bench.html (cross-origin isolated, so `threads`
  * above 1 runs the multi-threaded build) in a fresh headless Chromium, with the
@@ -130,12 +161,12 @@ async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
     page.on("pageerror", (e) => console.error("page error:", e));
     await page.goto(`${server.origin}/bench.html`);
     await page.waitForFunction(() => window.benchReady);
-    const runs = await page.evaluate(
+    const { result: runs, peak } = await withPeakPss(() => page.evaluate(
       ([fn, o]) => window[fn](o),
       [fn, { prompt: w.prompt, maxTokens: w.maxTokens, runs: RUNS, threads, build,
              raw: w.raw, modelUrl: `/${w.model}` }],
-    );
-    return { ...wasmMedians(runs), rssMb: rendererPeakMb() };
+    ));
+    return { ...wasmMedians(runs), rssMb: rendererPeakMb(), pssMb: peak };
   } finally {
     await browser.close();
     server.kill();
@@ -234,11 +265,16 @@ const summary = {
   api_decode_tok_s_1t: round(w.api.decode),
   api_ttft_ms: round(w.api.ttft),
   api_load_from_cache_ms: round(w.loads.loadMs),
+  api_load_compile_ms: round(w.loads.compileMs),
+  api_load_fetch_ms: round(w.loads.fetchMs),
+  api_load_verify_ms: round(w.loads.verifyMs),
+  api_load_build_ms: round(w.loads.buildMs),
   api_prefill_tok_s_2t: round(w.api2.prefill),
   api_decode_tok_s_2t: round(w.api2.decode),
   api_decode_2t_vs_1t: ratio(w.api2.decode, w.api.decode),
   api_decode_overhead_pct: round((1 - w.api.decode / w.direct.decode) * 100),
   renderer_peak_rss_mb: round(w.api.rssMb),
+  tab_peak_pss_mb: round(w.api.pssMb),
   gemma3_prompt_tokens: gemma.wllama.promptTokens,
   gemma3_native_prefill_tok_s_1t: round(gemma.native.prefill),
   gemma3_native_decode_tok_s_1t: round(gemma.native.decode),
@@ -274,8 +310,11 @@ console.table({
   "wasm (Chromium), JS API, 2 threads": { "prefill tok/s": summary.api_prefill_tok_s_2t, "decode tok/s": summary.api_decode_tok_s_2t },
 });
 console.log(`JS API: decode overhead ${summary.api_decode_overhead_pct}% vs direct, ` +
-  `first token ${summary.api_ttft_ms} ms, load from cache ${summary.api_load_from_cache_ms} ms; ` +
-  `tab peak RSS ${summary.renderer_peak_rss_mb} MB`);
+  `first token ${summary.api_ttft_ms} ms, load from cache ${summary.api_load_from_cache_ms} ms ` +
+  `(worker start ${summary.api_load_compile_ms}, read ${summary.api_load_fetch_ms}, sha256 ` +
+  `${summary.api_load_verify_ms}, build ${summary.api_load_build_ms}); ` +
+  `tab peak RSS ${summary.renderer_peak_rss_mb} MB (renderer), PSS ${summary.tab_peak_pss_mb} MB ` +
+  `(every Chromium process, sampled)`);
 console.log(`wasm, 2 threads / 1 thread (JS API): decode ${summary.api_decode_2t_vs_1t}x`);
 console.log(`wasm: ${(summary.wasm_bytes / 1e6).toFixed(2)} MB, model load ${summary.wasm_load_ms} ms`);
 console.log(`tandem / llama.cpp, native 1 thread: prefill ${summary.prefill_vs_llama_cpp_1t}x, ` +

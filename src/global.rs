@@ -23,9 +23,21 @@ extern "C" {
     pub fn storage(this: &Navigator) -> Option<StorageManager>;
     #[wasm_bindgen(method, getter, js_name = onLine)]
     pub fn on_line(this: &Navigator) -> bool;
+
+    /// `performance`.
+    pub type Performance;
+    #[wasm_bindgen(method, getter)]
+    fn performance(this: &Global) -> Performance;
+    #[wasm_bindgen(method)]
+    fn now(this: &Performance) -> f64;
 }
 
 /// The global scope tandem runs in.
 pub fn global() -> Global {
     js_sys::global().unchecked_into()
+}
+
+/// `performance.now()`: milliseconds, finer than `Date.now()`.
+pub fn now() -> f64 {
+    global().performance().now()
 }

@@ -12,8 +12,8 @@ use web_sys::{ReadableStreamDefaultReader, Response, StorageEstimate};
 
 use crate::code::Code;
 use crate::error::{describe, error_name, Failure};
-use crate::global::global;
-use crate::messages::{LoadedFile, Phase, Progress, Warning};
+use crate::global::{global, now};
+use crate::messages::{LoadPhases, LoadedFile, Phase, Progress, Warning};
 use crate::model_cache::{CacheWriter, ModelCache, Record};
 
 /// Where the file's bytes go as they arrive: a fresh one for each attempt (the
@@ -60,6 +60,9 @@ pub struct Loaded<S> {
     pub from_cache: bool,
     /// The file's size.
     pub bytes: f64,
+    /// Time waiting for bytes, hashing them and giving them to the sink (its
+    /// `compile_ms` is 0: the worker was running already).
+    pub phases: LoadPhases,
 }
 
 /// Give the file of `spec.url` to a sink, reporting progress and warnings as they
@@ -145,6 +148,7 @@ pub async fn load<S: Sink>(
         sink: body.sink,
         from_cache: false,
         bytes: body.len as f64,
+        phases: body.phases,
     })
 }
 
@@ -189,6 +193,7 @@ async fn from_cache<S: Sink>(
             sink: body.sink,
             from_cache: true,
             bytes: body.len as f64,
+            phases: body.phases,
         }),
         _ => {
             let _ = cache.delete(url).await;
@@ -276,6 +281,7 @@ struct Body<S> {
     sink: S,
     sha256: String,
     len: usize,
+    phases: LoadPhases,
 }
 
 /// Why a body was not read whole.
@@ -306,10 +312,13 @@ async fn read_body<S: Sink>(
     let mut sink = S::default();
     let mut hasher = Sha256::new();
     let mut chunk_bytes = Vec::new();
+    let mut phases = LoadPhases::default();
     loop {
+        let waited = now();
         let result = JsFuture::from(reader.read())
             .await
             .map_err(|e| ReadError::Stream(describe(&e)))?;
+        phases.fetch_ms += now() - waited;
         if Reflect::get(&result, &"done".into()).is_ok_and(|d| d.is_truthy()) {
             break;
         }
@@ -321,11 +330,15 @@ async fn read_body<S: Sink>(
         }
         chunk_bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut chunk_bytes);
+        let hashing = now();
         hasher.update(&chunk_bytes);
+        let building = now();
+        phases.verify_ms += building - hashing;
         if let Err(failure) = sink.push(&chunk_bytes) {
             let _ = reader.cancel();
             return Err(ReadError::Sink(failure));
         }
+        phases.build_ms += now() - building;
         len += chunk_bytes.len();
         if len - reported >= step {
             reported = len;
@@ -343,5 +356,10 @@ async fn read_body<S: Sink>(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    Ok(Body { sink, sha256, len })
+    Ok(Body {
+        sink,
+        sha256,
+        len,
+        phases,
+    })
 }

@@ -16,6 +16,7 @@ use crate::abort::{aborted, AbortHook};
 use crate::code::Code;
 use crate::deferred::Deferred;
 use crate::error::js_error;
+use crate::global::now;
 use crate::messages::{
     from_js, to_js, EncoderInfo, FromWorker, LoadSpec, LocalInfo, ModelInfo, ToWorker,
 };
@@ -63,6 +64,10 @@ pub struct Local {
     next_id: Cell<u32>,
     info: RefCell<Option<LocalInfo>>,
     unloaded: Cell<bool>,
+    /// When the worker was started (`performance.now()`).
+    worker_started: Cell<f64>,
+    /// How long it took to be ready: its script fetched, the module compiled (ms).
+    worker_ready_ms: Cell<f64>,
 }
 
 impl Local {
@@ -77,6 +82,8 @@ impl Local {
             next_id: Cell::new(1),
             info: RefCell::new(None),
             unloaded: Cell::new(false),
+            worker_started: Cell::new(0.0),
+            worker_ready_ms: Cell::new(0.0),
         })
     }
 
@@ -120,6 +127,7 @@ impl Local {
     }
 
     fn spawn(self: &Rc<Self>) -> Result<(), JsValue> {
+        self.worker_started.set(now());
         let worker = spawn_worker(self.spec.threads).map_err(|e| {
             js_error(
                 Code::WorkerCrashed,
@@ -345,13 +353,21 @@ impl Local {
             Err(e) => return self.crashed(&format!("unreadable message: {e}")),
         };
         match message {
-            FromWorker::Ready => self.send(&ToWorker::Load(self.spec.clone())),
+            FromWorker::Ready => {
+                self.worker_ready_ms.set(now() - self.worker_started.get());
+                self.send(&ToWorker::Load(self.spec.clone()));
+            }
             FromWorker::Progress(p) => call_hook(&self.hooks.on_progress, &to_js(&p)),
             FromWorker::Warning(w) => {
                 web_sys::console::warn_1(&format!("tandem: {}", w.message).into());
                 call_hook(&self.hooks.on_warning, &to_js(&w));
             }
-            FromWorker::Loaded(info) => {
+            FromWorker::Loaded(mut info) => {
+                if let Some(model) = &mut info.model {
+                    // The worker times its load; starting it came before.
+                    model.load_phases.compile_ms = self.worker_ready_ms.get();
+                    model.load_ms += self.worker_ready_ms.get();
+                }
                 *self.info.borrow_mut() = Some(info);
                 if let Some(loading) = self.loading.borrow_mut().take() {
                     loading.resolve(&JsValue::UNDEFINED);

@@ -241,8 +241,11 @@ pub struct ModelInfo {
     pub from_cache: bool,
     /// Size of the model file.
     pub bytes: f64,
-    /// Milliseconds from the start of the load to ready.
+    /// Milliseconds from the start of the load to ready (the worker's start, the
+    /// module compiled, included).
     pub load_ms: f64,
+    /// Where `load_ms` went.
+    pub load_phases: LoadPhases,
     /// Bytes of the worker's wasm memory once loaded: the model, its caches and
     /// buffers (wasm memory only grows, so this is the load's high-water mark).
     pub memory_bytes: f64,
@@ -252,6 +255,23 @@ pub struct ModelInfo {
     /// Whether the build running the model sums with relaxed SIMD (the engine has it
     /// and the build was found beside the worker script).
     pub relaxed_simd: bool,
+}
+
+/// Milliseconds of a model's load by kind of work. Bytes stream from the network
+/// or the cache through the hash into the model, so the three interleave: each is
+/// the time spent in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadPhases {
+    /// Starting the worker: its script fetched, the wasm module compiled and
+    /// instantiated.
+    pub compile_ms: f64,
+    /// Waiting for the file's bytes (network or cache).
+    pub fetch_ms: f64,
+    /// Hashing them (sha256).
+    pub verify_ms: f64,
+    /// Building the model from them.
+    pub build_ms: f64,
 }
 
 /// What the worker loaded: the chat model, the sentence encoder, or both.

@@ -367,7 +367,11 @@ export interface ModelInfo {
   contextWindow: number;
   fromCache: boolean;
   bytes: number;
+  /** From `create()` to ready: the worker started, the file read and built. */
   loadMs: number;
+  /** Where `loadMs` went. The file streams through the hash into the model, so
+   * fetch, verify and build interleave: each is the time spent in it. */
+  loadPhases: { compileMs: number; fetchMs: number; verifyMs: number; buildMs: number };
   /** The worker's wasm memory once loaded (model, caches, buffers). */
   memoryBytes: number;
   /** Threads running the model: 1 unless the multi-threaded build runs. */

@@ -17,6 +17,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 use crate::code::Code;
 use crate::encoder_loader;
 use crate::error::Failure;
+use crate::global::now;
 use crate::loader::{self, FileSpec};
 use crate::local_model::LocalModel;
 use crate::messages::{
@@ -172,7 +173,7 @@ impl Worker {
         progress: &dyn Fn(Progress),
         warn: &dyn Fn(Warning),
     ) -> Result<ModelInfo, Failure> {
-        let started = js_sys::Date::now();
+        let started = now();
         let file = FileSpec {
             url,
             sha256: spec.sha256.as_deref(),
@@ -181,7 +182,10 @@ impl Worker {
         };
         let loaded = loader::load::<EngineLoader>(&file, progress, warn).await?;
         let total = loaded.bytes;
+        let finishing = now();
         let model = LocalModel::from_engine(loaded.sink.finish()?);
+        let mut load_phases = loaded.phases;
+        load_phases.build_ms += now() - finishing;
         progress(Progress {
             file: LoadedFile::Model,
             phase: Phase::Load,
@@ -201,7 +205,8 @@ impl Worker {
             context_window: model.context_window(),
             from_cache: loaded.from_cache,
             bytes: total,
-            load_ms: js_sys::Date::now() - started,
+            load_ms: now() - started,
+            load_phases,
             memory_bytes: memory_bytes(),
             threads: self.threads,
             relaxed_simd: cfg!(feature = "relaxed-simd"),

@@ -49,7 +49,7 @@ window.benchLoads = async ({ runs }) => {
   const loads = [];
   for (let i = 0; i < runs; i++) {
     const ai = await Tandem.create({ local: { modelUrl: MODEL_URL } });
-    loads.push({ loadMs: ai.model.loadMs, fromCache: ai.model.fromCache });
+    loads.push({ loadMs: ai.model.loadMs, ...ai.model.loadPhases, fromCache: ai.model.fromCache });
     ai.unload();
   }
   return loads;

@@ -42,7 +42,10 @@ export class ModelStatus {
     $("model-bar").hidden = true;
     const from = info.fromCache ? "loaded from cache" : "downloaded";
     const file = decodeURIComponent(new URL(this.url).pathname.split("/").pop());
-    this.state(`${file.replace(/\.gguf$/i, "")} · ${from} in ${duration(info.loadMs)}`, "ok");
+    const { compileMs, fetchMs, verifyMs, buildMs } = info.loadPhases;
+    const phases = `worker ${duration(compileMs)}, read ${duration(fetchMs)}, ` +
+      `sha256 ${duration(verifyMs)}, build ${duration(buildMs)}`;
+    this.state(`${file.replace(/\.gguf$/i, "")} · ${from} in ${duration(info.loadMs)} (${phases})`, "ok");
     const kind = info.chat ? "chat" : "base model: continues your text";
     $("model-detail").textContent =
       `${info.architecture} · ${Math.round(info.parameters / 1e6)}M parameters · ${kind} · ` +

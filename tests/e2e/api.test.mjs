@@ -49,6 +49,10 @@ test("create() downloads the model with byte progress and loads it in a worker",
   assert.ok(r.progress.some((p) => p.phase === "load"));
   assert.equal(r.model.fromCache, false);
   assert.equal(r.model.bytes, size);
+  // Where the load went: each phase took time, and together no more than the load.
+  const { compileMs, fetchMs, verifyMs, buildMs } = r.model.loadPhases;
+  assert.ok([compileMs, fetchMs, verifyMs, buildMs].every((ms) => ms > 0), JSON.stringify(r.model));
+  assert.ok(compileMs + fetchMs + verifyMs + buildMs <= r.model.loadMs, JSON.stringify(r.model));
   assert.equal(r.contextWindow, 8192);
   // What the model is, from its GGUF header: SmolLM2-135M, Q4_1 matrices, a Q8_0
   // embedding table and F32 norms, with a chat template.
@@ -188,7 +192,7 @@ test("bad requests reject with stable codes", async () => {
       badRange: await create({ messages, temperature: 7 }),
       tooLong: await create({ messages, max_tokens: 9000 }),
       hugePrompt: await create({ messages: [{ role: "user", content: "data ".repeat(9000) }] }),
-      badCount: await code(ai.countTokens([{ role: "user" }])),
+      badCount: await code(ai.countTokens([{ role: "robot", content: "hi" }])),
       badOptions: await code(tandem.Tandem.create({ local: { modelUrl: MODEL_URL }, colour: 1 })),
     };
   }, MESSAGES);
