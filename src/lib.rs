@@ -16,6 +16,7 @@ mod abort;
 mod chunks;
 mod code;
 mod deferred;
+mod digest;
 mod dispatch;
 mod embeddings;
 mod encoder_loader;

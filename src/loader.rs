@@ -1,16 +1,18 @@
 //! Getting the model's bytes to where they are built into a model, a chunk at a
 //! time: from the Cache API when a verified copy is there, otherwise from the
 //! network with byte progress, stored in the cache as they come. The bytes are
-//! hashed on the way (sha256, checked before the model is used or the copy is kept)
-//! and never held whole. Works in a window and in a worker alike.
+//! hashed on the way and never held whole: a download by sha256 (checked before the
+//! model is used or the copy is kept) and xxh3, a cached copy by the xxh3 its record
+//! keeps (digest.rs says why that is as sure). Works in a window and in a worker
+//! alike.
 
 use js_sys::{Reflect, Uint8Array};
-use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response, StorageEstimate};
 
 use crate::code::Code;
+use crate::digest::{Digests, Hashers};
 use crate::error::{describe, error_name, Failure};
 use crate::global::{global, now};
 use crate::messages::{LoadPhases, LoadedFile, Phase, Progress, Warning};
@@ -114,7 +116,8 @@ pub async fn load<S: Sink>(
         None => None,
     };
     let progress = progress_of(spec.file, Phase::Download, progress);
-    let body = match read_body::<S>(&response, &progress, writer.as_ref()).await {
+    let hashers = Hashers::new(true);
+    let body = match read_body::<S>(&response, &progress, writer.as_ref(), hashers).await {
         Ok(body) => body,
         Err(e) => {
             if let Some(writer) = writer {
@@ -126,18 +129,20 @@ pub async fn load<S: Sink>(
             });
         }
     };
-    if let Some(want) = want.filter(|want| *want != body.sha256) {
+    let sha256 = body.digests.sha256.unwrap_or_default();
+    if let Some(want) = want.filter(|want| *want != sha256) {
         if let Some(writer) = writer {
             writer.abort();
         }
         return Err(Failure::new(
             Code::IntegrityMismatch,
-            format!("{} has sha256 {}, expected {want}", spec.url, body.sha256),
+            format!("{} has sha256 {sha256}, expected {want}", spec.url),
         ));
     }
     if let Some(writer) = writer {
         let record = Record {
-            sha256: body.sha256,
+            sha256,
+            xxh3: Some(body.digests.xxh3),
             bytes: body.len as f64,
         };
         if let Err(e) = writer.commit(&record).await {
@@ -176,7 +181,8 @@ fn download_failed(url: &str, why: &str) -> Failure {
 }
 
 /// The cached file of `url`, given to a sink, if it is there, is the one wanted and
-/// still has the sha256 it had when stored; a copy that fails the check is evicted.
+/// still has the digest it had when stored (its xxh3, or an older record's sha256); a
+/// copy that fails the check is evicted.
 async fn from_cache<S: Sink>(
     cache: &ModelCache,
     (url, file): (&str, LoadedFile),
@@ -188,8 +194,13 @@ async fn from_cache<S: Sink>(
         return None;
     }
     let progress = progress_of(file, Phase::Load, progress);
-    match read_body::<S>(&response, &progress, None).await {
-        Ok(body) if body.sha256 == record.sha256 => Some(Loaded {
+    let hashers = Hashers::new(record.xxh3.is_none());
+    let intact = |d: &Digests| match &record.xxh3 {
+        Some(xxh3) => d.xxh3 == *xxh3,
+        None => d.sha256.as_ref() == Some(&record.sha256),
+    };
+    match read_body::<S>(&response, &progress, None, hashers).await {
+        Ok(body) if intact(&body.digests) => Some(Loaded {
             sink: body.sink,
             from_cache: true,
             bytes: body.len as f64,
@@ -276,10 +287,10 @@ fn declared_length(response: &Response) -> u64 {
         .unwrap_or(0)
 }
 
-/// A body given whole to a sink, with its sha256 (lowercase hex) and length.
+/// A body given whole to a sink, with its digests and length.
 struct Body<S> {
     sink: S,
-    sha256: String,
+    digests: Digests,
     len: usize,
     phases: LoadPhases,
 }
@@ -294,11 +305,12 @@ enum ReadError {
 
 /// Read a response body a chunk at a time into a new sink (each chunk copied into
 /// wasm memory once, and to the cache's `writer` when there is one), hashing it on
-/// the way and reporting `progress(loaded, total)` about every 1%.
+/// the way with `hashers` and reporting `progress(loaded, total)` about every 1%.
 async fn read_body<S: Sink>(
     response: &Response,
     progress: &dyn Fn(f64, f64),
     writer: Option<&CacheWriter>,
+    mut hashers: Hashers,
 ) -> Result<Body<S>, ReadError> {
     let total = usize::try_from(declared_length(response)).unwrap_or(usize::MAX);
     let report = |loaded: usize| progress(loaded as f64, total as f64);
@@ -310,7 +322,6 @@ async fn read_body<S: Sink>(
     let step = (total / 100).max(1 << 20);
     let (mut len, mut reported) = (0, 0);
     let mut sink = S::default();
-    let mut hasher = Sha256::new();
     let mut chunk_bytes = Vec::new();
     let mut phases = LoadPhases::default();
     loop {
@@ -331,7 +342,7 @@ async fn read_body<S: Sink>(
         chunk_bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut chunk_bytes);
         let hashing = now();
-        hasher.update(&chunk_bytes);
+        hashers.update(&chunk_bytes);
         let building = now();
         phases.verify_ms += building - hashing;
         if let Err(failure) = sink.push(&chunk_bytes) {
@@ -351,14 +362,9 @@ async fn read_body<S: Sink>(
         )));
     }
     report(len);
-    let sha256 = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     Ok(Body {
         sink,
-        sha256,
+        digests: hashers.finish(),
         len,
         phases,
     })

@@ -1,5 +1,5 @@
 //! Model files in the Cache API: each file under its URL in one bucket and, under the
-//! same URL in another, its record (sha256 and size), written only once the file is
+//! same URL in another, its record (sha256, xxh3 and size), written only once the file is
 //! stored whole and verified. A file without its record is never used. A file is
 //! stored as it downloads, chunk by chunk, so it is never held whole in memory.
 
@@ -24,6 +24,10 @@ const RECORDS: &str = "tandem-model-records";
 pub struct Record {
     /// Its sha256 (lowercase hex).
     pub sha256: String,
+    /// Its xxh3-128 (lowercase hex), what later loads check (see digest.rs); records
+    /// written before it have none, and are checked by their sha256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xxh3: Option<String>,
     /// Its size.
     pub bytes: f64,
 }
