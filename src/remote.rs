@@ -97,9 +97,6 @@ impl Remote {
         request: &ChatCompletionRequest,
         signal: Option<&AbortSignal>,
     ) -> Result<Rc<Channel>, JsValue> {
-        if signal.is_some_and(AbortSignal::aborted) {
-            return Err(aborted());
-        }
         let mut body = request.clone();
         body.stream = Some(true);
         body.stream_options = Some(StreamOptions {
@@ -108,14 +105,7 @@ impl Remote {
         if body.model.is_none() {
             body.model = self.spec.model.clone();
         }
-        let body = serde_json::to_string(&body)
-            .map_err(|e| js_error(Code::Internal, &format!("unserialisable request: {e}")))?;
-        let controller = AbortController::new()?;
-        let abort = {
-            let controller = controller.clone();
-            signal.map(|signal| AbortHook::new(signal, move || controller.abort()))
-        };
-        let response = (self.post(CHAT, &body, &controller, signal)).await?;
+        let (response, controller, abort) = self.send(CHAT, &body, signal).await?;
         let channel = Rc::new(Channel::default());
         let reader: ReadableStreamDefaultReader = response
             .body()
@@ -144,21 +134,11 @@ impl Remote {
         request: &EmbeddingRequest,
         signal: Option<&AbortSignal>,
     ) -> Result<JsValue, JsValue> {
-        if signal.is_some_and(AbortSignal::aborted) {
-            return Err(aborted());
-        }
         let mut body = request.clone();
         if body.model.is_none() {
             body.model = self.spec.embedding_model.clone();
         }
-        let body = serde_json::to_string(&body)
-            .map_err(|e| js_error(Code::Internal, &format!("unserialisable request: {e}")))?;
-        let controller = AbortController::new()?;
-        let _abort = {
-            let controller = controller.clone();
-            signal.map(|signal| AbortHook::new(signal, move || controller.abort()))
-        };
-        let response = (self.post(EMBEDDINGS, &body, &controller, signal)).await?;
+        let (response, controller, _abort) = self.send(EMBEDDINGS, &body, signal).await?;
         let _timer = {
             let controller = controller.clone();
             Timeout::new(self.spec.idle_ms, move || controller.abort())
@@ -189,6 +169,28 @@ impl Remote {
                 &format!("the server's embeddings are unreadable: {text:.200}"),
             )),
         }
+    }
+
+    /// POST `body` as JSON to `endpoint` under an abort controller that `signal`
+    /// (while the returned hook lives) and the caller can fire: the 2xx response.
+    async fn send(
+        &self,
+        endpoint: Endpoint,
+        body: &impl serde::Serialize,
+        signal: Option<&AbortSignal>,
+    ) -> Result<(Response, AbortController, Option<AbortHook>), JsValue> {
+        if signal.is_some_and(AbortSignal::aborted) {
+            return Err(aborted());
+        }
+        let body = serde_json::to_string(body)
+            .map_err(|e| js_error(Code::Internal, &format!("unserialisable request: {e}")))?;
+        let controller = AbortController::new()?;
+        let abort = {
+            let controller = controller.clone();
+            signal.map(|signal| AbortHook::new(signal, move || controller.abort()))
+        };
+        let response = self.post(endpoint, &body, &controller, signal).await?;
+        Ok((response, controller, abort))
     }
 
     /// POST `body` to `endpoint` until the server answers 2xx, retrying once with a
