@@ -1,9 +1,8 @@
 // Quick-task buttons on a text box: each runs one of `ai.tasks` where the router
 // says and shows its result with the route badge.
-import { routeBadge } from "./badge.js";
-import { $, duration, el } from "./dom.js";
-import { hideNotice, showNotice } from "./notice.js";
+import { $, el } from "./dom.js";
 import { taskSettings } from "./routing.js";
+import { showJob } from "./shown-job.js";
 
 const SENTIMENTS = ["positive", "neutral", "negative"];
 
@@ -53,35 +52,18 @@ export function quickTasks(ai, jobs, record) {
   }
 }
 
-async function runTask(ai, jobs, record, key) {
+function runTask(ai, jobs, record, key) {
   const task = TASKS[key];
   const text = $("task-text").value.trim();
   if (!text || jobs.busy) return;
-  hideNotice();
-  const badge = routeBadge();
-  const head = el("div", "message-head");
-  const stats = el("span", "stats", "working…");
-  head.append(el("span", "who", task.name), badge.element, stats);
-  const body = el("div", "body");
-  $("task-result").replaceChildren(head, body, badge.reason);
   $("task-result").dataset.task = key;
-  const started = performance.now();
-  try {
-    const result = await jobs.run(badge.decided, (signal) =>
-      task.run(ai, text, { ...taskSettings(), signal }));
-    const ms = performance.now() - started;
-    if (result.tandem) badge.done(result.tandem);
-    body.append(task.show(result));
-    stats.textContent = duration(ms);
-    record({ route: result.tandem?.route ?? null, ms, what: task.name });
-  } catch (e) {
-    const stopped = e.code === "aborted";
-    if (!stopped) {
-      badge.failed();
-      showNotice(e);
-    }
-    stats.textContent = stopped ? "stopped" : `not done (${e.code ?? e.name})`;
-    record({ route: badge.element.dataset.route ?? null, ms: performance.now() - started,
-      what: task.name, outcome: stopped ? "stopped" : "failed" });
-  }
+  return showJob({
+    jobs,
+    record,
+    box: $("task-result"),
+    what: task.name,
+    pending: "working…",
+    run: (signal) => task.run(ai, text, { ...taskSettings(), signal }),
+    show: task.show,
+  });
 }

@@ -3,10 +3,10 @@
 // searched by meaning, each result with its score, the route badge and the time. The
 // index is saved in this browser (`index.save()`, its vectors as a Float32Array), so a
 // second visit searches at once without embedding anything again.
-import { routeBadge } from "./badge.js";
 import { $, duration, el } from "./dom.js";
-import { hideNotice, showNotice } from "./notice.js";
+import { showNotice } from "./notice.js";
 import { taskSettings } from "./routing.js";
+import { showJob } from "./shown-job.js";
 
 /** The built-in documents: a small help centre. */
 const DOCUMENTS = [
@@ -83,35 +83,22 @@ async function openIndex(ai, texts) {
   return index;
 }
 
-async function search(ai, jobs, record, index, texts) {
+function search(ai, jobs, record, index, texts) {
   const query = $("search-query").value.trim();
   if (!query || jobs.busy) return;
-  hideNotice();
-  const badge = routeBadge();
-  const stats = el("span", "stats", "searching…");
-  const head = el("div", "message-head");
-  head.append(el("span", "who", "Results"), badge.element, stats);
-  const list = el("ol", "hits");
-  $("search-results").replaceChildren(head, list, badge.reason);
-  const started = performance.now();
-  try {
-    const found = await jobs.run(badge.decided, (signal) =>
-      ai.tasks.search(index, query, { ...taskSettings(), topK: 3, signal }));
-    const ms = performance.now() - started;
-    badge.done(found.tandem);
-    for (const { id, score } of found.results) list.append(hit(texts.get(id) ?? id, score, id));
-    stats.textContent = duration(ms);
-    record({ route: found.tandem.route, ms, what: "Search" });
-  } catch (e) {
-    const stopped = e.code === "aborted";
-    if (!stopped) {
-      badge.failed();
-      showNotice(e);
-    }
-    stats.textContent = stopped ? "stopped" : `not done (${e.code ?? e.name})`;
-    record({ route: badge.element.dataset.route ?? null, ms: performance.now() - started,
-      what: "Search", outcome: stopped ? "stopped" : "failed" });
-  }
+  return showJob({
+    jobs,
+    record,
+    box: $("search-results"),
+    what: "Search",
+    pending: "searching…",
+    run: (signal) => ai.tasks.search(index, query, { ...taskSettings(), topK: 3, signal }),
+    show: (found) => {
+      const list = el("ol", "hits");
+      for (const { id, score } of found.results) list.append(hit(texts.get(id) ?? id, score, id));
+      return list;
+    },
+  });
 }
 
 /** One result: its score as a bar and a number, and its text. */
