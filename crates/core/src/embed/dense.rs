@@ -46,9 +46,7 @@ impl Dense {
     /// `x` is `(n, cols)` row-major; returns `x · Wᵀ + b`, `(n, rows)`.
     pub(super) fn forward(&self, x: &[f32]) -> Result<Vec<f32>> {
         let mut y = match &self.weight {
-            Weight::Q8_0(m) => Q8_0Matrix::matmul_each(&[m], &with_residual(x))
-                .pop()
-                .map_or_else(Vec::new, |y| summed(y, self.rows)),
+            Weight::Q8_0(_) => return Self::forward_each([self], x).map(|[y]| y),
             Weight::F32(w) if x.len() <= FEW_ROWS * self.cols => few_rows(w, x, self.cols)?,
             Weight::F32(w) => {
                 let n = x.len() / self.cols;
@@ -61,7 +59,7 @@ impl Dense {
     }
 
     /// [`Dense::forward`] of each of `ds` on the same `x`; Q8_0 ones as one product
-    /// (`x` quantised once).
+    /// (`x` quantised once, with its residual).
     pub(super) fn forward_each<const N: usize>(
         ds: [&Dense; N],
         x: &[f32],
