@@ -1,6 +1,7 @@
 // tandem's worker: runs the local model off the page's main thread. The page starts
 // it with a boot message saying how many threads to use (js/glue.js); this script
-// picks the build from that, and everything else happens in Rust (src/worker.rs).
+// picks the build from that, starts it on the compiled module the page kept when
+// there is one, and everything else happens in Rust (src/worker.rs).
 import * as plain from "./tandem.js";
 
 /** The other builds, beside this script: relaxed SIMD (faster integer sums, where the
@@ -8,6 +9,7 @@ import * as plain from "./tandem.js";
  * bundlers leave them alone: their worker bundles cannot split code, and the plain
  * single-threaded build must stay the one they bundle. */
 const RELAXED = "./tandem_relaxed.js";
+const PLAIN = "./tandem.js"; // the script imported above
 const THREADED = "./tandem_threads.js";
 const THREADED_RELAXED = "./tandem_threads_relaxed.js";
 
@@ -23,7 +25,7 @@ self.addEventListener("error", (event) => crashed(event.message));
 self.addEventListener("unhandledrejection", (event) => crashed(event.reason?.stack ?? event.reason));
 self.addEventListener(
   "message",
-  ({ data }) => boot(data.threads).catch((error) => crashed(`the wasm module did not start: ${error}`)),
+  ({ data }) => boot(data.threads, data.compiled).catch((error) => crashed(`the wasm module did not start: ${error}`)),
   { once: true },
 );
 
@@ -33,7 +35,7 @@ self.addEventListener(
  * has only the plain single-threaded build). No more threads start than the device
  * has cores: the model's threads spin while it computes a token, and more of them
  * than cores would take turns on the same ones. */
-async function boot(asked) {
+async function boot(asked, compiled) {
   const cores = navigator.hardwareConcurrency || asked;
   const threads = Math.min(asked, cores);
   const relaxed = WebAssembly.validate(RELAXED_PROBE);
@@ -42,14 +44,32 @@ async function boot(asked) {
     : undefined;
   if (threads > 1) {
     try {
-      return await startThreaded(relaxed ? THREADED_RELAXED : THREADED, threads, fallback);
+      return await startThreaded(relaxed ? THREADED_RELAXED : THREADED, threads, fallback, compiled);
     } catch (error) {
       fallback = `${asked} threads were asked for, but ${error.message}; the model runs on one thread`;
     }
   }
-  const build = (relaxed && (await load(RELAXED).catch(() => null))) || plain;
-  await build.default();
+  const loaded = relaxed && (await load(RELAXED).catch(() => null));
+  const [build, path] = loaded ? [loaded, RELAXED] : [plain, PLAIN];
+  await start(build, path, compiled);
   build.startWorker(1, fallback);
+}
+
+/** Instantiate `build`, the script at `path`, on the module `compiled` holds for it;
+ * else (none yet, or one that does not fit this script: the app was updated since)
+ * on the one its own init compiles from the file beside it (streaming, so the
+ * engine's code cache applies), which goes to the page to keep. */
+async function start(build, path, compiled) {
+  const module = compiled.get(path);
+  if (module) {
+    try {
+      return await build.default({ module_or_path: module });
+    } catch {
+      // compiled afresh below
+    }
+  }
+  await build.default();
+  self.postMessage({ type: "compiled", path, module: build.compiledModule() });
 }
 
 /** The build at `path`, beside this script. */
@@ -60,7 +80,7 @@ async function load(path) {
   });
 }
 
-async function startThreaded(path, threads, fallback) {
+async function startThreaded(path, threads, fallback, compiled) {
   if (!self.crossOriginIsolated) {
     throw new Error(
       "the page is not cross-origin isolated (serve it with the headers " +
@@ -68,7 +88,7 @@ async function startThreaded(path, threads, fallback) {
     );
   }
   const threaded = await load(path);
-  await threaded.default();
+  await start(threaded, path, compiled);
   await threaded.initThreadPool(threads);
   threaded.startWorker(threads, fallback);
 }

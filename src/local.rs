@@ -25,8 +25,21 @@ use crate::stream::{Channel, Item};
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = spawnWorker, catch)]
-    fn spawn_worker(threads: u32) -> Result<Worker, JsValue>;
+    fn spawn_worker(
+        threads: u32,
+        page_build: &str,
+        page_module: JsValue,
+    ) -> Result<Worker, JsValue>;
 }
+
+/// This build's script, as js/worker.js names it: a worker that picks the same build
+/// runs on the page's compiled module.
+const BUILD: &str = match (cfg!(feature = "threads"), cfg!(feature = "relaxed-simd")) {
+    (false, false) => "./tandem.js",
+    (false, true) => "./tandem_relaxed.js",
+    (true, false) => "./tandem_threads.js",
+    (true, true) => "./tandem_threads_relaxed.js",
+};
 
 /// Callbacks the app gave to `Tandem.create`.
 #[derive(Default)]
@@ -128,12 +141,13 @@ impl Local {
 
     fn spawn(self: &Rc<Self>) -> Result<(), JsValue> {
         self.worker_started.set(now());
-        let worker = spawn_worker(self.spec.threads).map_err(|e| {
-            js_error(
-                Code::WorkerCrashed,
-                &format!("could not start the worker: {}", crate::error::describe(&e)),
-            )
-        })?;
+        let worker =
+            spawn_worker(self.spec.threads, BUILD, wasm_bindgen::module()).map_err(|e| {
+                js_error(
+                    Code::WorkerCrashed,
+                    &format!("could not start the worker: {}", crate::error::describe(&e)),
+                )
+            })?;
         let this = Rc::downgrade(self);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             if let Some(this) = this.upgrade() {

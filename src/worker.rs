@@ -56,6 +56,13 @@ pub fn start_worker(threads: u32, fallback: Option<String>) {
     }
 }
 
+/// Internal: this build's compiled `WebAssembly.Module`, which `tandem_worker.js`
+/// gives the page to start its next worker on.
+#[wasm_bindgen(js_name = compiledModule)]
+pub fn compiled_module() -> JsValue {
+    wasm_bindgen::module()
+}
+
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }

@@ -1,7 +1,7 @@
 // Which build the worker runs in headless Chromium, whose engine has relaxed SIMD: the
 // relaxed-SIMD builds, on one thread and on two; the plain ones when the relaxed build
-// is not beside the worker script (as in a bundled app); and all four answer alike,
-// bit for bit, log-probabilities included.
+// is not beside the worker script (as in a bundled app); all four answer alike,
+// bit for bit, log-probabilities included; and a page compiles each build once.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -29,8 +29,11 @@ after(async () => {
   await isolated?.close();
 });
 
-/** Answers on 1 and 2 threads while `build`'s requests are served by `serve`. */
+/** Answers on 1 and 2 threads while `build`'s requests are served by `serve`, in a
+ * fresh page (a page keeps the builds its workers compiled). */
 async function answersWith(build, serve) {
+  await isolated.page.reload();
+  await isolated.page.waitForFunction(() => window.ready);
   const context = isolated.page.context();
   const url = new RegExp(`/pkg/${build}\\.js$`);
   await context.route(url, serve);
@@ -74,6 +77,33 @@ test("the relaxed-SIMD builds run where the engine has them, and answer as the p
   for (const other of [two, missing.one, swapped.two]) {
     assert.equal(other.text, one.text);
     assert.deepEqual(other.logprobs, one.logprobs);
+  }
+  assert.deepEqual(isolated.errors, []);
+});
+
+test("a page compiles each build once: later workers start on the module the first compiled", async () => {
+  await isolated.page.reload();
+  await isolated.page.waitForFunction(() => window.ready);
+  const fetched = [];
+  const count = (request) => {
+    if (request.url().endsWith("_bg.wasm")) fetched.push(new URL(request.url()).pathname);
+  };
+  isolated.page.context().on("request", count);
+  try {
+    const answers = [];
+    for (const threads of [1, 1, 2, 2]) {
+      answers.push(await isolated.inPage(answer, { threads, request: { ...REQUEST, max_tokens: 8 } }));
+    }
+    for (const r of answers) assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.deepEqual(answers.map((r) => r.model.threads), [1, 1, 2, 2]);
+    assert.equal(answers[1].text, answers[0].text);
+    assert.equal(answers[3].text, answers[0].text);
+    // Besides the page's own build (fetched as the page loads), each of the workers'
+    // two builds once.
+    assert.deepEqual(fetched.filter((p) => p !== "/pkg/tandem_bg.wasm"),
+      ["/pkg/tandem_relaxed_bg.wasm", "/pkg/tandem_threads_relaxed_bg.wasm"]);
+  } finally {
+    isolated.page.context().off("request", count);
   }
   assert.deepEqual(isolated.errors, []);
 });
