@@ -8,9 +8,10 @@
 // wasm (relaxed SIMD), llama.cpp and wllama.
 // Medians of 5 runs go to target/bench/summary.json and a table.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { launch, median, ROOT, serve } from "./browser.mjs";
+import { memoryByPhase } from "./bench-memory.mjs";
+import { launchProfile, median, ROOT, serve } from "./browser.mjs";
 
 const MODEL = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 const PROMPT = "Write a haiku about the sea."; // 38 tokens with the default system prompt
@@ -39,22 +40,6 @@ const build = (cmd, args) =>
 const round = (x) => Math.round(x * 10) / 10;
 /** a / b to two decimals. */
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
-
-/** Peak resident memory (VmHWM, MB) of the largest Chromium renderer: the tab, with
- * its worker. */
-function rendererPeakMb() {
-  let peak = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer")) continue;
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
-      peak = Math.max(peak, kb / 1024);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return peak;
-}
 
 /** Median native speeds of workload `w` with `threads` rayon threads. */
 function native(threads, w = SMOL) {
@@ -92,7 +77,7 @@ function llamaCpp(w = SMOL) {
  * Chromium; bench/ is served at /. */
 async function wllama(w = SMOL) {
   const server = await serve(PORT, "bench");
-  const browser = await launch();
+  const browser = await launchProfile();
   try {
     const page = await browser.newPage();
     // Not cross-origin isolated, so wllama runs its single-threaded build.
@@ -121,52 +106,23 @@ const wasmMedians = (runs) => ({
   ttft: median(runs.map((r) => r.time_to_first_token_ms)),
 });
 
-/** The PSS (MB) of every Chromium process, summed: the browser holds one tab. */
-function chromiumPssMb() {
-  let kb = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("chromium")) continue;
-      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))[1]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return kb / 1024;
-}
-
-/** The peak of `chromiumPssMb()` while `work()` runs, sampled every 50 ms, and
- * `work()`'s result. */
-async function withPeakPss(work) {
-  let peak = 0;
-  const sample = () => (peak = Math.max(peak, chromiumPssMb()));
-  const timer = setInterval(sample, 50);
-  try {
-    const result = await work();
-    sample();
-    return { result, peak };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 /** Medians of `window[fn]` runs in bench.html (cross-origin isolated, so `threads`
- * above 1 runs the multi-threaded build) in a fresh headless Chromium, with the
- * tab's peak memory. */
+ * above 1 runs the multi-threaded build) in a fresh headless Chromium with a profile
+ * on disk. */
 async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
   const server = await serve(PORT);
-  const browser = await launch();
+  const browser = await launchProfile();
   try {
     const page = await browser.newPage();
     page.on("pageerror", (e) => console.error("page error:", e));
     await page.goto(`${server.origin}/bench.html`);
     await page.waitForFunction(() => window.benchReady);
-    const { result: runs, peak } = await withPeakPss(() => page.evaluate(
+    const runs = await page.evaluate(
       ([fn, o]) => window[fn](o),
       [fn, { prompt: w.prompt, maxTokens: w.maxTokens, runs: RUNS, threads, build,
              raw: w.raw, modelUrl: `/${w.model}` }],
-    ));
-    return { ...wasmMedians(runs), rssMb: rendererPeakMb(), pssMb: peak };
+    );
+    return wasmMedians(runs);
   } finally {
     await browser.close();
     server.kill();
@@ -195,7 +151,7 @@ async function browserEmbed() {
   const sentences = run("target/release/examples/embed", ["--sentences", String(EMBED.sentences)])
     .trim().split("\n");
   const server = await serve(PORT);
-  const browser = await launch();
+  const browser = await launchProfile();
   try {
     const page = await browser.newPage();
     await page.goto(`${server.origin}/bench.html`);
@@ -223,7 +179,10 @@ const w = {
   loads: await inBrowser("benchLoads"),
   api: await inBrowser("benchApi"),
   api2: await inBrowser("benchApi", 2),
+  memory: await memoryByPhase(PORT, `/${MODEL}`,
+    { messages: [{ role: "user", content: PROMPT }], max_tokens: MAX_TOKENS, temperature: 0 }),
 };
+const phases = Object.values(w.memory);
 const wl = await wllama();
 const gemma = {
   native: native(1, GEMMA),
@@ -273,8 +232,10 @@ const summary = {
   api_decode_tok_s_2t: round(w.api2.decode),
   api_decode_2t_vs_1t: ratio(w.api2.decode, w.api.decode),
   api_decode_overhead_pct: round((1 - w.api.decode / w.direct.decode) * 100),
-  renderer_peak_rss_mb: round(w.api.rssMb),
-  tab_peak_pss_mb: round(w.api.pssMb),
+  tab_peak_pss_mb: round(Math.max(...phases.map((p) => p.tabPeak))),
+  tab_idle_pss_mb: round(w.memory.idle.tabEnd),
+  chromium_open_pss_mb: round(w.memory.open.allPeak),
+  chromium_peak_pss_mb: round(Math.max(...phases.map((p) => p.allPeak))),
   gemma3_prompt_tokens: gemma.wllama.promptTokens,
   gemma3_native_prefill_tok_s_1t: round(gemma.native.prefill),
   gemma3_native_decode_tok_s_1t: round(gemma.native.decode),
@@ -313,8 +274,12 @@ console.log(`JS API: decode overhead ${summary.api_decode_overhead_pct}% vs dire
   `first token ${summary.api_ttft_ms} ms, load from cache ${summary.api_load_from_cache_ms} ms ` +
   `(worker start ${summary.api_load_compile_ms}, read ${summary.api_load_fetch_ms}, sha256 ` +
   `${summary.api_load_verify_ms}, build ${summary.api_load_build_ms}); ` +
-  `tab peak RSS ${summary.renderer_peak_rss_mb} MB (renderer), PSS ${summary.tab_peak_pss_mb} MB ` +
-  `(every Chromium process, sampled)`);
+  `tab (its renderer: page and worker) PSS peak ${summary.tab_peak_pss_mb} MB, idle ` +
+  `${summary.tab_idle_pss_mb} MB; every Chromium process ${summary.chromium_peak_pss_mb} MB ` +
+  `(${summary.chromium_open_pss_mb} MB with the page open, no model)`);
+console.table(Object.fromEntries(Object.entries(w.memory).map(([phase, m]) =>
+  [phase, { "tab peak MB": round(m.tabPeak), "tab after MB": round(m.tabEnd),
+    "all Chromium peak MB": round(m.allPeak) }])));
 console.log(`wasm, 2 threads / 1 thread (JS API): decode ${summary.api_decode_2t_vs_1t}x`);
 console.log(`wasm: ${(summary.wasm_bytes / 1e6).toFixed(2)} MB, model load ${summary.wasm_load_ms} ms`);
 console.log(`tandem / llama.cpp, native 1 thread: prefill ${summary.prefill_vs_llama_cpp_1t}x, ` +

@@ -1,6 +1,8 @@
 // Headless Debian Chromium and a loopback static server, for the page tests and the
 // bench. Never downloads a browser: playwright-core drives `command -v chromium`.
 import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -27,15 +29,31 @@ export async function serve(port, www) {
   }
 }
 
-/** Headless Chromium with the flags this machine needs (root, no GPU, no network
- * chatter); every launch gets a fresh temporary profile. */
-export function launch() {
-  return chromium.launch({
-    executablePath: execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim(),
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--no-first-run"],
-  });
+/** What `chromium --headless` needs on this machine (root, no GPU, no network
+ * chatter). */
+const CHROMIUM = {
+  executablePath: execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim(),
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run"],
+};
+
+/** Headless Chromium; every launch gets a fresh temporary profile, and each of its
+ * pages an off-the-record context (whose Cache API lives in memory). */
+export const launch = () => chromium.launch(CHROMIUM);
+
+/** Headless Chromium on a fresh profile on disk, as a person's browser is (its Cache
+ * API on disk too): `newPage()`, and `close()`, which removes the profile. */
+export async function launchProfile() {
+  const profile = mkdtempSync(join(tmpdir(), "tandem-profile-"));
+  const context = await chromium.launchPersistentContext(profile, CHROMIUM);
+  return {
+    newPage: () => context.newPage(),
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Median of numbers. */
