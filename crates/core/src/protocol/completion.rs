@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 /// Most alternatives the completions API's `logprobs` may ask for (OpenAI's limit).
 pub const MAX_COMPLETION_LOGPROBS: usize = 5;
 
-/// `POST /v1/completions` body. Unknown fields are an error, never ignored.
+/// OpenAI's completions API request (`POST /v1/completions`): a raw prompt continued
+/// as it is. Unknown fields are an error, never ignored.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompletionRequest {
@@ -23,6 +25,7 @@ pub struct CompletionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// The text to continue: a string, or a list holding one.
+    #[cfg_attr(feature = "ts", ts(type = "string | [string]"))]
     pub prompt: Prompt,
     /// Most tokens to generate (default 16, as OpenAI's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,21 +56,26 @@ pub struct CompletionRequest {
     pub repetition_penalty: Option<f32>,
     /// Token id (as a string) → bias in -100..=100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
     pub logit_bias: Option<HashMap<String, f32>>,
     /// The log-probabilities of each token and of the `logprobs` (0..=5) most likely.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<usize>,
     /// Whether the prompt is repeated before the text: only `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "false"))]
     pub echo: Option<bool>,
     /// Text after the insertion point: not supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub suffix: Option<String>,
     /// Candidates to choose among: only 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "1"))]
     pub best_of: Option<usize>,
     /// Number of choices: only 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "1"))]
     pub n: Option<usize>,
     /// Stream chunks instead of one response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -159,12 +167,15 @@ impl CompletionRequest {
 const DEFAULT_MAX_TOKENS: usize = 16;
 
 /// A completions API object: one streamed chunk or the whole reply
-/// (`object: "text_completion"` either way).
+/// (`object: "text_completion"` either way; a streamed reply's last chunk has no
+/// choices and carries `usage` and `tandem`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextCompletion {
     /// `cmpl-…`, the same for every chunk of one reply.
     pub id: String,
     /// Always `text_completion`.
+    #[cfg_attr(feature = "ts", ts(type = r#""text_completion""#))]
     pub object: String,
     /// Unix seconds.
     pub created: u64,
@@ -181,11 +192,13 @@ pub struct TextCompletion {
 }
 
 /// The text of one choice (or the part of it a chunk adds).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextChoice {
     /// The text.
     pub text: String,
     /// Always 0.
+    #[cfg_attr(feature = "ts", ts(type = "0"))]
     pub index: usize,
     /// The completions API's log-probabilities, when asked for.
     pub logprobs: Option<TextLogprobs>,
@@ -195,6 +208,7 @@ pub struct TextChoice {
 
 /// The completions API's log-probabilities: per token its text, its log-probability,
 /// the most likely tokens there, and where it starts in the text.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TextLogprobs {
     /// The tokens' texts.
@@ -202,6 +216,7 @@ pub struct TextLogprobs {
     /// Their log-probabilities.
     pub token_logprobs: Vec<f32>,
     /// The most likely tokens at each step, text → log-probability.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>[]"))]
     pub top_logprobs: Vec<HashMap<String, f32>>,
     /// Where each token starts in the choice's text (bytes), counted in this object.
     pub text_offset: Vec<usize>,

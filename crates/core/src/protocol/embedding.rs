@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 /// Most inputs in one request (OpenAI's limit).
 pub const MAX_EMBEDDING_INPUTS: usize = 2048;
 
-/// `input`: one text or several.
+/// `input`: one text or several (up to 2048).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum EmbeddingInput {
@@ -21,6 +22,7 @@ pub enum EmbeddingInput {
 }
 
 /// How the vectors are written.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EncodingFormat {
@@ -32,6 +34,7 @@ pub enum EncodingFormat {
 }
 
 /// An embeddings request, as OpenAI's API takes it, and tandem's `truncate`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingRequest {
@@ -87,6 +90,7 @@ impl EmbeddingRequest {
 }
 
 /// One vector as written.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum EmbeddingVector {
@@ -97,9 +101,11 @@ pub enum EmbeddingVector {
 }
 
 /// One input's vector.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmbeddingData {
     /// Always `embedding`.
+    #[cfg_attr(feature = "ts", ts(type = r#""embedding""#))]
     pub object: String,
     /// The input's place in the request.
     pub index: usize,
@@ -108,6 +114,7 @@ pub struct EmbeddingData {
 }
 
 /// Tokens read.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbeddingUsage {
     /// Tokens of all inputs.
@@ -117,9 +124,11 @@ pub struct EmbeddingUsage {
 }
 
 /// An embeddings response, as OpenAI's API gives it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmbeddingResponse {
     /// Always `list`.
+    #[cfg_attr(feature = "ts", ts(type = r#""list""#))]
     pub object: String,
     /// One per input, in input order.
     pub data: Vec<EmbeddingData>,

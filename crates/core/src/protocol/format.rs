@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The shape the reply must have.
+/// The shape the reply must have: `{type: "json_object"}` or `{type: "json_schema",
+/// json_schema: {name, schema, strict?, description?}}` are enforced while decoding
+/// locally.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResponseFormat {
@@ -19,6 +22,7 @@ pub enum ResponseFormat {
 }
 
 /// `response_format.json_schema`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonSchemaFormat {
@@ -29,6 +33,7 @@ pub struct JsonSchemaFormat {
     pub description: Option<String>,
     /// The JSON Schema; without one, any JSON object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub schema: Option<Value>,
     /// OpenAI's strict mode; tandem's local engine always enforces the schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]

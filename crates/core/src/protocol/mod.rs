@@ -37,7 +37,8 @@ pub use tools::{
 
 use serde::{Deserialize, Serialize};
 
-/// Who wrote a chat message.
+/// Who wrote a chat message (`tool`: a tool's result).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -54,13 +55,19 @@ pub enum Role {
 
 /// One message of a chat. `content` may also arrive as OpenAI's list of text parts,
 /// or as `null` (an assistant message that only calls tools).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatMessage {
-    /// Author of the message.
+    /// Author of the message (`developer`, OpenAI's newer name, is read as `system`).
+    #[cfg_attr(feature = "ts", ts(type = r#"Role | "developer""#))]
     pub role: Role,
-    /// Text of the message.
+    /// Text of the message: a string, OpenAI's list of text parts, or `null`.
     #[serde(default, deserialize_with = "content::text")]
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = r#"string | { type: "text"; text: string }[] | null"#)
+    )]
     pub content: String,
     /// The tools an assistant message called.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +90,7 @@ impl ChatMessage {
 }
 
 /// Why generation ended.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
@@ -97,6 +105,7 @@ pub enum FinishReason {
 }
 
 /// Token counts of one generation.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// Tokens in the prompt.

@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 /// Most alternatives `top_logprobs` may ask for (OpenAI's limit).
 pub const MAX_TOP_LOGPROBS: usize = 20;
 
-/// `POST /v1/chat/completions` body. Unknown fields are an error, never ignored.
+/// An OpenAI chat-completion request (`POST /v1/chat/completions`). Unknown fields are
+/// an error (`invalid_request`), never ignored.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatCompletionRequest {
@@ -19,6 +21,7 @@ pub struct ChatCompletionRequest {
     pub model: Option<String>,
     /// The conversation so far.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<ChatMessage>>"))]
     pub messages: Vec<ChatMessage>,
     /// Instead of `messages`: a raw prompt, continued as it is, no chat template (what
     /// the completions API sends; a base model takes only this). A tandem extension.
@@ -56,6 +59,7 @@ pub struct ChatCompletionRequest {
     pub repetition_penalty: Option<f32>,
     /// Token id (as a string) → bias in -100..=100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
     pub logit_bias: Option<HashMap<String, f32>>,
     /// Return the log-probability of each generated token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,6 +75,7 @@ pub struct ChatCompletionRequest {
     pub stream_options: Option<StreamOptions>,
     /// Number of choices; only 1 is supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "1"))]
     pub n: Option<usize>,
     /// The app's id for its end user (passed upstream, otherwise unused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,10 +99,12 @@ pub struct ChatCompletionRequest {
     /// Extra variables for the model's chat template (vLLM's field), e.g.
     /// `{"enable_thinking": false}` for Qwen3; passed on to OpenAI-compatible servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub chat_template_kwargs: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// OpenAI accepts one stop string or a list.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Stop {
@@ -108,11 +115,13 @@ pub enum Stop {
 }
 
 /// `stream_options` of a streaming request.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamOptions {
     /// Send a last chunk with `usage` and no choices.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
     pub include_usage: bool,
 }
 

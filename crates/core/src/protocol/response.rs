@@ -10,11 +10,13 @@ pub const COMPLETION_OBJECT: &str = "chat.completion";
 pub const CHUNK_OBJECT: &str = "chat.completion.chunk";
 
 /// A whole reply (`stream: false`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletion {
     /// `chatcmpl-…`, the same as the chunks' id when assembled from a stream.
     pub id: String,
     /// Always `chat.completion`.
+    #[cfg_attr(feature = "ts", ts(type = r#""chat.completion""#))]
     pub object: String,
     /// Unix seconds.
     pub created: u64,
@@ -31,6 +33,7 @@ pub struct ChatCompletion {
 }
 
 /// One choice of a whole reply.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
     /// Always 0 (tandem makes one choice).
@@ -45,9 +48,11 @@ pub struct Choice {
 }
 
 /// The reply's message.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssistantMessage {
     /// Always `assistant`.
+    #[cfg_attr(feature = "ts", ts(type = r#""assistant""#))]
     pub role: Role,
     /// The text; `null` when the reply only calls tools.
     pub content: Option<String>,
@@ -56,12 +61,14 @@ pub struct AssistantMessage {
     pub tool_calls: Option<Vec<ToolCall>>,
 }
 
-/// A piece of a streamed reply (`stream: true`).
+/// A piece of a streamed reply (`stream: true`); the last one has no choices.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionChunk {
     /// The same for every chunk of one reply.
     pub id: String,
     /// Always `chat.completion.chunk`.
+    #[cfg_attr(feature = "ts", ts(type = r#""chat.completion.chunk""#))]
     pub object: String,
     /// Unix seconds, the same for every chunk.
     pub created: u64,
@@ -78,6 +85,7 @@ pub struct ChatCompletionChunk {
 }
 
 /// The change one chunk brings to the choice.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkChoice {
     /// Always 0.
@@ -92,10 +100,12 @@ pub struct ChunkChoice {
 }
 
 /// New parts of the assistant's message.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Delta {
     /// `assistant`, in the first chunk only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = r#""assistant""#))]
     pub role: Option<Role>,
     /// Text added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +116,7 @@ pub struct Delta {
 }
 
 /// OpenAI's `logprobs` object of a choice.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Logprobs {
     /// One entry per generated token.
@@ -113,6 +124,7 @@ pub struct Logprobs {
 }
 
 /// The log-probability of one token, with its most likely alternatives.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenLogprob {
     /// The token's text (lossy when the token is part of a character).
@@ -127,6 +139,7 @@ pub struct TokenLogprob {
 }
 
 /// One alternative at a step.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopLogprob {
     /// The token's text.

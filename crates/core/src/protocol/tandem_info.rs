@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 
 /// tandem's extension object on every response and last chunk: where the answer
 /// was made, why, and how fast.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TandemInfo {
     /// `local` (in the browser), `remote` (a server), or `local→remote` (a local
     /// answer judged unsure and replaced by the server's).
+    #[cfg_attr(feature = "ts", ts(type = r#""local" | "remote" | "local→remote""#))]
     pub route: String,
     /// The model that answered.
     pub model: String,
@@ -33,6 +35,8 @@ pub struct TandemInfo {
 }
 
 /// The numbers behind a decision, reported to the app.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "RouteScores"))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Scores {
     /// Probability that the query is heavy, 0..1.
@@ -53,6 +57,7 @@ pub struct Scores {
 }
 
 /// A kind of sensitive data found in a prompt.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Sensitive {

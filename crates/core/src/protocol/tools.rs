@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 const MAX_NAME: usize = 64;
 
 /// The only kind of tool: a function.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ToolKind {
@@ -20,7 +21,9 @@ pub enum ToolKind {
     Function,
 }
 
-/// One tool a request offers: `{"type": "function", "function": {...}}`.
+/// A function the model may call (locally too when the model's template calls
+/// tools: `ai.model.tools`): `{"type": "function", "function": {...}}`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tool {
@@ -32,6 +35,7 @@ pub struct Tool {
 }
 
 /// A function the model may call.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionDef {
@@ -42,6 +46,7 @@ pub struct FunctionDef {
     pub description: Option<String>,
     /// The JSON Schema of its arguments (an object); without one, any object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub parameters: Option<Value>,
     /// OpenAI's strict mode; tandem's local engine always enforces the schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,6 +54,13 @@ pub struct FunctionDef {
 }
 
 /// `tool_choice`: whether and which function the model must call.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(
+    feature = "ts",
+    ts(
+        type = r#""none" | "auto" | "required" | { type: "function"; function: { name: string } }"#
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Value", into = "Value")]
 pub enum ToolChoice {
@@ -98,7 +110,9 @@ impl From<ToolChoice> for Value {
     }
 }
 
-/// A call the assistant made, in a whole message.
+/// A call the assistant made, in a whole message: its arguments are a JSON object
+/// as text.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolCall {
@@ -112,6 +126,7 @@ pub struct ToolCall {
 }
 
 /// The function called and its arguments as a JSON text.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionCall {
@@ -123,6 +138,7 @@ pub struct FunctionCall {
 
 /// A piece of a streamed call: the first piece of call `index` has its id, type and
 /// name; the following ones add fragments of its arguments.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolCallDelta {
     /// Which call of the message this piece belongs to.
@@ -138,7 +154,8 @@ pub struct ToolCallDelta {
     pub function: Option<FunctionCallDelta>,
 }
 
-/// The function part of a [`ToolCallDelta`].
+/// The function part of a `ToolCallDelta`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionCallDelta {
     /// The function's name, in the call's first piece.

@@ -21,7 +21,9 @@ pub struct EmbeddingEnv<'a> {
     pub model: Option<&'a str>,
 }
 
-/// The side that embeds, and why.
+/// The side that embeds, and why (the detail of an embeddings request's `route` event).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "EmbeddingDecision"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EmbeddingRoute {
     /// The side that answers.

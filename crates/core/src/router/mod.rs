@@ -67,7 +67,10 @@ pub const LOCAL_EXTRA_WAIT_TOLERATED_MS: f64 = 2000.0;
 /// Beyond this local time, a faster server answers even a light query.
 pub const LOCAL_WAIT_MAX_MS: f64 = 30_000.0;
 
-/// Which sides may answer, and which one is preferred.
+/// Which sides may answer, and which one is preferred (default `auto`: the router
+/// weighs difficulty, speed and limits).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "RouteMode"))]
 #[derive(Default, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
@@ -85,6 +88,7 @@ pub enum Mode {
 }
 
 /// How prompts with sensitive data are treated.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Default, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Privacy {
@@ -96,6 +100,7 @@ pub enum Privacy {
 }
 
 /// What the app says the request is for (a hint to the scorer).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
@@ -114,6 +119,7 @@ pub enum Task {
 }
 
 /// The side that answers.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
@@ -176,7 +182,10 @@ pub struct Query<'a> {
     pub task: Option<Task>,
 }
 
-/// Where a request goes, why, and the numbers behind it.
+/// Where a request goes, why, and the numbers behind it (`ai.route`, and the detail
+/// of `route` events).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "RouteDecision"))]
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Decision {
     /// The side that answers.

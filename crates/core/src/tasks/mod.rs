@@ -22,6 +22,7 @@ pub const MAX_COUNT: usize = 5;
 pub const REPLY_CHARS: usize = 60;
 
 /// How `rewrite` changes a text.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tone {
