@@ -4,6 +4,8 @@
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 /// The `code` of a tandem error.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "ErrorCode", rename_all = "snake_case"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     /// The model could not be downloaded.

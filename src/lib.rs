@@ -35,6 +35,8 @@ mod tandem;
 mod tasks;
 mod text_stream;
 mod timer;
+#[cfg(all(test, feature = "ts"))]
+mod typegen;
 mod types;
 mod worker;
 

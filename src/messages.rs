@@ -145,7 +145,8 @@ pub enum FromWorker {
     },
 }
 
-/// One label of a classification, as `ai.tasks.classify` gives it.
+/// One label of a classification, as `ai.tasks.classify` gives it (best first).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelScore {
     /// The label.
@@ -154,7 +155,11 @@ pub struct LabelScore {
     pub probability: f32,
 }
 
-/// `{file, phase, loaded, total}` as `onProgress` receives it.
+/// Load progress of a file, as `onProgress` receives it: the chat model's, then the
+/// sentence encoder's; `download` (network bytes), then `load` (cache bytes,
+/// integrity check, building the model).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "LoadProgress"))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// The file the bytes are of.
@@ -169,6 +174,7 @@ pub struct Progress {
 }
 
 /// Which of the worker's models a file is.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoadedFile {
@@ -180,6 +186,7 @@ pub enum LoadedFile {
 }
 
 /// A step of loading the model.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
@@ -189,7 +196,13 @@ pub enum Phase {
     Load,
 }
 
-/// `{code, message, usage?, quota?}` as `onWarning` receives it.
+/// Something degraded but loading went on, as `onWarning` receives it: e.g.
+/// `cache_quota_exceeded`, `local_unavailable` (the model did not load; requests go
+/// to the server), or `threads_unavailable` (threads were asked for, but the page is
+/// not cross-origin isolated or the multi-threaded build did not load: the model runs
+/// on one thread; or the device has fewer cores: it runs on as many threads as cores).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "TandemWarning"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
     /// Stable code, e.g. `cache_quota_exceeded`.
@@ -219,7 +232,8 @@ impl Warning {
     }
 }
 
-/// What the page learns once the model is loaded.
+/// What the page learns once the model is loaded (`ai.model`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {
@@ -233,7 +247,8 @@ pub struct ModelInfo {
     pub quantization: std::collections::BTreeMap<String, f64>,
     /// Whether it has a chat template (else it takes raw prompts only).
     pub chat: bool,
-    /// Whether its chat template calls tools (else requests with tools go remote).
+    /// Whether its chat template calls tools (Hermes-style `<tool_call>`, as Qwen's):
+    /// requests with `tools` may run locally; else the router sends them to the server.
     pub tools: bool,
     /// Most tokens per conversation.
     pub context_window: usize,
@@ -260,6 +275,7 @@ pub struct ModelInfo {
 /// Milliseconds of a model's load by kind of work. Bytes stream from the network
 /// or the cache through the hash into the model, so the three interleave: each is
 /// the time spent in it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadPhases {
@@ -283,7 +299,8 @@ pub struct LocalInfo {
     pub embeddings: Option<EncoderInfo>,
 }
 
-/// What the page learns of the loaded sentence encoder.
+/// What the page learns of the loaded sentence encoder (`ai.embeddings.model`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EncoderInfo {
@@ -291,7 +308,7 @@ pub struct EncoderInfo {
     pub model: String,
     /// Values per vector.
     pub dimensions: usize,
-    /// Most tokens per input.
+    /// Most tokens per input (`[CLS]` and `[SEP]` included).
     pub window: usize,
     /// Whether its weights came from the cache.
     pub from_cache: bool,

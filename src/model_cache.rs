@@ -33,6 +33,7 @@ pub struct Record {
 }
 
 /// One model in the cache, as `Tandem.cached()` lists it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
 pub struct CachedModel {
     /// The URL it was downloaded from.

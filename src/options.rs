@@ -32,15 +32,19 @@ pub struct CreateOptions {
 
 /// The routing fields of `Tandem.create` options and of a request; a request's own
 /// fields win over the defaults.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(optional_fields))]
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 pub struct RouteFields {
     /// `auto` (default), `local-only`, `remote-only`, `prefer-local` or `prefer-remote`.
     pub route: Option<Mode>,
-    /// `standard` (default) or `strict`: keep requests with personal data local.
+    /// `standard` (default) or `strict`: requests with e-mail addresses, phone, card or
+    /// IBAN numbers stay local.
     pub privacy: Option<Privacy>,
     /// Answer locally, then ask the server if the local answer looks unsure.
     pub escalate: Option<bool>,
-    /// What the request is for: a hint to the router.
+    /// What the request is for: a hint to the router (per request; `Tandem.create`
+    /// ignores it).
     pub task: Option<Task>,
 }
 
