@@ -11,8 +11,9 @@ export interface TandemProvider extends ProviderV4 {
   (modelId?: TandemModelId): LanguageModelV4;
   languageModel(modelId?: TandemModelId): LanguageModelV4;
   /** Embeddings: "auto" (routed; the local encoder of `local.embeddings` unless
-   * there is none), "local" or "remote" (the server's `/embeddings`). */
-  embeddingModel(modelId?: "auto" | "local" | "remote"): EmbeddingModelV4;
+   * there is none), "local" or "remote" (the server's `/embeddings`). Another id
+   * throws (code `invalid_request`). */
+  embeddingModel(modelId?: TandemModelId): EmbeddingModelV4;
   /** The Tandem the provider runs on, made on first use. */
   tandem(): Promise<Tandem>;
 }

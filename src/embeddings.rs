@@ -34,10 +34,10 @@ impl Embeddings {
     /// `encoding_format: "base64"` writes them as base64 of little-endian f32,
     /// `truncate: true` cuts inputs longer than the encoder's window (otherwise
     /// `invalid_request`), `signal` aborts.
-    #[wasm_bindgen(unchecked_return_type = "Promise<EmbeddingResponse>")]
+    #[wasm_bindgen(unchecked_return_type = "Promise<TandemEmbeddingResponse>")]
     pub fn create(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "EmbeddingRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TandemEmbeddingRequest")] request: JsValue,
     ) -> Promise {
         let engines = self.engines.clone();
         future_to_promise(async move {

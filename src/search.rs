@@ -267,7 +267,7 @@ impl SearchIndex {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(string | { id: string; text: string })[]")]
         items: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SearchOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SearchOptions")] options: JsValue,
     ) -> Promise {
         let (engines, index) = (self.engines.clone(), self.index.clone());
         future_to_promise(async move {

@@ -56,7 +56,7 @@ impl Tasks {
         &self,
         text: String,
         #[wasm_bindgen(unchecked_param_type = "string[]")] labels: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TaskOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TaskOptions")] options: JsValue,
     ) -> Promise {
         let task = from_js(labels)
             .map(|labels| Task::Classify { labels })
@@ -74,7 +74,7 @@ impl Tasks {
     pub fn summarize(
         &self,
         text: String,
-        #[wasm_bindgen(unchecked_param_type = "TaskOptions & { sentences?: number }")]
+        #[wasm_bindgen(unchecked_optional_param_type = "TaskOptions & { sentences?: number }")]
         options: JsValue,
     ) -> Promise {
         let task = option(&options, "sentences").map(|n| Task::Summarize {
@@ -89,9 +89,7 @@ impl Tasks {
     pub fn rewrite(
         &self,
         text: String,
-        #[wasm_bindgen(
-            unchecked_param_type = "TaskOptions & { tone?: \"polite\" | \"formal\" | \"casual\" | \"shorter\" }"
-        )]
+        #[wasm_bindgen(unchecked_optional_param_type = "TaskOptions & { tone?: Tone }")]
         options: JsValue,
     ) -> Promise {
         let task = option(&options, "tone").map(|tone| Task::Rewrite {
@@ -108,7 +106,8 @@ impl Tasks {
     pub fn smart_replies(
         &self,
         message: String,
-        #[wasm_bindgen(unchecked_param_type = "TaskOptions & { n?: number }")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TaskOptions & { n?: number }")]
+        options: JsValue,
     ) -> Promise {
         let task = option(&options, "n").map(|n| Task::SmartReplies { n: n.unwrap_or(3) });
         self.run(task, message, options, &["n"])
@@ -123,7 +122,7 @@ impl Tasks {
         &self,
         text: String,
         #[wasm_bindgen(unchecked_param_type = "object")] schema: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TaskOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TaskOptions")] options: JsValue,
     ) -> Promise {
         let task = from_js::<Value>(schema)
             .map(|schema| Task::Extract { schema })
@@ -141,7 +140,7 @@ impl Tasks {
         &self,
         query: String,
         #[wasm_bindgen(unchecked_param_type = "string[]")] documents: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SearchOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SearchOptions")] options: JsValue,
     ) -> Promise {
         search::rank(self.engines.clone(), query, documents, options)
     }
@@ -150,7 +149,7 @@ impl Tasks {
     /// (what `index.save()` gave, e.g. before a reload).
     pub fn index(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "SavedIndex")] saved: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SavedIndex")] saved: Option<js_sys::Object>,
     ) -> Result<SearchIndex, JsValue> {
         SearchIndex::new(
             self.engines.clone(),
@@ -161,13 +160,13 @@ impl Tasks {
     /// The `topK` (default 10) ids of `index` most like `query` (a text, or a vector
     /// of the index's model): `{results: [{id, score}], tandem}`, best first.
     #[wasm_bindgen(
-        unchecked_return_type = "Promise<{ results: { id: string; score: number }[]; tandem: EmbeddingRoute }>"
+        unchecked_return_type = "Promise<{ results: { id: string; score: number }[]; tandem: EmbeddingRoute | null }>"
     )]
     pub fn search(
         &self,
         index: &SearchIndex,
         #[wasm_bindgen(unchecked_param_type = "string | Float32Array | number[]")] query: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SearchOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SearchOptions")] options: JsValue,
     ) -> Promise {
         index.search(query, options)
     }
