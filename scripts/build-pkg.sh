@@ -23,7 +23,7 @@ step() { printf '\033[1mbuild-pkg:\033[0m %s\n' "$*"; }
 step "single-threaded, relaxed SIMD (tandem_relaxed)"
 cargo build --lib --target wasm32-unknown-unknown --features relaxed-simd "${flags[@]}"
 wasm-bindgen --target web --out-dir pkg --out-name tandem_relaxed \
-  "target/wasm32-unknown-unknown/$profile/tandem.wasm"
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$profile/tandem.wasm"
 step "single-threaded, plain simd128 (tandem)"
 wasm-pack build --target web --no-opt "${pack[@]}"
 step "multi-threaded, relaxed SIMD (tandem_threads_relaxed)"

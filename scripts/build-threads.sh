@@ -22,7 +22,7 @@ for arg in "$@"; do
     *) echo "build-threads.sh: unknown argument $arg" >&2; exit 1 ;;
   esac
 done
-export CARGO_TARGET_DIR=target/threads
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}/threads
 # RUSTFLAGS replaces .cargo/config.toml's flags, so simd128 and the getrandom cfg are
 # given again beside the thread features.
 export RUSTFLAGS='-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 --cfg getrandom_backend="wasm_js"'
