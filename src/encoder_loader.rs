@@ -50,9 +50,6 @@ pub async fn load(
             })?
         }
     };
-    // One short text through it now: the engine then has the encoder's hot code
-    // optimised before the first real request (make bench: embed_wasm_first_vector_ms).
-    encoder.embed(&["warm up"], true)?;
     let info = EncoderInfo {
         model: name(&spec.url),
         dimensions: encoder.dimensions(),

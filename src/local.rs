@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::Function;
-use tandem_core::protocol::EmbeddingRequest;
+use tandem_core::protocol::{EmbeddingInput, EmbeddingRequest};
 use tandem_core::{ChatCompletionRequest, ChatMessage};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -137,6 +137,26 @@ impl Local {
             })
         });
         JsFuture::from(loaded).await.map(|_| ())
+    }
+
+    /// One short text through the sentence encoder, if one is loaded, its vector
+    /// dropped: the first real request then finds the code on its way (the
+    /// worker's and this side's) already run, and V8 optimising it (make bench:
+    /// embed_wasm_first_vector_ms).
+    pub async fn warm_up_encoder(self: &Rc<Self>) {
+        if self.encoder().is_none() {
+            return;
+        }
+        let request = EmbeddingRequest {
+            input: EmbeddingInput::One("warm up".into()),
+            model: None,
+            dimensions: None,
+            encoding_format: None,
+            user: None,
+            truncate: None,
+        };
+        // A failure here is the next request's to report.
+        let _ = self.embed(request, None).await;
     }
 
     fn spawn(self: &Rc<Self>) -> Result<(), JsValue> {

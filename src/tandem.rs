@@ -49,7 +49,10 @@ impl Tandem {
             Some(spec) => {
                 let local = Local::new(spec, options.hooks);
                 match local.start(options.signal.as_ref()).await {
-                    Ok(_) => Some(local),
+                    Ok(_) => {
+                        local.warm_up_encoder().await;
+                        Some(local)
+                    }
                     Err(e) if remote.is_some() && code(&e) != Some(Code::Aborted) => {
                         local.unload();
                         let warning = Warning {
