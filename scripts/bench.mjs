@@ -106,10 +106,9 @@ const wasmMedians = (runs) => ({
   ttft: median(runs.map((r) => r.time_to_first_token_ms)),
 });
 
-/** Medians of `window[fn]` runs in bench.html (cross-origin isolated, so `threads`
- * above 1 runs the multi-threaded build) in a fresh headless Chromium with a profile
- * on disk. */
-async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
+/** `window[fn](arg)` in bench.html (cross-origin isolated) in a fresh headless
+ * Chromium with a profile on disk. */
+async function onBenchPage(fn, arg) {
   const server = await serve(PORT);
   const browser = await launchProfile();
   try {
@@ -117,22 +116,24 @@ async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
     page.on("pageerror", (e) => console.error("page error:", e));
     await page.goto(`${server.origin}/bench.html`);
     await page.waitForFunction(() => window.benchReady);
-    const runs = await page.evaluate(
-      ([fn, o]) => window[fn](o),
-      [fn, { prompt: w.prompt, maxTokens: w.maxTokens, runs: RUNS, threads, build,
-             raw: w.raw, modelUrl: `/${w.model}` }],
-    );
-    return wasmMedians(runs);
+    return await page.evaluate(([fn, arg]) => window[fn](arg), [fn, arg]);
   } finally {
     await browser.close();
     server.kill();
   }
 }
 
+/** Medians of `window[fn]` runs of workload `w` in bench.html (`threads` above 1
+ * runs the multi-threaded build). */
+async function inBrowser(fn, threads = 1, build = undefined, w = SMOL) {
+  return wasmMedians(await onBenchPage(fn, { prompt: w.prompt, maxTokens: w.maxTokens,
+    runs: RUNS, threads, build, raw: w.raw, modelUrl: `/${w.model}` }));
+}
+
 /** Embeddings: all-MiniLM-L6-v2's folder (and natively its Q8_0 GGUF too), 1,000
  * generated ~12-token sentences natively (the embed example, 1 thread) and in the
- * browser (the JS API, 1 thread), and searches over 10,000 stored vectors by a query
- * vector and by a text. */
+ * browser (the JS API, 1 thread), searches over 10,000 stored vectors by a query
+ * vector and by a text, and the first vector after a load in fresh browsers. */
 const EMBED = {
   folder: "models/all-MiniLM-L6-v2",
   q8_0: "models/all-MiniLM-L6-v2/all-MiniLM-L6-v2.q8_0.gguf",
@@ -150,18 +151,15 @@ function nativeEmbed(model) {
 async function browserEmbed() {
   const sentences = run("target/release/examples/embed", ["--sentences", String(EMBED.sentences)])
     .trim().split("\n");
-  const server = await serve(PORT);
-  const browser = await launchProfile();
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${server.origin}/bench.html`);
-    await page.waitForFunction(() => window.benchReady);
-    return await page.evaluate((o) => window.benchEmbed(o),
-      { sentences, runs: RUNS, stored: EMBED.stored, folder: `/${EMBED.folder}/` });
-  } finally {
-    await browser.close();
-    server.kill();
+  const folder = `/${EMBED.folder}/`;
+  const firstVectors = [];
+  for (let i = 0; i < RUNS; i++) {
+    firstVectors.push(await onBenchPage("benchFirstVector", { folder }));
   }
+  return {
+    ...await onBenchPage("benchEmbed", { sentences, runs: RUNS, stored: EMBED.stored, folder }),
+    firstVectorMs: median(firstVectors),
+  };
 }
 
 console.log("building the native examples and the release wasm package…");
