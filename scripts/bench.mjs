@@ -270,7 +270,7 @@ console.table({
 });
 console.log(`JS API: decode overhead ${summary.api_decode_overhead_pct}% vs direct, ` +
   `first token ${summary.api_ttft_ms} ms, load from cache ${summary.api_load_from_cache_ms} ms ` +
-  `(worker start ${summary.api_load_compile_ms}, read ${summary.api_load_fetch_ms}, sha256 ` +
+  `(worker start ${summary.api_load_compile_ms}, read ${summary.api_load_fetch_ms}, hash ` +
   `${summary.api_load_verify_ms}, build ${summary.api_load_build_ms}); ` +
   `tab (its renderer: page and worker) PSS peak ${summary.tab_peak_pss_mb} MB, idle ` +
   `${summary.tab_idle_pss_mb} MB; every Chromium process ${summary.chromium_peak_pss_mb} MB ` +
