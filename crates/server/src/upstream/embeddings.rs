@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use futures_util::StreamExt;
 use tandem_core::protocol::{EmbeddingRequest, EmbeddingResponse};
 
+use super::http::KeyHeader;
 use super::openai::OpenAi;
 use crate::call::EmbedCall;
 use crate::error::ApiError;
@@ -45,16 +46,8 @@ impl OpenAi {
             truncate: None,
             ..request.clone()
         };
-        let key = &self.0.key;
-        let (_lease, response) = self
-            .0
-            .send("/embeddings", &call.forward, |post| {
-                let post = post.json(&body);
-                match key {
-                    Some(key) => post.bearer_auth(key),
-                    None => post,
-                }
-            })
+        let (_lease, response) = (self.0)
+            .send("/embeddings", &call.forward, &body, KeyHeader::Bearer, &[])
             .await?;
         let bytes = read(response).await?;
         let mut answer: EmbeddingResponse = serde_json::from_slice(&bytes).map_err(malformed)?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
+use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -22,6 +23,15 @@ pub fn client(config: &Config) -> Result<reqwest::Client, String> {
         .no_proxy()
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// How a provider takes its key.
+#[derive(Clone, Copy)]
+pub(super) enum KeyHeader {
+    /// `Authorization: Bearer <key>` (OpenAI and the servers compatible with it).
+    Bearer,
+    /// A header of its own, e.g. `x-api-key`.
+    Named(&'static str),
 }
 
 /// One configured provider endpoint: its base URLs (a pool), model and key.
@@ -54,21 +64,32 @@ impl Upstream {
         })
     }
 
-    /// POST to `path` under each base URL in the pool's order, with the allowed client
-    /// headers and what `finish` adds, until one answers: its response, and the lease
-    /// that counts it in flight. A base URL in trouble cools down and the next is
-    /// tried; a refusal of the request itself comes back at once.
+    /// POST `body` as JSON to `path` under each base URL in the pool's order, with the
+    /// allowed client headers, `headers` and the endpoint's key (if it has one) as
+    /// `key` says, until one answers: its response, and the lease that counts it in
+    /// flight. A base URL in trouble cools down and the next is tried; a refusal of the
+    /// request itself comes back at once.
     pub(super) async fn send(
         &self,
         path: &str,
         forward: &HeaderMap,
-        finish: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        body: &impl Serialize,
+        key: KeyHeader,
+        headers: &[(&str, &str)],
     ) -> Result<(Lease, reqwest::Response), ApiError> {
         let mut last = None;
         for index in self.pool.order() {
             let lease = self.pool.lease(index);
             let url = format!("{}{path}", self.pool.base_url(index));
-            let request = finish(self.client.post(url).headers(forward.clone()));
+            let mut request = self.client.post(url).headers(forward.clone()).json(body);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request = match (&self.key, key) {
+                (None, _) => request,
+                (Some(k), KeyHeader::Bearer) => request.bearer_auth(k),
+                (Some(k), KeyHeader::Named(name)) => request.header(name, k),
+            };
             match send(request).await {
                 Ok(response) => {
                     lease.answered();

@@ -7,7 +7,7 @@ use tandem_core::protocol::StreamOptions;
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason};
 
 use super::events::{malformed, stream_error, translate, Translate};
-use super::http::Upstream;
+use super::http::{KeyHeader, Upstream};
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -29,16 +29,14 @@ impl OpenAi {
             }),
             ..request.clone()
         };
-        let key = &self.0.key;
-        let (lease, response) = self
-            .0
-            .send("/chat/completions", &call.forward, |post| {
-                let post = post.json(&body);
-                match key {
-                    Some(key) => post.bearer_auth(key),
-                    None => post,
-                }
-            })
+        let (lease, response) = (self.0)
+            .send(
+                "/chat/completions",
+                &call.forward,
+                &body,
+                KeyHeader::Bearer,
+                &[],
+            )
             .await?;
         Ok(translate(
             response,

@@ -11,7 +11,7 @@ use tandem_core::protocol::{ChunkWriter, ToolCallDelta};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
 use super::events::{malformed, stream_error, translate, Translate};
-use super::http::Upstream;
+use super::http::{KeyHeader, Upstream};
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -29,16 +29,10 @@ impl Anthropic {
         call: &Call,
     ) -> Result<ChunkStream, ApiError> {
         let body = body::body(&self.0.model, request)?;
-        let key = &self.0.key;
-        let (lease, response) = self
-            .0
-            .send("/v1/messages", &call.forward, |post| {
-                let post = post.header("anthropic-version", VERSION).json(&body);
-                match key {
-                    Some(key) => post.header("x-api-key", key),
-                    None => post,
-                }
-            })
+        let headers = [("anthropic-version", VERSION)];
+        let key = KeyHeader::Named("x-api-key");
+        let (lease, response) = (self.0)
+            .send("/v1/messages", &call.forward, &body, key, &headers)
             .await?;
         Ok(translate(
             response,

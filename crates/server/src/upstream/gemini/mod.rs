@@ -10,7 +10,7 @@ use tandem_core::protocol::{ChunkWriter, ToolCallDelta};
 use tandem_core::{ChatCompletionChunk, ChatCompletionRequest, FinishReason, Usage};
 
 use super::events::{malformed, stream_error, translate, Translate};
-use super::http::Upstream;
+use super::http::{KeyHeader, Upstream};
 use crate::call::{Call, ChunkStream};
 use crate::error::ApiError;
 
@@ -29,17 +29,8 @@ impl Gemini {
             self.0.model
         );
         let body = body::body(request)?;
-        let key = &self.0.key;
-        let (lease, response) = self
-            .0
-            .send(&path, &call.forward, |post| {
-                let post = post.json(&body);
-                match key {
-                    Some(key) => post.header("x-goog-api-key", key),
-                    None => post,
-                }
-            })
-            .await?;
+        let key = KeyHeader::Named("x-goog-api-key");
+        let (lease, response) = (self.0).send(&path, &call.forward, &body, key, &[]).await?;
         Ok(translate(
             response,
             lease,
