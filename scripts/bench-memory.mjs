@@ -6,6 +6,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { launchProfile, serve } from "./browser.mjs";
 
+/** Load the model (from the network the first time, then from the cache). */
+const load = async (modelUrl) => {
+  window.ai = await window.tandem.Tandem.create({ local: { modelUrl } });
+};
+/** Answer the request. */
+const reply = async (_, request) => {
+  await window.ai.chat.completions.create(request);
+};
+
 /** What is done, one phase after another, in bench.html (`tandem` is the package). */
 const PHASES = {
   open: async () => {
@@ -13,23 +22,15 @@ const PHASES = {
     await tandem.default();
     window.tandem = tandem;
   },
-  download: async (modelUrl) => {
-    window.ai = await window.tandem.Tandem.create({ local: { modelUrl } });
-  },
-  first_reply: async (_, request) => {
-    await window.ai.chat.completions.create(request);
-  },
+  download: load,
+  first_reply: reply,
   idle: () => new Promise((resolve) => setTimeout(resolve, 2000)),
   unload: async () => {
     window.ai.unload();
     await new Promise((resolve) => setTimeout(resolve, 500));
   },
-  load_from_cache: async (modelUrl) => {
-    window.ai = await window.tandem.Tandem.create({ local: { modelUrl } });
-  },
-  reply: async (_, request) => {
-    await window.ai.chat.completions.create(request);
-  },
+  load_from_cache: load,
+  reply,
 };
 
 /** PSS (MB) of the largest Chromium renderer and of every Chromium process. */
