@@ -147,14 +147,7 @@ impl Local {
         if self.encoder().is_none() {
             return;
         }
-        let request = EmbeddingRequest {
-            input: EmbeddingInput::One("warm up".into()),
-            model: None,
-            dimensions: None,
-            encoding_format: None,
-            user: None,
-            truncate: None,
-        };
+        let request = EmbeddingRequest::of(EmbeddingInput::One("warm up".into()));
         // A failure here is the next request's to report.
         let _ = self.embed(request, None).await;
     }

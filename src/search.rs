@@ -78,12 +78,8 @@ async fn vectors(
     options: &SearchOptions,
 ) -> Result<Embedded, JsValue> {
     let request = EmbeddingRequest {
-        input: EmbeddingInput::Many(texts),
-        model: None,
-        dimensions: None,
-        encoding_format: None,
-        user: None,
         truncate: Some(true),
+        ..EmbeddingRequest::of(EmbeddingInput::Many(texts))
     };
     let answer = (engines.embed(&request, options.routing, options.signal.as_ref())).await?;
     let tandem = Reflect::get(&answer, &"tandem".into())?;

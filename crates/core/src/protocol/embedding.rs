@@ -59,6 +59,18 @@ pub struct EmbeddingRequest {
 }
 
 impl EmbeddingRequest {
+    /// A request for `input` with every option at its default.
+    pub fn of(input: EmbeddingInput) -> Self {
+        EmbeddingRequest {
+            input,
+            model: None,
+            dimensions: None,
+            encoding_format: None,
+            user: None,
+            truncate: None,
+        }
+    }
+
     /// The inputs, in order.
     pub fn texts(&self) -> Vec<&str> {
         match &self.input {
