@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::protocol::{ChatCompletionRequest, Stop};
+use crate::protocol::ChatCompletionRequest;
 use crate::sampling::SamplingParams;
 use crate::structured::Schema;
 use crate::tool_call::ToolCalling;
@@ -51,11 +51,10 @@ impl GenerateParams {
             .collect::<Result<_>>()?;
         Ok(GenerateParams {
             max_tokens: request.token_limit(),
-            stop: match &request.stop {
-                None => vec![],
-                Some(Stop::One(s)) => vec![s.clone()],
-                Some(Stop::Many(v)) => v.clone(),
-            },
+            stop: request
+                .stop
+                .as_ref()
+                .map_or(vec![], |s| s.strings().to_vec()),
             sampling: SamplingParams {
                 temperature: request.temperature.unwrap_or(defaults.temperature),
                 top_p: request.top_p.unwrap_or(defaults.top_p),

@@ -114,6 +114,16 @@ pub enum Stop {
     Many(Vec<String>),
 }
 
+impl Stop {
+    /// The stop strings, one or several.
+    pub fn strings(&self) -> &[String] {
+        match self {
+            Stop::One(s) => std::slice::from_ref(s),
+            Stop::Many(v) => v,
+        }
+    }
+}
+
 /// `stream_options` of a streaming request.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

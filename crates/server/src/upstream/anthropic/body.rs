@@ -4,7 +4,7 @@
 //! tool or none.
 
 use serde_json::{json, Value};
-use tandem_core::protocol::{ResponseFormat, Stop, Tool, ToolChoice};
+use tandem_core::protocol::{ResponseFormat, Tool, ToolChoice};
 use tandem_core::{ChatCompletionRequest, ChatMessage, Role};
 
 use crate::error::ApiError;
@@ -41,10 +41,8 @@ pub(super) fn body(model: &str, request: &ChatCompletionRequest) -> Result<Value
     if let Some(k) = request.top_k {
         body["top_k"] = k.into();
     }
-    match &request.stop {
-        Some(Stop::One(s)) => body["stop_sequences"] = json!([s]),
-        Some(Stop::Many(v)) => body["stop_sequences"] = json!(v),
-        None => {}
+    if let Some(stop) = &request.stop {
+        body["stop_sequences"] = json!(stop.strings());
     }
     if let Some(tools) = &request.tools {
         body["tools"] = tools.iter().map(tool).collect();

@@ -6,7 +6,7 @@
 //! `responseSchema`).
 
 use serde_json::{json, Value};
-use tandem_core::protocol::{ResponseFormat, Stop, ToolChoice};
+use tandem_core::protocol::{ResponseFormat, ToolChoice};
 use tandem_core::{ChatCompletionRequest, ChatMessage, Role};
 
 use super::schema::openapi_schema;
@@ -40,10 +40,8 @@ pub(super) fn body(request: &ChatCompletionRequest) -> Result<Value, ApiError> {
     if let Some(seed) = request.seed {
         config["seed"] = seed.into();
     }
-    match &request.stop {
-        Some(Stop::One(s)) => config["stopSequences"] = json!([s]),
-        Some(Stop::Many(v)) => config["stopSequences"] = json!(v),
-        None => {}
+    if let Some(stop) = &request.stop {
+        config["stopSequences"] = json!(stop.strings());
     }
     match &request.response_format {
         None | Some(ResponseFormat::Text) => {}
