@@ -1,26 +1,19 @@
-//! A dense layer, `y = x · Wᵀ + b`. f32 weights (any float format, widened): a
-//! batch of rows on candle's gemm, a few rows (a query) as plain dot products over
-//! the weights, which gemm would spend most of its time packing (7.3 vs 4.5 ms for a
-//! one-sentence query natively). Q8_0 weights on tandem's kernels, with their
+//! A dense layer, `y = x · Wᵀ + b`. f32 weights (any float format, widened) in
+//! panels (`panels.rs`). Q8_0 weights on tandem's kernels, with their
 //! activations quantised to Q8_1 per 32 values, as llama.cpp does, but twice:
 //! `x · Wᵀ = q(x) · Wᵀ + q(x − q(x)) · Wᵀ`, the second product carrying what the
 //! first rounding lost. With one pass the Q8_0 model's vectors for the shortest inputs
 //! (2–4 tokens) fall to a cosine of 0.998 against the float64 reference; with two
 //! every one stays above 0.999.
 
-use candle_core::{CpuStorage, Device, Storage, Tensor};
-
-use super::search::dot;
+use super::panels::Panels;
 use crate::error::{Error, Result};
 use crate::kernels::{quantize_q8_1, BlockQ8_1, Q8_0Matrix, QK};
 
-/// Most activation rows taken as plain dot products; more go to gemm.
-const FEW_ROWS: usize = 16;
-
 /// A dense layer's weight matrix, `(rows, cols)`.
 pub(super) enum Weight {
-    /// f32 (from F32, F16 or any other format candle reads), row-major.
-    F32(Tensor),
+    /// f32 (from F32, F16 or any other format candle reads).
+    F32(Panels),
     /// Q8_0.
     Q8_0(Q8_0Matrix),
 }
@@ -30,29 +23,18 @@ pub(super) struct Dense {
     weight: Weight,
     bias: Vec<f32>,
     rows: usize,
-    cols: usize,
 }
 
 impl Dense {
-    pub(super) fn new(weight: Weight, bias: Vec<f32>, rows: usize, cols: usize) -> Self {
-        Dense {
-            weight,
-            bias,
-            rows,
-            cols,
-        }
+    pub(super) fn new(weight: Weight, bias: Vec<f32>, rows: usize) -> Self {
+        Dense { weight, bias, rows }
     }
 
     /// `x` is `(n, cols)` row-major; returns `x · Wᵀ + b`, `(n, rows)`.
     pub(super) fn forward(&self, x: &[f32]) -> Result<Vec<f32>> {
         let mut y = match &self.weight {
             Weight::Q8_0(_) => return Self::forward_each([self], x).map(|[y]| y),
-            Weight::F32(w) if x.len() <= FEW_ROWS * self.cols => few_rows(w, x, self.cols)?,
-            Weight::F32(w) => {
-                let n = x.len() / self.cols;
-                let x = Tensor::from_slice(x, (n, self.cols), &Device::Cpu)?;
-                x.matmul(&w.t()?)?.flatten_all()?.to_vec1::<f32>()?
-            }
+            Weight::F32(w) => w.product(x),
         };
         self.add_bias(&mut y);
         Ok(y)
@@ -91,29 +73,6 @@ impl Dense {
             row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
         }
     }
-}
-
-/// `x · wᵀ` for a few rows of `x` (`cols` each): each weight row's dot product with
-/// each of them, `(n, rows)` row-major.
-fn few_rows(w: &Tensor, x: &[f32], cols: usize) -> Result<Vec<f32>> {
-    let (storage, layout) = w.storage_and_layout();
-    let weights = match (&*storage, layout.contiguous_offsets()) {
-        (Storage::Cpu(CpuStorage::F32(values)), Some((from, to))) => &values[from..to],
-        _ => {
-            return Err(Error::Inference(
-                "a dense layer's weights are not f32 in memory".into(),
-            ))
-        }
-    };
-    let n = x.len() / cols;
-    let rows = weights.len() / cols;
-    let mut y = vec![0f32; n * rows];
-    for (r, row) in weights.chunks_exact(cols).enumerate() {
-        for (i, xs) in x.chunks_exact(cols).enumerate() {
-            y[i * rows + r] = dot(row, xs);
-        }
-    }
-    Ok(y)
 }
 
 /// `x`'s `n` rows (of a multiple of 32 values), then the `n` rows of what their Q8_1

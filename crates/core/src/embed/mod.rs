@@ -7,10 +7,10 @@
 //! The folder is one idea per file: `normalizer.rs`, `pretokenizer.rs`,
 //! `wordpiece.rs` and `tokenizer.rs` (text → ids, as Hugging Face `tokenizers`),
 //! `config.rs` (sizes, window, pooling), `weights.rs` (the tensors, from safetensors or
-//! GGUF), `dense.rs` (a dense layer on candle's or tandem's kernels), `forward.rs`
-//! (the encoder over a padded batch), `pooling.rs`, `batch.rs` (inputs into
-//! batches of similar lengths), `search.rs` (ranking vectors, and an index of them)
-//! and `open.rs` (an encoder from a folder or a GGUF file on disk).
+//! GGUF), `dense.rs` (a dense layer: f32 weights in `panels.rs`, Q8_0 on tandem's
+//! kernels), `forward.rs` (the encoder over a padded batch), `pooling.rs`, `batch.rs`
+//! (inputs into batches of similar lengths), `search.rs` (ranking vectors, and an
+//! index of them) and `open.rs` (an encoder from a folder or a GGUF file on disk).
 
 mod batch;
 mod config;
@@ -19,6 +19,7 @@ mod erf;
 mod forward;
 mod normalizer;
 mod open;
+mod panels;
 mod pooling;
 mod pretokenizer;
 mod search;
@@ -33,6 +34,7 @@ pub use tokenizer::BertTokenizer;
 
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
+use crate::kernels::on_pool;
 use weights::EncoderWeights;
 
 /// Padded tokens per batch at most (rows of the activations in one product).
@@ -187,14 +189,17 @@ impl Encoder {
             });
         }
         let lens: Vec<usize> = data.iter().map(|e| e.ids.len()).collect();
-        for bucket in batch::buckets(&lens, MAX_BATCH_TOKENS) {
-            let seqs: Vec<&[u32]> = bucket.iter().map(|&i| data[i].ids.as_slice()).collect();
-            let vectors = forward::encode(&self.weights, &self.config, &seqs)?;
-            for (i, vector) in bucket.into_iter().zip(vectors) {
-                data[i].vector = vector;
+        // On a thread of the pool, as the decoder's forward passes run.
+        on_pool(|| {
+            for bucket in batch::buckets(&lens, MAX_BATCH_TOKENS) {
+                let seqs: Vec<&[u32]> = bucket.iter().map(|&i| data[i].ids.as_slice()).collect();
+                let vectors = forward::encode(&self.weights, &self.config, &seqs)?;
+                for (i, vector) in bucket.into_iter().zip(vectors) {
+                    data[i].vector = vector;
+                }
             }
-        }
-        Ok(Embeddings { data })
+            Ok(Embeddings { data })
+        })
     }
 }
 

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use candle_core::quantized::GgmlDType;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 
 use super::config::EncoderConfig;
 use super::dense::{Dense, Weight};
+use super::panels::Panels;
 use crate::error::{Error, Result};
 use crate::gguf::Gguf;
 use crate::kernels::{BlockQ8_0, Matrix};
@@ -206,12 +207,10 @@ impl Tensors {
     fn dense(&mut self, prefix: &str, rows: usize, cols: usize) -> Result<Dense> {
         let weight = match self.take(&format!("{prefix}.weight"), &[rows, cols])? {
             Raw::Q8_0(m, _) => Weight::Q8_0(m),
-            Raw::Float(values, _) => {
-                Weight::F32(Tensor::from_vec(values, (rows, cols), &Device::Cpu)?)
-            }
+            Raw::Float(values, _) => Weight::F32(Panels::new(&values, rows, cols)),
         };
         let bias = self.floats(&format!("{prefix}.bias"), &[rows])?;
-        Ok(Dense::new(weight, bias, rows, cols))
+        Ok(Dense::new(weight, bias, rows))
     }
 }
 
