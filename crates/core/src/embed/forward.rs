@@ -7,6 +7,7 @@
 use super::config::EncoderConfig;
 use super::dense::Dense;
 use super::erf::erf;
+use super::search::dot;
 use super::weights::{EncoderWeights, LayerNorm};
 use crate::error::Result;
 use crate::kernels::PARALLEL;
@@ -63,13 +64,27 @@ fn gelu(x: f32) -> f32 {
 fn layer_norm(x: &mut [f32], norm: &LayerNorm, eps: f32) {
     let width = norm.weight.len();
     for row in x.chunks_exact_mut(width) {
-        let mean = row.iter().sum::<f32>() / width as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+        let mean = sum_of(row, |v| v) / width as f32;
+        let var = sum_of(row, |v| (v - mean) * (v - mean)) / width as f32;
         let scale = 1.0 / (var + eps).sqrt();
         for ((v, w), b) in row.iter_mut().zip(&norm.weight).zip(&norm.bias) {
             *v = (*v - mean) * scale * w + b;
         }
     }
+}
+
+/// `Σ f(x)` over `xs`, in eight partial sums so that it runs on SIMD (one running
+/// sum waits for each addition in turn).
+fn sum_of(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let eights = xs.chunks_exact(8);
+    let tail: f32 = eights.remainder().iter().map(|&x| f(x)).sum();
+    let mut sums = [0f32; 8];
+    for eight in eights {
+        for (s, &x) in sums.iter_mut().zip(eight) {
+            *s += f(x);
+        }
+    }
+    sums.iter().sum::<f32>() + tail
 }
 
 /// Multi-head attention of each sequence over its own `lens[b]` tokens (rows of
@@ -124,7 +139,7 @@ fn sequence_attention(
             let mut max = f32::NEG_INFINITY;
             for (j, s) in scores.iter_mut().enumerate() {
                 let kj = &k[j * width..][head.clone()];
-                *s = qi.iter().zip(kj).map(|(a, b)| a * b).sum::<f32>() * scale;
+                *s = dot(qi, kj) * scale;
                 max = max.max(*s);
             }
             let mut sum = 0.0;
