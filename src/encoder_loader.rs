@@ -35,7 +35,7 @@ pub async fn load(
     let loaded = loader::load::<Vec<u8>>(&file, progress, warn).await?;
     let bytes = loaded.sink;
     let encoder = match folder {
-        false => Encoder::from_gguf(&bytes)?,
+        false => Encoder::from_gguf(&bytes).map_err(|e| folder_hint(e, &spec.url))?,
         true => {
             let tokenizer = required(&spec.url, "tokenizer.json").await?;
             let config = required(&spec.url, "config.json").await?;
@@ -59,6 +59,20 @@ pub async fn load(
         load_ms: js_sys::Date::now() - started,
     };
     Ok((encoder, info))
+}
+
+/// A file that is not a GGUF, at a URL that names no `.gguf` file: most likely a
+/// folder asked for without its closing `/`, so the error says how folders are named.
+fn folder_hint(e: tandem_core::Error, url: &str) -> tandem_core::Error {
+    match e {
+        tandem_core::Error::ModelInvalid(m) if !url.ends_with(".gguf") => {
+            tandem_core::Error::ModelInvalid(format!(
+                "{m}: {url} was read as one GGUF file; a sentence-transformers folder's \
+                 URL ends with \"/\""
+            ))
+        }
+        e => e,
+    }
 }
 
 /// The text of `folder` + `name`; `None` when the server has no such file (404).

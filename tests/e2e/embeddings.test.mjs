@@ -221,6 +221,16 @@ test("without an encoder, embeddings are a coded error", async () => {
   assert.equal(r, "no_route");
 });
 
+test("a folder asked for without its closing slash is a model_invalid error that says so", async () => {
+  const r = await browser.inPage(async (folder) => {
+    const url = folder.slice(0, -1);
+    return tandem.Tandem.create({ local: { modelUrl: MODEL_URL, embeddings: { modelUrl: url } } })
+      .then((ai) => { ai.unload(); return "created"; }, (e) => ({ code: e.code, message: e.message }));
+  }, FOLDER);
+  assert.equal(r.code, "model_invalid", JSON.stringify(r));
+  assert.match(r.message, /folder's URL ends with "\/"/);
+});
+
 test("no uncaught errors in the page", () => {
   assert.deepEqual(browser.errors, []);
 });
