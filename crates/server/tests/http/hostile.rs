@@ -114,6 +114,28 @@ async fn auth_and_the_declared_length_are_checked_before_the_body() {
 }
 
 #[tokio::test]
+async fn a_body_a_few_times_over_the_limit_is_read_before_its_413() {
+    let base = server(|c| c.body_limit = 1000);
+    let mut stream = connect(&base).await;
+    let request =
+        head("content-type: application/json\r\ncontent-length: 3000\r\nconnection: close\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(&[b' '; 1500]).await.unwrap();
+    // Half the body sent: no answer yet, so the client can send the rest without its
+    // connection being reset under it.
+    let mut early = [0u8; 1];
+    let waited = tokio::time::timeout(Duration::from_millis(300), stream.read(&mut early)).await;
+    assert!(waited.is_err(), "answered before the body was read");
+    stream.write_all(&[b' '; 1500]).await.unwrap();
+    let (answer, _) = until_closed(&mut stream, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"request_too_large\""),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
 async fn only_json_bodies_are_read() {
     let base = server(|_| {});
     let body = json!({"messages": [{"role": "user", "content": "Hi"}]}).to_string();
