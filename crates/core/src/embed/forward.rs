@@ -7,7 +7,7 @@
 use super::config::EncoderConfig;
 use super::dense::Dense;
 use super::erf::erf;
-use super::search::dot;
+use super::search::{dot, sum_of};
 use super::weights::{EncoderWeights, LayerNorm};
 use crate::error::Result;
 use crate::kernels::PARALLEL;
@@ -71,20 +71,6 @@ fn layer_norm(x: &mut [f32], norm: &LayerNorm, eps: f32) {
             *v = (*v - mean) * scale * w + b;
         }
     }
-}
-
-/// `Σ f(x)` over `xs`, in eight partial sums so that it runs on SIMD (one running
-/// sum waits for each addition in turn).
-fn sum_of(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    let eights = xs.chunks_exact(8);
-    let tail: f32 = eights.remainder().iter().map(|&x| f(x)).sum();
-    let mut sums = [0f32; 8];
-    for eight in eights {
-        for (s, &x) in sums.iter_mut().zip(eight) {
-            *s += f(x);
-        }
-    }
-    sums.iter().sum::<f32>() + tail
 }
 
 /// Multi-head attention of each sequence over its own `lens[b]` tokens (rows of

@@ -11,7 +11,7 @@
 use crate::kernels::PARALLEL;
 
 /// Weight rows per panel: one AVX-512 vector, two of AVX2's, four of simd128's.
-pub(super) const WIDTH: usize = 16;
+const WIDTH: usize = 16;
 
 /// Panels per parallel task.
 const PANELS_PER_TASK: usize = 8;

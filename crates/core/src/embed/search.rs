@@ -1,6 +1,7 @@
 //! Semantic search over unit vectors: ranking candidates by cosine similarity (the
 //! dot product of unit vectors), and an index of vectors by id that one encoder
-//! made, kept as one flat array so that it saves and restores as it is.
+//! made, kept as one flat array so that it saves and restores as it is. Its sums in
+//! eight lanes serve the encoder's attention and LayerNorm too.
 
 use crate::error::{Error, Result};
 
@@ -37,6 +38,20 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     for (x, y) in a_lanes.zip(b_lanes) {
         for lane in 0..LANES {
             sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
+/// `Σ f(x)` over `xs`, in [`LANES`] partial sums as [`dot`] (one running sum would
+/// wait for each addition in turn).
+pub(super) fn sum_of(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let lanes = xs.chunks_exact(LANES);
+    let tail: f32 = lanes.remainder().iter().map(|&x| f(x)).sum();
+    let mut sums = [0f32; LANES];
+    for xs in lanes {
+        for lane in 0..LANES {
+            sums[lane] += f(xs[lane]);
         }
     }
     sums.iter().sum::<f32>() + tail
