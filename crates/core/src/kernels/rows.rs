@@ -31,6 +31,7 @@ pub fn by_fours<Q, Y>(
 
 /// Each activation row's products `dots` of weight rows `first..` into `out`, `(n,
 /// rows)` row-major (the last of `dots` may be padding past `rows`).
+///
 /// A whole `W` is copied as one fixed-size move, which compiles to a few vector moves
 /// (a copy of a length known only at run time calls `memcpy`, per row).
 pub fn put<const W: usize>(out: &mut [f32], rows: usize, first: usize, dots: &[[f32; W]]) {
